@@ -1,0 +1,41 @@
+# trendtrace — every target sets itself up on a fresh Debian 12 machine (apt packages, uv, venv, Airflow DB).
+SHELL := /bin/bash
+.ONESHELL:
+.SHELLFLAGS := -eu -o pipefail -c
+ENV := source scripts/airflow_env.sh
+DEMO_DIR ?= data/demo
+DEMO_SCALE ?= demo
+DEMO_DAYS ?= 14
+DEMO_SEED ?= 7
+
+.PHONY: setup demo test test-fast serve clean help
+
+help:
+	@echo "make demo   build the demo sample world and run the daily DAG over it (prints the summary)"
+	@echo "make test   the whole test suite (slow tests included)"
+	@echo "make serve  start Airflow (scheduler + api-server + dag-processor) for real daily runs"
+
+setup:
+	bash scripts/setup.sh
+
+demo: setup
+	$(ENV)
+	bash scripts/demo.sh "$(DEMO_DIR)" "$(DEMO_SCALE)" "$(DEMO_DAYS)" "$(DEMO_SEED)"
+
+test: setup
+	$(ENV)
+	uv run pytest
+
+test-fast: setup
+	$(ENV)
+	uv run pytest -m "not slow"
+
+serve: setup
+	$(ENV)
+	export TRENDTRACE_LANDING="$${TRENDTRACE_LANDING:-$$PWD/$(DEMO_DIR)/landing}"
+	export TRENDTRACE_WAREHOUSE="$${TRENDTRACE_WAREHOUSE:-$$PWD/data/warehouse/trendtrace.duckdb}"
+	echo "Airflow UI: http://127.0.0.1:8080  (landing $$TRENDTRACE_LANDING, warehouse $$TRENDTRACE_WAREHOUSE)"
+	uv run airflow standalone
+
+clean:
+	rm -rf data/warehouse data/demo .airflow

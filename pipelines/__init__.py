@@ -1,0 +1,1 @@
+"""trendtrace: moment-to-movement lineage of short-video sounds."""

@@ -1,0 +1,157 @@
+"""Measure audio files: decode once, then hash, duration, levels and the raw fingerprint from the same PCM.
+
+This module measures and never judges: no silence or duration thresholds live here (the data contract
+applies them), and a bad file is a result with `decoded=False`, not an exception.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import multiprocessing
+import os
+import time
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
+
+from pipelines.audio.chromaprint import ALGORITHM, raw_fingerprint
+from pipelines.audio.decode import SAMPLE_RATE, DecodeError, decode_pcm
+
+MAX_DECODE_SECONDS: float = 20 * 60 + 1  # decode at most this much; longer files report duration == cap
+DBFS_FLOOR = -120.0  # digital silence (log of 0) is reported as this instead of -inf
+_FULL_SCALE = 32768.0
+_HASH_CHUNK = 1 << 20
+_RMS_CHUNK = 1 << 20
+
+
+@dataclass(slots=True)
+class AudioAnalysis:
+    """What one file measured; `error_rule`/`error` explain a file that could not be decoded."""
+
+    audio_sha256: str  # "" when the file could not be read at all
+    path: str
+    decoded: bool
+    duration_s: float | None  # from the decoded sample count; == MAX_DECODE_SECONDS means "at least that"
+    peak_dbfs: float | None  # max |x| in dBFS, floored at DBFS_FLOOR
+    rms_dbfs: float | None
+    fingerprint: np.ndarray | None  # uint32 raw Chromaprint (may be empty for very short clips)
+    algorithm: str
+    error_rule: str | None  # DecodeError.rule when not decoded
+    error: str | None
+    seconds: float  # wall time spent on this file
+
+
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of the file's bytes, streamed in 1 MiB chunks so large videos never sit in memory."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(_HASH_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _dbfs(level: float) -> float:
+    return max(DBFS_FLOOR, 20.0 * math.log10(level / _FULL_SCALE)) if level > 0 else DBFS_FLOOR
+
+
+def levels_dbfs(pcm: np.ndarray) -> tuple[float, float]:
+    """(peak, rms) of int16 samples in dBFS; the sum of squares is exact (int64 over 1 Mi-sample blocks)."""
+    peak = max(int(pcm.max()), -int(pcm.min()))  # avoids abs(-32768) overflowing int16
+    squares = sum(int(np.dot(block, block)) for block in
+                  (pcm[i : i + _RMS_CHUNK].astype(np.int64) for i in range(0, pcm.size, _RMS_CHUNK)))
+    return _dbfs(float(peak)), _dbfs(math.sqrt(squares / pcm.size))
+
+
+def analyse_file(path: Path, sha256: str | None = None) -> AudioAnalysis:
+    """Hash, decode once (capped at MAX_DECODE_SECONDS) and measure `path`; failures go into the result.
+
+    Pass `sha256` when the caller already hashed the file (e.g. for de-duplication) to skip re-reading it.
+    """
+    started = time.perf_counter()
+    path = Path(path)
+    result = AudioAnalysis(sha256 or "", str(path), False, None, None, None, None, ALGORITHM, None, None, 0.0)
+    try:
+        if not result.audio_sha256:
+            result.audio_sha256 = file_sha256(path)
+        pcm = decode_pcm(path, SAMPLE_RATE, max_seconds=MAX_DECODE_SECONDS)
+    except DecodeError as exc:
+        result.error_rule, result.error = exc.rule, exc.message
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
+        result.error_rule, result.error = "not_found", f"{path}: {exc.strerror or exc}"
+    except PermissionError as exc:
+        result.error_rule, result.error = "undecodable", f"{path}: cannot read ({exc.strerror or exc})"
+    else:
+        result.decoded = True
+        result.duration_s = pcm.size / SAMPLE_RATE
+        result.peak_dbfs, result.rms_dbfs = levels_dbfs(pcm)
+        result.fingerprint = raw_fingerprint(pcm, SAMPLE_RATE)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+class _FilesPerSecond(ProgressColumn):
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:.1f} files/s" if speed else "- files/s", style="progress.data.speed")
+
+
+def analyse_files(
+    paths: Sequence[Path],
+    workers: int | None = None,
+    progress: bool = True,
+    description: str = "fingerprinting",
+) -> list[AudioAnalysis]:
+    """`analyse_file` over many files in a process pool, results in input order.
+
+    `workers=1` runs in this process (debugging, or when the caller is already one of many workers).
+    The pool uses the forkserver start method: forking a process that runs threads (rich's refresh thread,
+    Airflow's) can deadlock a child. Like any spawn/forkserver pool, workers re-import the `__main__`
+    script, so a script calling this must guard its entry point with `if __name__ == "__main__":`.
+    The progress bar goes to stderr.
+    """
+    paths = [Path(p) for p in paths]
+    workers = max(1, min(workers or os.cpu_count() or 1, len(paths) or 1))
+    results: list[AudioAnalysis | None] = [None] * len(paths)
+    bar = Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        _FilesPerSecond(),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        disable=not progress,
+    )
+    with bar:
+        task = bar.add_task(description, total=len(paths))
+        if workers == 1:
+            for i, path in enumerate(paths):
+                results[i] = analyse_file(path)
+                bar.advance(task)
+        else:
+            context = multiprocessing.get_context("forkserver")
+            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+                futures = {pool.submit(analyse_file, path): i for i, path in enumerate(paths)}
+                for future in as_completed(futures):
+                    results[futures[future]] = future.result()
+                    bar.advance(task)
+    done = [r for r in results if r is not None]
+    assert len(done) == len(paths), "every submitted file yields a result or raises"
+    return done

@@ -1,0 +1,160 @@
+"""`trendtrace`: set up, run and inspect the pipeline. `run`/`backfill` go through Airflow (`dag.test`)."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from pipelines import settings
+
+app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
+console = Console(stderr=True)
+# Piped output (CI logs, `| less`) gets wide tables instead of rich's 80-column default.
+out = Console(width=None if sys.stdout.isatty() else 200)
+
+LandingOpt = Annotated[
+    Optional[Path],
+    typer.Option("--landing", envvar=settings.ENV_LANDING, help="Landing zone root (holds dt=YYYY-MM-DD/ partitions)."),
+]
+WarehouseOpt = Annotated[
+    Optional[Path],
+    typer.Option("--warehouse", envvar=settings.ENV_WAREHOUSE, help="DuckDB warehouse file."),
+]
+
+
+def _configure(landing: Path | None, warehouse: Path | None, verbose: bool = False) -> None:
+    from pipelines.airflow_runner import configure_environment
+
+    configure_environment(landing, warehouse, quiet=not verbose)
+
+
+def _table(title: str, frame) -> Table:
+    table = Table(title=title)
+    for name in frame.columns:
+        table.add_column(name)
+    for row in frame.iter_rows():
+        table.add_row(*["" if v is None else str(v) for v in row])
+    return table
+
+
+def _print_outcomes(outcomes) -> bool:
+    table = Table(title="DAG runs")
+    for name in ("day", "state", "stages", "problem"):
+        table.add_column(name)
+    ok = True
+    for o in outcomes:
+        stages = ", ".join(f"{t}={s}" for t, s in o.stages.items())
+        table.add_row(str(o.day), o.state, stages, o.problem or "")
+        ok = ok and o.problem is None
+    out.print(table)
+    return ok
+
+
+def _run(days: list[date]) -> None:
+    from pipelines.airflow_runner import run_days
+
+    outcomes = run_days(days)
+    ok = _print_outcomes(outcomes)
+    _print_summary()
+    if not ok or len(outcomes) < len(days):
+        raise typer.Exit(code=1)
+
+
+def _print_summary() -> None:
+    from pipelines import warehouse
+
+    con = warehouse.connect(read_only=True)
+    try:
+        frame = con.sql(warehouse.sql_text("ops/daily_summary")).pl()
+        by_rule = con.sql(warehouse.sql_text("ops/quarantine_by_rule")).pl()
+    finally:
+        con.close()
+    out.print(_table("Per partition day", frame))
+    if by_rule.height:
+        out.print(_table("Quarantine by rule", by_rule))
+    out.print(f"warehouse: {settings.warehouse_path()}")
+
+
+@app.command()
+def init(landing: LandingOpt = None, warehouse: WarehouseOpt = None) -> None:
+    """Create the landing folder, the warehouse schema and Airflow's metadata database."""
+    _configure(landing, warehouse)
+    from pipelines import warehouse as wh
+    from pipelines.airflow_runner import ensure_metadata_db
+
+    settings.landing_dir().mkdir(parents=True, exist_ok=True)
+    wh.connect().close()
+    ensure_metadata_db()
+    out.print(f"landing:   {settings.landing_dir()}\nwarehouse: {settings.warehouse_path()}")
+
+
+@app.command()
+def run(
+    day: Annotated[str, typer.Option("--date", help="Partition day YYYY-MM-DD.")],
+    landing: LandingOpt = None,
+    warehouse: WarehouseOpt = None,
+    verbose: Annotated[bool, typer.Option(help="Show Airflow's own logs.")] = False,
+) -> None:
+    """Run the DAG for one day (rerunning a day replaces its rows)."""
+    _configure(landing, warehouse, verbose)
+    _run([date.fromisoformat(day)])
+
+
+@app.command()
+def backfill(
+    start: Annotated[Optional[str], typer.Option("--start", help="First day YYYY-MM-DD (default: the landing zone's first partition).")] = None,
+    end: Annotated[Optional[str], typer.Option("--end", help="Last day YYYY-MM-DD, inclusive (default: its last partition).")] = None,
+    landing: LandingOpt = None,
+    warehouse: WarehouseOpt = None,
+    verbose: Annotated[bool, typer.Option(help="Show Airflow's own logs.")] = False,
+) -> None:
+    """Run the DAG for every day from START to END, in order (days without a partition record no_data)."""
+    _configure(landing, warehouse, verbose)
+    present = settings.landing_days()
+    if (start is None or end is None) and not present:
+        raise typer.BadParameter(f"no dt=YYYY-MM-DD partitions in {settings.landing_dir()}; give --start and --end")
+    first = date.fromisoformat(start) if start else present[0]
+    last = date.fromisoformat(end) if end else present[-1]
+    if last < first:
+        raise typer.BadParameter(f"--end {last} is before --start {first}")
+    _run([first + timedelta(days=i) for i in range((last - first).days + 1)])
+
+
+@app.command()
+def status(
+    landing: LandingOpt = None,
+    warehouse: WarehouseOpt = None,
+    limit: Annotated[int, typer.Option(help="Rows to show.")] = 30,
+) -> None:
+    """Recent stage runs (newest per day and stage) and the per-day summary."""
+    _configure(landing, warehouse)
+    from pipelines import warehouse as wh
+
+    if not settings.warehouse_path().exists():
+        console.print(f"no warehouse at {settings.warehouse_path()} yet: run `trendtrace run --date D` first")
+        raise typer.Exit(code=1)
+    con = wh.connect(read_only=True)
+    try:
+        frame = con.sql(wh.sql_text("ops/latest_runs"), params={"limit": limit}).pl()
+    finally:
+        con.close()
+    out.print(_table("pipeline_runs (latest per day and task)", frame))
+    _print_summary()
+
+
+@app.command()
+def days(landing: LandingOpt = None) -> None:
+    """List the partition days present in the landing zone."""
+    _configure(landing, None)
+    for d in settings.landing_days():
+        out.print(d.isoformat())
+
+
+if __name__ == "__main__":
+    app()

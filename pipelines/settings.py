@@ -1,0 +1,113 @@
+"""Paths and thresholds, resolved in one place: CLI flags > environment > config/trendtrace.yaml > defaults.
+
+Every stage reads its settings from here so that a scheduler-started task and `trendtrace run` agree.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CONFIG_FILE = PROJECT_ROOT / "config" / "trendtrace.yaml"
+
+ENV_LANDING = "TRENDTRACE_LANDING"
+ENV_WAREHOUSE = "TRENDTRACE_WAREHOUSE"
+ENV_WORKERS = "TRENDTRACE_WORKERS"
+ENV_START_DATE = "TRENDTRACE_START_DATE"
+ENV_PROGRESS = "TRENDTRACE_PROGRESS"
+
+DEFAULT_LANDING = PROJECT_ROOT / "data" / "landing"
+DEFAULT_WAREHOUSE = PROJECT_ROOT / "data" / "warehouse" / "trendtrace.duckdb"
+
+
+@dataclass(frozen=True)
+class ContractSettings:
+    """Thresholds the data contracts are parameterised with (documented in docs/landing.md)."""
+
+    late_arrival_days: int  # how many days before its partition a post may have been created
+    early_arrival_days: int  # how many days after its partition day a post may be dated
+    min_duration_s: float
+    max_duration_s: float
+    silence_peak_dbfs: float  # a file whose loudest sample is below this is "all silence"
+    media_extensions: tuple[str, ...]
+
+
+@lru_cache(maxsize=1)
+def _config() -> dict[str, Any]:
+    if CONFIG_FILE.exists():
+        with CONFIG_FILE.open(encoding="utf-8") as f:
+            loaded = yaml.safe_load(f) or {}
+        if not isinstance(loaded, dict):
+            raise ValueError(f"{CONFIG_FILE}: expected a mapping at top level, got {type(loaded).__name__}")
+        return loaded
+    return {}
+
+
+def landing_dir() -> Path:
+    """Root of the landing zone (`dt=YYYY-MM-DD/` partitions)."""
+    return Path(os.environ.get(ENV_LANDING) or DEFAULT_LANDING).expanduser().resolve()
+
+
+def warehouse_path() -> Path:
+    """The DuckDB file analysts query."""
+    return Path(os.environ.get(ENV_WAREHOUSE) or DEFAULT_WAREHOUSE).expanduser().resolve()
+
+
+def workers() -> int:
+    """Processes for CPU-bound work inside one task (decoding, fingerprinting)."""
+    value = os.environ.get(ENV_WORKERS)
+    return max(1, int(value)) if value else max(1, os.cpu_count() or 1)
+
+
+def show_progress() -> bool:
+    return os.environ.get(ENV_PROGRESS, "1") not in ("0", "false", "no")
+
+
+def contract_settings() -> ContractSettings:
+    c = _config().get("contracts", {})
+    return ContractSettings(
+        late_arrival_days=int(c.get("late_arrival_days", 2)),
+        early_arrival_days=int(c.get("early_arrival_days", 1)),
+        min_duration_s=float(c.get("min_duration_s", 0.5)),
+        max_duration_s=float(c.get("max_duration_s", 20 * 60)),
+        silence_peak_dbfs=float(c.get("silence_peak_dbfs", -60.0)),
+        media_extensions=tuple(
+            c.get("media_extensions", ["mp4", "m4a", "mp3", "aac", "ogg", "opus", "wav", "webm", "flac"])
+        ),
+    )
+
+
+def partition_dir(day: date, landing: Path | None = None) -> Path:
+    return (landing or landing_dir()) / f"dt={day.isoformat()}"
+
+
+def landing_days(landing: Path | None = None) -> list[date]:
+    """Days that have a partition folder, sorted."""
+    root = landing or landing_dir()
+    days: list[date] = []
+    if root.is_dir():
+        for child in root.iterdir():
+            if child.is_dir() and child.name.startswith("dt="):
+                try:
+                    days.append(date.fromisoformat(child.name[3:]))
+                except ValueError:
+                    continue
+    return sorted(days)
+
+
+def dag_start_date() -> date:
+    """First day the DAG schedules: env override, else the landing zone's earliest partition, else today.
+
+    Exports are historical, so a fixed recent start_date would make Airflow silently skip old days.
+    """
+    if os.environ.get(ENV_START_DATE):
+        return date.fromisoformat(os.environ[ENV_START_DATE])
+    days = landing_days()
+    return days[0] if days else date.today()

@@ -1,0 +1,41 @@
+"""One module per DAG stage; each runs one day as a transaction and returns a StageResult.
+
+`run_stage` is the single entry point the DAG's tasks call, so dags/ holds wiring only.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+# The DAG's tasks, in order, with what each does (their docs in the Airflow UI).
+STAGES: dict[str, str] = {
+    "ingest": "Read the day's export files (web JSON, Research API JSON, CSV) into staging; unreadable records to quarantine.",
+    "validate": "Posts and media-location contracts (Great Expectations): staging → posts | quarantine.",
+    "fingerprint": "Decode each new media file once, fingerprint it with Chromaprint, judge the media-audio contract.",
+    "match_sounds": "Identify canonical sounds by their audio (issue #5).",
+    "link_lineage": "Link duets, stitches, reuses and re-uploads to their origin posts (issue #6).",
+    "build_cascades": "Cascade trees and metrics per origin post (issue #6).",
+    "adoption": "Daily adoption per sound and its stage (issue #6).",
+    "alerts": "Threshold crossings, recorded and delivered once (issue #7).",
+    "publish": "Atomically replace the analysts' read-only copy of the warehouse.",
+}
+TASKS = tuple(STAGES)
+
+
+def run_stage(task: str, day: date, run_id: str = "cli") -> dict:
+    """Run stage `task` for partition `day`; the returned dict is small enough for XCom."""
+    if task == "ingest":
+        from pipelines.stages import ingest as stage
+    elif task == "validate":
+        from pipelines.stages import validate as stage
+    elif task == "fingerprint":
+        from pipelines.stages import fingerprint as stage
+    elif task == "publish":
+        from pipelines.stages import publish as stage
+    elif task in TASKS:
+        from pipelines.stages import pending
+
+        return pending.run(task, day, run_id).as_dict()
+    else:
+        raise ValueError(f"unknown stage {task!r}; stages are {', '.join(TASKS)}")
+    return stage.run(day, run_id).as_dict()

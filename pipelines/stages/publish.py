@@ -1,0 +1,33 @@
+"""publish: a consistent read-only copy of the warehouse for analysts.
+
+DuckDB lets one process write and, while it does, nobody else open the file; analysts (and dashboards)
+query the published copy, which is replaced atomically at the end of every daily run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import date
+from pathlib import Path
+
+from pipelines import settings
+from pipelines.runlog import StageResult, stage_run
+
+
+def published_path(warehouse_file: Path | None = None) -> Path:
+    source = warehouse_file or settings.warehouse_path()
+    return source.parent / "published" / source.name
+
+
+def run(day: date, run_id: str = "cli") -> StageResult:
+    target = published_path()
+    with stage_run("publish", day, run_id) as (con, result):
+        con.execute("CHECKPOINT")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(target.suffix + ".tmp")
+        shutil.copyfile(settings.warehouse_path(), tmp)
+        os.replace(tmp, target)
+        result.rows_out = con.execute("SELECT count(*) FROM posts").fetchone()[0]
+        result.message = f"published {target}"
+        return result

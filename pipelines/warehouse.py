@@ -1,0 +1,83 @@
+"""The DuckDB warehouse: one file, schema from sql/, one transaction per stage and day.
+
+DuckDB allows a single writing process; a task that finds the file locked waits and retries instead of
+failing the run (another day's task or an analyst's write session may hold it for a moment).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from pipelines.settings import PROJECT_ROOT, warehouse_path
+
+SQL_DIR = PROJECT_ROOT / "sql"
+# Layers are applied in this order; files inside a layer in name order.
+SCHEMA_LAYERS = ("staging", "core", "marts")
+
+
+def sql_text(name: str) -> str:
+    """The text of sql/<name>.sql: statements live in files, not in Python strings."""
+    path = SQL_DIR / f"{name}.sql"
+    return path.read_text(encoding="utf-8")
+
+
+def _is_lock_error(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return "lock" in text and ("conflicting" in text or "could not set lock" in text)
+
+
+def connect(path: Path | None = None, *, read_only: bool = False, wait_s: float = 120.0) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse, creating its folder and schema; wait up to `wait_s` for another writer."""
+    target = Path(path) if path else warehouse_path()
+    if not read_only:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + wait_s
+    delay = 0.2
+    while True:
+        try:
+            con = duckdb.connect(str(target), read_only=read_only)
+            break
+        except duckdb.IOException as exc:
+            if not _is_lock_error(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
+    con.execute("SET TimeZone = 'UTC'")
+    if not read_only:
+        apply_schema(con)
+    return con
+
+
+def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create every table/view from sql/<layer>/*.sql (idempotent: IF NOT EXISTS / OR REPLACE)."""
+    for layer in SCHEMA_LAYERS:
+        folder = SQL_DIR / layer
+        if folder.is_dir():
+            for file in sorted(folder.glob("*.sql")):
+                con.execute(file.read_text(encoding="utf-8"))
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """BEGIN … COMMIT, rolled back on any error, so a killed or failed stage leaves no half-written day."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+def run_sql(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None = None) -> duckdb.DuckDBPyConnection:
+    """Execute every statement of sql/<name>.sql, each bound to the parameters it names."""
+    params = params or {}
+    for statement in con.extract_statements(sql_text(name)):
+        con.execute(statement, {k: params[k] for k in statement.named_parameters})
+    return con
