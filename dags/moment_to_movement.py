@@ -5,7 +5,8 @@ ingest → validate → fingerprint → match_sounds → link_lineage → build_
 Wiring only: every task calls `pipelines.stages.run_stage`, which replaces that day's partition of its
 tables in one DuckDB transaction, so a retry or a rerun never duplicates. The run for logical date D
 processes `<landing>/dt=D/`. Exports are historical: the start date is the landing zone's earliest
-partition (or TRENDTRACE_START_DATE), and catchup backfills every day since.
+partition (or TRENDTRACE_START_DATE), the end date its latest partition (or TRENDTRACE_END_DATE), and
+catchup runs every day in between; a new partition extends the schedule at the next parse.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from airflow.sdk import chain, dag, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
-from pipelines.settings import dag_start_date
+from pipelines.settings import dag_end_date, dag_start_date
 from pipelines.stages import STAGES
 
 DEFAULT_ARGS = {
@@ -29,6 +30,11 @@ DEFAULT_ARGS = {
 def day_of(logical_date: datetime) -> date:
     """The partition a run processes: its logical date (manual `dags test` runs have a zero-length interval)."""
     return logical_date.astimezone(timezone.utc).date()
+
+
+def _end_date() -> datetime | None:
+    last = dag_end_date()
+    return datetime.combine(last, time.min, tzinfo=timezone.utc) if last else None
 
 
 def stage_task(name: str):
@@ -50,6 +56,7 @@ def stage_task(name: str):
     # give a zero-length interval in Airflow 3).
     schedule=CronDataIntervalTimetable("@daily", timezone="UTC"),
     start_date=datetime.combine(dag_start_date(), time.min, tzinfo=timezone.utc),
+    end_date=_end_date(),
     catchup=True,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,

@@ -87,17 +87,31 @@ def _stage_statuses(run_id: str) -> dict[str, str]:
 
 def run_days(days: list[date]) -> list[DayOutcome]:
     """Run the DAG for each day in order; stop at the first failed day (later days build on it)."""
-    from pipelines.stages import TASKS
-
     if not days:
         return []
-    earliest = min(days)
+    saved = {k: os.environ.get(k) for k in (settings.ENV_START_DATE, settings.ENV_END_DATE)}
+    earliest, latest = min(days), max(days)
     configured = os.environ.get(settings.ENV_START_DATE)
     if not configured or date.fromisoformat(configured) > earliest:
         os.environ[settings.ENV_START_DATE] = earliest.isoformat()
-    ensure_metadata_db()
-    from pipelines import warehouse
+    configured = os.environ.get(settings.ENV_END_DATE)
+    if not configured or date.fromisoformat(configured) < latest:
+        os.environ[settings.ENV_END_DATE] = latest.isoformat()
+    try:
+        return _run_days(days)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
+
+def _run_days(days: list[date]) -> list[DayOutcome]:
+    from pipelines import warehouse
+    from pipelines.stages import TASKS
+
+    ensure_metadata_db()
     warehouse.connect().close()  # create the file and schema before any reader looks
     dag = load_dag()
     outcomes: list[DayOutcome] = []
@@ -111,7 +125,7 @@ def run_days(days: list[date]) -> list[DayOutcome]:
         if state != "success" or failed:
             problem = f"run {state}; failed stages: {', '.join(failed) or 'none recorded'}"
         elif missing:
-            problem = f"stages did not run: {', '.join(missing)} (is {day} before the DAG's start_date?)"
+            problem = f"stages did not run: {', '.join(missing)} (is {day} outside the DAG's start/end dates?)"
         outcomes.append(DayOutcome(day, dag_run.run_id, state, stages, problem))
         if problem:
             logging.getLogger(__name__).error("day %s: %s", day, problem)

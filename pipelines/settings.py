@@ -21,6 +21,7 @@ ENV_LANDING = "TRENDTRACE_LANDING"
 ENV_WAREHOUSE = "TRENDTRACE_WAREHOUSE"
 ENV_WORKERS = "TRENDTRACE_WORKERS"
 ENV_START_DATE = "TRENDTRACE_START_DATE"
+ENV_END_DATE = "TRENDTRACE_END_DATE"
 ENV_PROGRESS = "TRENDTRACE_PROGRESS"
 
 DEFAULT_LANDING = PROJECT_ROOT / "data" / "landing"
@@ -111,3 +112,15 @@ def dag_start_date() -> date:
         return date.fromisoformat(os.environ[ENV_START_DATE])
     days = landing_days()
     return days[0] if days else date.today()
+
+
+def dag_end_date() -> date | None:
+    """Last day the DAG schedules: env override, else the landing zone's latest partition.
+
+    Re-read at every DAG parse, so a new partition extends the schedule; without it, catchup over a
+    historical landing zone would queue a no-data run for every day up to today.
+    """
+    if os.environ.get(ENV_END_DATE):
+        return date.fromisoformat(os.environ[ENV_END_DATE])
+    days = landing_days()
+    return days[-1] if days else None

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import math
-import multiprocessing
 import os
 import time
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -117,13 +116,13 @@ def analyse_files(
     progress: bool = True,
     description: str = "fingerprinting",
 ) -> list[AudioAnalysis]:
-    """`analyse_file` over many files in a process pool, results in input order.
+    """`analyse_file` over many files in parallel, results in input order; the progress bar goes to stderr.
 
-    `workers=1` runs in this process (debugging, or when the caller is already one of many workers).
-    The pool uses the forkserver start method: forking a process that runs threads (rich's refresh thread,
-    Airflow's) can deadlock a child. Like any spawn/forkserver pool, workers re-import the `__main__`
-    script, so a script calling this must guard its entry point with `if __name__ == "__main__":`.
-    The progress bar goes to stderr.
+    Threads, not processes: the decoding runs in one ffmpeg child process per file and libchromaprint is
+    called through ctypes, which releases the GIL, so threads keep every core busy. A process pool would
+    re-import `__main__` in its workers, which breaks inside Airflow task processes (their environment
+    forbids metadata-DB access at import) and in unguarded scripts; measured on 40 × 20 s m4a files it was
+    also slower than threads (3.6 s vs 2.5 s with 2 workers; 2.8 s sequential).
     """
     paths = [Path(p) for p in paths]
     workers = max(1, min(workers or os.cpu_count() or 1, len(paths) or 1))
@@ -146,8 +145,7 @@ def analyse_files(
                 results[i] = analyse_file(path)
                 bar.advance(task)
         else:
-            context = multiprocessing.get_context("forkserver")
-            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
                 futures = {pool.submit(analyse_file, path): i for i, path in enumerate(paths)}
                 for future in as_completed(futures):
                     results[futures[future]] = future.result()

@@ -57,8 +57,11 @@ def test_dag_start_date_follows_the_landing_zone(tmp_path, monkeypatch):
     (tmp_path / "dt=2024-01-02").mkdir()
     monkeypatch.setenv("TRENDTRACE_LANDING", str(tmp_path))
     monkeypatch.delenv("TRENDTRACE_START_DATE", raising=False)
+    monkeypatch.delenv("TRENDTRACE_END_DATE", raising=False)
     bag = DagBag(dag_folder=str(DAGS_DIR / "moment_to_movement.py"))
     assert bag.dags["moment_to_movement"].start_date.date().isoformat() == "2023-07-14"
+    # and it ends at the latest partition: no queue of empty runs up to today
+    assert bag.dags["moment_to_movement"].end_date.date().isoformat() == "2024-01-02"
     monkeypatch.setenv("TRENDTRACE_START_DATE", "2020-02-02")
     bag = DagBag(dag_folder=str(DAGS_DIR / "moment_to_movement.py"))
     assert bag.dags["moment_to_movement"].start_date.date().isoformat() == "2020-02-02"
