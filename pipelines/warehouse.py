@@ -75,9 +75,25 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
     con.execute("COMMIT")
 
 
-def run_sql(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None = None) -> duckdb.DuckDBPyConnection:
-    """Execute every statement of sql/<name>.sql, each bound to the parameters it names."""
+def run_sql(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    params: dict[str, Any] | None = None,
+    frames: dict[str, Any] | None = None,
+) -> duckdb.DuckDBPyConnection:
+    """Execute every statement of sql/<name>.sql, each bound to the parameters it names.
+
+    `frames` (name -> polars/pandas/arrow frame) are visible to the statements as views under those names
+    for the duration of the call: stages hand DuckDB whole frames, never rows one by one.
+    """
     params = params or {}
-    for statement in con.extract_statements(sql_text(name)):
-        con.execute(statement, {k: params[k] for k in statement.named_parameters})
+    frames = frames or {}
+    for view, frame in frames.items():
+        con.register(view, frame)
+    try:
+        for statement in con.extract_statements(sql_text(name)):
+            con.execute(statement, {k: params[k] for k in statement.named_parameters})
+    finally:
+        for view in frames:
+            con.unregister(view)
     return con

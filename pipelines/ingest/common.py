@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from pipelines.records import RecordProblem, SchemaDriftError
+from pipelines.records import CanonicalPost, RecordProblem, SchemaDriftError
 
 MAX_RAW_CHARS = 1024 * 1024  # problems keep at most 1 MiB of original text (records.RecordProblem.raw)
 
@@ -251,6 +251,24 @@ def check_required(records: list[JsonRecord], required: Iterable[str], source_fi
     for column in required:
         if all(column not in obj for obj in objects):
             raise SchemaDriftError(source_file, column, fmt)
+
+
+def map_records(
+    records: list[JsonRecord],
+    required: Iterable[str],
+    source_file: str,
+    fmt: str,
+    to_post: Callable[[JsonRecord, str], CanonicalPost | RecordProblem],
+) -> tuple[list[CanonicalPost], list[RecordProblem]]:
+    """Map every JSON record of one file with `to_post`; raises SchemaDriftError when a required key is gone
+    from all of them."""
+    check_required(records, required, source_file, fmt)
+    posts: list[CanonicalPost] = []
+    problems: list[RecordProblem] = []
+    for record in records:
+        result = to_post(record, source_file)
+        (posts if isinstance(result, CanonicalPost) else problems).append(result)
+    return posts, problems
 
 
 def not_an_object(record: JsonRecord, source_file: str, fmt: str) -> RecordProblem:

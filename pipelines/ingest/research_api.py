@@ -10,7 +10,7 @@ from pipelines.ingest.common import (
     JsonRecord,
     caption_hashtags,
     caption_mentions,
-    check_required,
+    map_records,
     clean_hashtag,
     not_an_object,
     parse_count,
@@ -46,16 +46,7 @@ SHAPE_KEYS = frozenset(
 
 def read_records(records: list[JsonRecord], source_file: str) -> tuple[list[CanonicalPost], list[RecordProblem]]:
     """Map every record of one file; raises SchemaDriftError when a required key is gone from all of them."""
-    check_required(records, REQUIRED, source_file, FORMAT)
-    posts: list[CanonicalPost] = []
-    problems: list[RecordProblem] = []
-    for record in records:
-        result = to_post(record, source_file)
-        if isinstance(result, CanonicalPost):
-            posts.append(result)
-        else:
-            problems.append(result)
-    return posts, problems
+    return map_records(records, REQUIRED, source_file, FORMAT, to_post)
 
 
 def _hashtag_names(value: Any) -> list[str]:

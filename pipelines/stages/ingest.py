@@ -27,11 +27,10 @@ def run(day: date, run_id: str = "cli") -> StageResult:
         new_stg_posts = stg_posts_frame(day, posts)
         new_quarantine = problems_frame(day, "ingest", problems)
         with warehouse.transaction(con):
-            con.register("new_stg_posts", new_stg_posts)
-            con.register("new_quarantine", new_quarantine)
-            warehouse.run_sql(con, "ops/replace_stg_posts", {"day": day})
-            con.unregister("new_stg_posts")
-            con.unregister("new_quarantine")
+            warehouse.run_sql(
+                con, "ops/replace_stg_posts", {"day": day},
+                frames={"new_stg_posts": new_stg_posts, "new_quarantine": new_quarantine},
+            )
         result.rows_in = len(posts) + len(problems)
         result.rows_out = len(posts)
         if result.status == "no_data":

@@ -71,11 +71,9 @@ def run(day: date, run_id: str = "cli") -> StageResult:
         )
         new_quarantine = quarantine_frame(day, "validate", rejected, violations)
         with warehouse.transaction(con):
-            con.register("new_posts", accepted)
-            con.register("new_quarantine", new_quarantine)
-            warehouse.run_sql(con, "ops/replace_posts", {"day": day})
-            con.unregister("new_posts")
-            con.unregister("new_quarantine")
+            warehouse.run_sql(
+                con, "ops/replace_posts", {"day": day}, frames={"new_posts": accepted, "new_quarantine": new_quarantine}
+            )
         result.rows_in = staged.height
         result.rows_out = accepted.height
         result.message = f"{accepted.height} posts valid, {rejected.height} quarantined"
