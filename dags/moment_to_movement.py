@@ -16,6 +16,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from airflow.sdk import chain, dag, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
+from pipelines.alerts.notifier import on_failure
 from pipelines.settings import dag_end_date, dag_start_date
 from pipelines.stages import STAGES
 
@@ -24,6 +25,8 @@ DEFAULT_ARGS = {
     "retries": 2,
     "retry_delay": timedelta(seconds=30),
     "retry_exponential_backoff": True,
+    # A broken daily run is an alert too: sent through the configured channels after the last retry.
+    "on_failure_callback": on_failure,
 }
 
 

@@ -18,6 +18,14 @@ console = Console(stderr=True)
 # Piped output (CI logs, `| less`) gets wide tables instead of rich's 80-column default.
 out = Console(width=None if sys.stdout.isatty() else 200)
 
+def _mount_subcommands() -> None:
+    from pipelines.alerts.cli import app as alerts_app
+
+    app.add_typer(alerts_app, name="alerts", help="Threshold alerts: list them, resend one.")
+
+
+_mount_subcommands()
+
 LandingOpt = Annotated[
     Optional[Path],
     typer.Option("--landing", envvar=settings.ENV_LANDING, help="Landing zone root (holds dt=YYYY-MM-DD/ partitions)."),
@@ -146,6 +154,31 @@ def status(
         con.close()
     out.print(_table("pipeline_runs (latest per day and task)", frame))
     _print_summary()
+
+
+@app.command("sample-world")
+def sample_world(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for landing/ (exports + media) and truth/.")],
+    days_: Annotated[int, typer.Option("--days", help="Days of posting.")] = 14,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed builds the same world.")] = 7,
+    scale: Annotated[str, typer.Option(help="small (tests, ~100 posts), demo (~2 000), large (>= 50 000).")] = "demo",
+    start: Annotated[str, typer.Option(help="First day YYYY-MM-DD.")] = "2024-03-01",
+    no_media: Annotated[bool, typer.Option("--no-media", help="Metadata only (for lineage at 1M+ posts).")] = False,
+    posts: Annotated[Optional[int], typer.Option(help="Override the scale's number of posts.")] = None,
+) -> None:
+    """Build the public sample world: real audio, platform-shaped exports, hidden ground truth."""
+    from pipelines.sample_world.world import build_world
+
+    summary = build_world(
+        out_dir, days=days_, seed=seed, scale=scale, no_media=no_media, start=date.fromisoformat(start),
+        posts=posts, progress=True,
+    )
+    table = Table(title=f"sample world in {out_dir}")
+    table.add_column("what")
+    table.add_column("value")
+    for key, value in summary.items():
+        table.add_row(str(key), str(value))
+    out.print(table)
 
 
 @app.command()

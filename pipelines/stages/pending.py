@@ -11,7 +11,6 @@ PLANNED = {
     "link_lineage": "issue #6 (lineage)",
     "build_cascades": "issue #6 (lineage)",
     "adoption": "issue #6 (lineage: sound_daily and stages)",
-    "alerts": "issue #7 (adoption alerts)",
 }
 
 

@@ -1,0 +1,79 @@
+"""What a notification says: the alert's stored JSON payload rendered as a message, and a task failure.
+
+The webhook gets the payload as is (documented in docs/alerts.md); e-mail gets a subject and plain text
+made from the same document, so both channels always say the same thing.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from pipelines.alerts.channels import Message
+
+
+def alert_message(alert_id: int, payload: dict[str, Any] | str) -> Message:
+    doc = json.loads(payload) if isinstance(payload, str) else dict(payload)
+    who = (doc.get("title") or doc["sound_id"])[:120]
+    subject = f"[trendtrace] {who}: {doc['label']} on {doc['day']}"
+    lines = [
+        f"Sound {doc['sound_id']} ({doc.get('title') or 'untitled'}) crossed a line on {doc['day']}.",
+        "",
+        f"rule:      {doc['rule']} ({doc['kind']})",
+        f"crossing:  {doc['label']}",
+        f"value:     {_number(doc.get('value'))}",
+        f"threshold: {_number(doc.get('threshold'))}",
+        f"report:    {doc.get('report') or '-'}",
+        "",
+        "Top cascades:" if doc.get("top_cascades") else "No cascades recorded yet.",
+    ]
+    for c in doc.get("top_cascades") or []:
+        lines.append(
+            f"  {c['root_post_id']}: {c['size']} posts, {c['creators']} creators, depth {c['depth']}, "
+            f"structural virality {_number(c.get('structural_virality'))}"
+        )
+    lines += ["", f"alert id {alert_id}; details: trendtrace alerts list --day {doc['day']}"]
+    return Message(delivery_id=f"alert-{alert_id}", event="alert", subject=subject, text="\n".join(lines) + "\n",
+                   payload=doc)
+
+
+def failure_message(context: dict[str, Any]) -> Message:
+    """A failed Airflow task: what failed, for which day, and the error's first line (no traceback)."""
+    ti = context.get("task_instance") or context.get("ti")
+    dag_id = getattr(ti, "dag_id", None) or getattr(context.get("dag"), "dag_id", None) or "?"
+    task_id = getattr(ti, "task_id", None) or "?"
+    run_id = context.get("run_id") or getattr(ti, "run_id", None) or "?"
+    try_number = getattr(ti, "try_number", None)
+    logical = context.get("logical_date")
+    day = logical.date().isoformat() if isinstance(logical, datetime) else str(context.get("ds") or "?")
+    exc = context.get("exception")
+    error = f"{type(exc).__name__}: {exc}".splitlines()[0][:500] if exc else "unknown error"
+    log_url = getattr(ti, "log_url", None)
+    payload = {
+        "event": "task_failed",
+        "dag_id": dag_id,
+        "task_id": task_id,
+        "run_id": run_id,
+        "day": day,
+        "try_number": try_number,
+        "error": error,
+        "log_url": log_url,
+    }
+    subject = f"[trendtrace] {dag_id}.{task_id} failed for {day}"
+    text = (
+        f"Task {task_id} of {dag_id} failed for {day} (run {run_id}, try {try_number}).\n\n"
+        f"error: {error}\n"
+        f"log:   {log_url or '-'}\n\n"
+        f"Rerun the day once fixed: trendtrace run --date {day}\n"
+    )
+    return Message(delivery_id=f"task_failed-{run_id}-{task_id}-{try_number}", event="task_failed",
+                   subject=subject, text=text, payload=payload)
+
+
+def _number(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+    return str(value)

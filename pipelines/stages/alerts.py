@@ -1,0 +1,31 @@
+"""alerts: record the day's threshold crossings in the `alerts` outbox, then deliver what is pending.
+
+Recording is one transaction (crossings + their payloads); delivery happens after the commit, so an alert
+exists before anyone is told about it. A receiver that is down does not fail the stage (the alert stays
+pending and the next run retries it); a broken config does. docs/alerts.md explains rules and delivery.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+from pipelines import warehouse
+from pipelines.alerts import channels as alert_channels
+from pipelines.alerts import evaluate, outbox, rules
+from pipelines.runlog import StageResult, stage_run
+from pipelines.stages.publish import published_path
+
+
+def run(day: date, run_id: str = "cli") -> StageResult:
+    with stage_run("alerts", day, run_id) as (con, result):
+        config = rules.load()
+        now = datetime.now(timezone.utc).replace(tzinfo=None)
+        with warehouse.transaction(con):
+            new_ids = evaluate.record_crossings(con, config.rules, day, run_id, now)
+            evaluate.fill_payloads(con, config.delivery, str(published_path()))
+        delivered = outbox.deliver_pending(con, alert_channels.configured_channels(), config.delivery)
+        rows_in, _pending = con.execute(warehouse.sql_text("ops/alerts_day_summary"), {"day": day}).fetchall()[0]
+        result.rows_in = rows_in
+        result.rows_out = len(new_ids)
+        result.message = f"{len(new_ids)} new alerts; delivery: {delivered.summary()}"
+        return result

@@ -1,0 +1,45 @@
+CREATE SEQUENCE IF NOT EXISTS alerts_id_seq START 1;
+CREATE TABLE IF NOT EXISTS alerts (
+    alert_id      BIGINT PRIMARY KEY DEFAULT nextval('alerts_id_seq'),
+    sound_id      VARCHAR NOT NULL,
+    rule          VARCHAR NOT NULL,
+    kind          VARCHAR NOT NULL,
+    level         BIGINT NOT NULL,
+    day           DATE NOT NULL,
+    value         DOUBLE,
+    threshold     DOUBLE,
+    label         VARCHAR NOT NULL,
+    created_at    TIMESTAMP NOT NULL,
+    run_id        VARCHAR NOT NULL,
+    status        VARCHAR NOT NULL DEFAULT 'pending',
+    attempts      INTEGER NOT NULL DEFAULT 0,
+    delivered_at  TIMESTAMP,
+    last_error    VARCHAR,
+    payload       JSON,
+    UNIQUE (sound_id, rule, level)
+);
+COMMENT ON TABLE alerts IS 'One row per threshold crossing of a sound (an outbox: written first, then delivered, then marked). Unique on (sound_id, rule, level), so reruns and backfills never fire twice. See docs/alerts.md.';
+COMMENT ON COLUMN alerts.rule IS 'Name of the rule in config/alerts.yaml.';
+COMMENT ON COLUMN alerts.kind IS 'cumulative_creators | growth | robust_z | stage_change.';
+COMMENT ON COLUMN alerts.level IS 'cumulative_creators: the level crossed (10, 100, ...); growth / robust_z: the episode number (1, 2, ... a new episode needs the value to fall below the exit threshold first); stage_change: ordinal of the stage entered (3 trend, 4 movement).';
+COMMENT ON COLUMN alerts.day IS 'Day the sound crossed the line (from sound_daily / sound_stage_changes), not the day the alert was recorded.';
+COMMENT ON COLUMN alerts.value IS 'cum_creators, growth_7d or robust_z on that day; stage_change: cum_creators that day.';
+COMMENT ON COLUMN alerts.threshold IS 'The level or enter threshold crossed (NULL for stage_change).';
+COMMENT ON COLUMN alerts.label IS 'Human-readable crossing, e.g. "cum_creators >= 100".';
+COMMENT ON COLUMN alerts.run_id IS 'Run that recorded the crossing.';
+COMMENT ON COLUMN alerts.status IS 'pending (not yet delivered to every configured channel, or no channel configured), sent, failed (permanently rejected, or gave up after max_attempts).';
+COMMENT ON COLUMN alerts.attempts IS 'Delivery attempts over all channels and runs.';
+COMMENT ON COLUMN alerts.delivered_at IS 'When the last channel confirmed delivery.';
+COMMENT ON COLUMN alerts.last_error IS 'Why the latest delivery did not complete (secrets redacted); NULL once sent.';
+COMMENT ON COLUMN alerts.payload IS 'The JSON document delivered (docs/alerts.md), fixed when the crossing is recorded.';
+
+CREATE TABLE IF NOT EXISTS alert_deliveries (
+    alert_id      BIGINT NOT NULL,
+    channel       VARCHAR NOT NULL,
+    status        VARCHAR NOT NULL,
+    attempts      INTEGER NOT NULL,
+    delivered_at  TIMESTAMP,
+    last_error    VARCHAR,
+    PRIMARY KEY (alert_id, channel)
+);
+COMMENT ON TABLE alert_deliveries IS 'Delivery state of an alert per channel (webhook, email): a channel that already confirmed is never sent to again when another channel is retried.';

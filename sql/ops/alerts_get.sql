@@ -1,0 +1,3 @@
+SELECT alert_id, sound_id, rule, level, day, label, attempts, payload
+FROM alerts
+WHERE alert_id = $alert_id;
