@@ -182,6 +182,19 @@ def sample_world(
 
 
 @app.command()
+def evaluate(
+    truth: Annotated[Path, typer.Option("--truth", help="The sample world's truth/ folder (or its parent).")],
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """Score the warehouse against a sample world's ground truth, next to the metadata-only baseline."""
+    _configure(None, warehouse)
+    from pipelines.lineage import evaluate as lineage_evaluate
+
+    args = ["--truth", str(truth)] + (["--warehouse", str(settings.warehouse_path())])
+    lineage_evaluate.main(args)
+
+
+@app.command()
 def days(landing: LandingOpt = None) -> None:
     """List the partition days present in the landing zone."""
     _configure(landing, None)

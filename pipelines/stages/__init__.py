@@ -25,7 +25,7 @@ TASKS = tuple(STAGES)
 
 # Stages whose module pipelines/stages/<name>.py exists and does the work; the others are recorded as
 # not_implemented by `pending`.
-BUILT = frozenset({"ingest", "validate", "fingerprint", "alerts", "publish"})
+BUILT = frozenset({"ingest", "validate", "fingerprint", "link_lineage", "build_cascades", "adoption", "alerts", "publish"})
 
 
 def run_stage(task: str, day: date, run_id: str = "cli") -> dict:

@@ -8,9 +8,6 @@ from pipelines.runlog import StageResult, stage_run
 
 PLANNED = {
     "match_sounds": "issue #5 (sound identity engine)",
-    "link_lineage": "issue #6 (lineage)",
-    "build_cascades": "issue #6 (lineage)",
-    "adoption": "issue #6 (lineage: sound_daily and stages)",
 }
 
 
