@@ -1,0 +1,62 @@
+"""Scales of the sample world and where its caches live: every size knob in one place."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SAMPLE_RATE = 22050  # every intermediate PCM is mono float32 at this rate
+RENDER_VERSION = "r2"  # bump when rendering code changes so cached media are not reused
+
+
+@dataclass(frozen=True, slots=True)
+class Scale:
+    """Sizes of one world; `target_posts` calibrates the diffusion caps, the rest shape it."""
+
+    name: str
+    target_posts: int
+    n_sounds: int
+    n_creators: int
+    debian_packs: tuple[str, ...]  # which Debian music packs feed the sounds
+    n_music21: int  # music21 renders used as canonical sounds
+    n_speech: int  # espeak-ng "talking" original sounds
+    n_partner_renders: int  # music21 renders reserved for duet instrument partners (never sounds)
+    bad_inputs_each: int  # how many of each deliberate bad-input kind
+
+
+ALL_PACKS = ("singularity-music", "wesnoth-1.16-music", "warzone2100-music", "nexuiz-music", "ufoai-music")
+
+SCALES: dict[str, Scale] = {
+    "small": Scale("small", 100, 14, 90, ("singularity-music",), 3, 3, 2, 1),
+    "demo": Scale("demo", 2000, 170, 1400, ALL_PACKS, 40, 24, 6, 3),
+    "large": Scale("large", 60000, 3200, 30000, ALL_PACKS, 2400, 500, 12, 20),
+    # metadata-only benchmark world: sounds are named after music21 corpus pieces, never rendered
+    "xl": Scale("xl", 1_100_000, 40000, 400000, (), 0, 0, 0, 50),
+}
+
+
+def get_scale(name: str, posts: int | None = None) -> Scale:
+    """The named scale, optionally re-targeted to `posts` posts (sounds and creators follow)."""
+    if name not in SCALES:
+        raise ValueError(f"unknown scale {name!r}; choose one of {', '.join(SCALES)}")
+    scale = SCALES[name]
+    if posts is None or posts == scale.target_posts:
+        return scale
+    f = posts / scale.target_posts
+    return replace(
+        scale,
+        target_posts=posts,
+        n_sounds=max(8, round(scale.n_sounds * f)),
+        n_creators=max(40, round(scale.n_creators * f)),
+        n_music21=round(scale.n_music21 * min(f, 1.0)),
+        n_speech=max(1, round(scale.n_speech * min(f, 1.0))) if scale.n_speech else 0,
+        bad_inputs_each=max(1, round(scale.bad_inputs_each * min(f, 1.0))),
+    )
+
+
+def default_cache_dir() -> Path:
+    """TRENDTRACE_CACHE, else `<repo>/data/cache` (gitignored)."""
+    env = os.environ.get("TRENDTRACE_CACHE")
+    return Path(env) if env else REPO_ROOT / "data" / "cache"
