@@ -52,13 +52,15 @@ def _table(title: str, frame) -> Table:
 
 
 def _print_outcomes(outcomes) -> bool:
-    table = Table(title="DAG runs")
-    for name in ("day", "state", "stages", "problem"):
+    """One line per day: the run state and how many stages ended in each status."""
+    statuses = ("success", "no_data", "not_implemented", "failed")
+    table = Table(title="DAG runs (stages per status)")
+    for name in ("day", "state", *statuses, "problem"):
         table.add_column(name)
     ok = True
     for o in outcomes:
-        stages = ", ".join(f"{t}={s}" for t, s in o.stages.items())
-        table.add_row(str(o.day), o.state, stages, o.problem or "")
+        counts = [str(sum(1 for s in o.stages.values() if s == status)) for status in statuses]
+        table.add_row(str(o.day), o.state, *counts, o.problem or "")
         ok = ok and o.problem is None
     out.print(table)
     return ok
@@ -183,15 +185,24 @@ def sample_world(
 
 @app.command()
 def evaluate(
-    truth: Annotated[Path, typer.Option("--truth", help="The sample world's truth/ folder (or its parent).")],
+    truth: Annotated[Path, typer.Option("--truth", help="The sample world's folder (or its truth/ folder).")],
     warehouse: WarehouseOpt = None,
+    json_out: Annotated[Optional[Path], typer.Option("--json", help="Also write the figures here as JSON.")] = None,
 ) -> None:
-    """Score the warehouse against a sample world's ground truth, next to the metadata-only baseline."""
+    """Score the warehouse against a sample world's ground truth, next to the metadata-only baselines."""
     _configure(None, warehouse)
-    from pipelines.lineage import evaluate as lineage_evaluate
+    from pipelines import warehouse as wh
+    from pipelines.evaluate import evaluate_warehouse, format_report, write_report
 
-    args = ["--truth", str(truth)] + (["--warehouse", str(settings.warehouse_path())])
-    lineage_evaluate.main(args)
+    con = wh.connect(read_only=True)
+    try:
+        report = evaluate_warehouse(con, truth)
+    finally:
+        con.close()
+    out.print(format_report(report), highlight=False)
+    target = json_out or settings.warehouse_path().parent / "evaluation.json"
+    write_report(report, target)
+    out.print(f"figures written to {target}")
 
 
 @app.command()

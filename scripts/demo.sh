@@ -33,6 +33,8 @@ print(con.sql("select count(*) as posts from posts"))
 print(con.sql("select rule, count(*) as records from quarantine group by 1 order by 2 desc"))
 print(con.sql("select count(*) as fingerprints, round(sum(duration_s) / 60, 1) as audio_minutes from audio_fingerprints"))
 PY
+echo "-- accuracy against the sample world's hidden truth (trendtrace evaluate)"
+uv run trendtrace evaluate --truth "$dir"
 uv run trendtrace alerts list
 if [ -s "$received" ]; then
   echo "webhook payloads received ($(wc -l < "$received")), first one:"

@@ -1,0 +1,127 @@
+"""`trendtrace evaluate`: the warehouse scored against a sample world's hidden ground truth.
+
+Three questions, each next to what platform metadata alone would answer:
+* lineage: precision/recall/F1 of lineage_edges per relation (pipelines.lineage.evaluate);
+* sound identity: pairwise F1 of the primary-sound clustering of posts (two posts in one cluster = "same
+  sound"), against clustering by platform music id;
+* adoption: share of the truth's sound-days whose stage the warehouse got right.
+Only the truth's scorable posts count (observed, valid, parent observed when there is one).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from pipelines.lineage import evaluate as lineage_evaluate
+
+
+def truth_folder(path: Path) -> Path:
+    """Accept the world folder or its truth/ folder."""
+    return path / "truth" if (path / "truth" / "posts.parquet").exists() else path
+
+
+def pairwise_scores(labels: pl.DataFrame, predicted: str, truth: str) -> dict[str, float | int | None]:
+    """Pairwise precision/recall/F1 of clustering `predicted` against `truth` over the rows of `labels`.
+
+    Counted from the contingency table in O(n): pairs together in both / in predicted / in truth.
+    Rows whose predicted label is null are singletons (they share a cluster with no one).
+    """
+    def pairs(col: pl.Expr) -> pl.Expr:
+        return (col * (col - 1) // 2).sum()
+
+    with_ids = labels.with_row_index("_i").with_columns(
+        pl.coalesce(pl.col(predicted).cast(pl.String), pl.lit("_single_") + pl.col("_i").cast(pl.String)).alias("_p")
+    )
+    both = with_ids.group_by("_p", truth).len().select(pairs(pl.col("len"))).item()
+    pred = with_ids.group_by("_p").len().select(pairs(pl.col("len"))).item()
+    true = with_ids.group_by(truth).len().select(pairs(pl.col("len"))).item()
+    p = both / pred if pred else None
+    r = both / true if true else None
+    f1 = 2 * p * r / (p + r) if p and r else None
+    return {"posts": labels.height, "pairs_truth": true, "pairs_predicted": pred, "pairs_correct": both,
+            "precision": p, "recall": r, "f1": f1}
+
+
+def sound_identity(con: duckdb.DuckDBPyConnection, truth: Path) -> dict[str, Any]:
+    """Primary-sound clustering of the truth's scorable 'primary' posts, ours vs by platform music id."""
+    posts = (
+        pl.read_parquet(truth / "posts.parquet", columns=["post_id", "scorable", "sound_role", "canonical_sound_id"])
+        .filter(pl.col("scorable") & (pl.col("sound_role") == "primary"))
+        .select("post_id", "canonical_sound_id")
+    )
+    has_post_sounds = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'post_sounds'"
+    ).fetchall()[0][0]
+    ours = (
+        con.sql("SELECT post_id, sound_id FROM post_sounds WHERE role = 'primary'").pl()
+        if has_post_sounds
+        else pl.DataFrame(schema={"post_id": pl.String, "sound_id": pl.String})
+    )
+    music = con.sql("SELECT post_id, platform_music_id FROM posts").pl()
+    labels = posts.join(ours, on="post_id", how="left").join(music, on="post_id", how="left")
+    return {
+        "ours": pairwise_scores(labels, "sound_id", "canonical_sound_id"),
+        "baseline_music_id": pairwise_scores(labels, "platform_music_id", "canonical_sound_id"),
+    }
+
+
+def stage_accuracy(con: duckdb.DuckDBPyConnection, truth: Path) -> dict[str, Any]:
+    """Share of truth sound-days with the right stage; our sounds map to truth sounds by their origin post."""
+    true_stages = pl.read_parquet(truth / "sound_stages.parquet", columns=["canonical_sound_id", "day", "stage"])
+    truth_posts = pl.read_parquet(truth / "posts.parquet", columns=["post_id", "canonical_sound_id"])
+    ours = con.sql(
+        "SELECT d.sound_id, d.day, d.stage, s.origin_post_id FROM sound_daily d JOIN sounds s USING (sound_id)"
+    ).pl()
+    mapped = ours.join(truth_posts, left_on="origin_post_id", right_on="post_id", how="inner")
+    joined = true_stages.join(
+        mapped.select("canonical_sound_id", "day", pl.col("stage").alias("our_stage")),
+        on=["canonical_sound_id", "day"], how="left",
+    )
+    correct = joined.filter(pl.col("stage") == pl.col("our_stage")).height
+    per_stage = (
+        joined.group_by("stage")
+        .agg(pl.len().alias("sound_days"), (pl.col("stage") == pl.col("our_stage")).sum().alias("correct"))
+        .sort("stage")
+        .to_dicts()
+    )
+    return {"sound_days": joined.height, "correct": correct,
+            "accuracy": correct / joined.height if joined.height else None, "per_stage": per_stage}
+
+
+def evaluate_warehouse(con: duckdb.DuckDBPyConnection, truth_dir: Path) -> dict[str, Any]:
+    truth = truth_folder(truth_dir)
+    relations = lineage_evaluate.evaluate(con, truth)
+    return {
+        "truth": str(truth),
+        "relations": relations.to_dicts(),
+        "sound_identity": sound_identity(con, truth),
+        "stages": stage_accuracy(con, truth),
+    }
+
+
+def format_report(report: dict[str, Any]) -> str:
+    def f(v: Any) -> str:
+        return "  –  " if v is None else f"{v:.3f}"
+
+    lines = ["Lineage edges per relation (ours | metadata-only baseline: music id + duetFromId)",
+             lineage_evaluate.format_table(pl.DataFrame(report["relations"])), "",
+             "Primary-sound clustering, pairwise (ours | by platform music id)"]
+    ours, base = report["sound_identity"]["ours"], report["sound_identity"]["baseline_music_id"]
+    lines.append(f"{'':<10}{'P':>7}{'R':>7}{'F1':>7}")
+    lines.append(f"{'ours':<10}{f(ours['precision']):>7}{f(ours['recall']):>7}{f(ours['f1']):>7}   ({ours['posts']} posts)")
+    lines.append(f"{'music id':<10}{f(base['precision']):>7}{f(base['recall']):>7}{f(base['f1']):>7}")
+    st = report["stages"]
+    lines += ["", f"Stage per sound-day: {st['correct']}/{st['sound_days']} correct (accuracy {f(st['accuracy'])})"]
+    for row in st["per_stage"]:
+        lines.append(f"  {row['stage']:<10}{row['correct']:>6}/{row['sound_days']:<6}")
+    return "\n".join(lines)
+
+
+def write_report(report: dict[str, Any], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
