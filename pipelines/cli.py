@@ -53,7 +53,7 @@ def _table(title: str, frame) -> Table:
 
 def _print_outcomes(outcomes) -> bool:
     """One line per day: the run state and how many stages ended in each status."""
-    statuses = ("success", "no_data", "not_implemented", "failed")
+    statuses = ("success", "no_data", "failed")
     table = Table(title="DAG runs (stages per status)")
     for name in ("day", "state", *statuses, "problem"):
         table.add_column(name)

@@ -1,4 +1,5 @@
-"""Measure audio files: decode once, then hash, duration, levels and the raw fingerprint from the same PCM.
+"""Measure audio files: decode once, then hash, duration, levels, the raw fingerprint and spectral peaks
+from the same PCM.
 
 This module measures and never judges: no silence or duration thresholds live here (the data contract
 applies them), and a bad file is a result with `decoded=False`, not an exception.
@@ -31,6 +32,7 @@ from rich.text import Text
 
 from pipelines.audio.chromaprint import ALGORITHM, raw_fingerprint
 from pipelines.audio.decode import SAMPLE_RATE, DecodeError, decode_pcm
+from pipelines.audio.peaks import peaks
 
 MAX_DECODE_SECONDS: float = 20 * 60 + 1  # decode at most this much; longer files report duration == cap
 DBFS_FLOOR = -120.0  # digital silence (log of 0) is reported as this instead of -inf
@@ -54,6 +56,8 @@ class AudioAnalysis:
     error_rule: str | None  # DecodeError.rule when not decoded
     error: str | None
     seconds: float  # wall time spent on this file
+    peak_frames: np.ndarray | None = None  # spectral peaks for landmark matching (pipelines.audio.peaks)
+    peak_bins: np.ndarray | None = None
 
 
 def file_sha256(path: Path) -> str:
@@ -100,6 +104,7 @@ def analyse_file(path: Path, sha256: str | None = None) -> AudioAnalysis:
         result.duration_s = pcm.size / SAMPLE_RATE
         result.peak_dbfs, result.rms_dbfs = levels_dbfs(pcm)
         result.fingerprint = raw_fingerprint(pcm, SAMPLE_RATE)
+        result.peak_frames, result.peak_bins = peaks(pcm)
     result.seconds = time.perf_counter() - started
     return result
 

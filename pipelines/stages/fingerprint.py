@@ -1,5 +1,8 @@
 """fingerprint: decode each new distinct media file once, measure it, fingerprint it, judge the media contract.
 
+From the same PCM it also stores the spectral peaks the matcher's landmark signal is built from
+(`audio_peaks`, issue 5).
+
 Work is committed in chunks, so a run killed half-way resumes where it stopped instead of decoding again.
 """
 
@@ -16,6 +19,38 @@ from pipelines.runlog import StageResult, stage_run
 from pipelines.stages.quarantine_rows import location_series, quarantine_frame
 
 CHUNK_FILES = 256
+
+
+def peaks_frame(analyses: list) -> pl.DataFrame:
+    """audio_peaks rows for the decoded files (spectral peaks for the matcher's landmark signal)."""
+    from pipelines.audio.peaks import PEAKS_ALGORITHM
+
+    done = [a for a in analyses if a.decoded and a.peak_frames is not None]
+    return pl.DataFrame(
+        {
+            "audio_sha256": [a.audio_sha256 for a in done],
+            "frames": [pl.Series(a.peak_frames, dtype=pl.Int32) for a in done],
+            "bins": [pl.Series(a.peak_bins, dtype=pl.UInt16) for a in done],
+            "algorithm": [PEAKS_ALGORITHM] * len(done),
+            "created_at": [utcnow()] * len(done),
+        },
+        schema={"audio_sha256": pl.String, "frames": pl.List(pl.Int32), "bins": pl.List(pl.UInt16),
+                "algorithm": pl.String, "created_at": pl.Datetime("us")},
+    )
+
+
+def _analyse_chunk(day: date, chunk: pl.DataFrame, done: int, total: int, what: str) -> list:
+    from pipelines.audio.analysis import analyse_files
+
+    analyses = analyse_files(
+        [settings.partition_dir(day) / p for p in chunk["media_path"].to_list()],
+        workers=settings.workers(),
+        progress=settings.show_progress(),
+        description=f"{what} dt={day} ({done + chunk.height}/{total})",
+    )
+    for a, sha in zip(analyses, chunk["audio_sha256"].to_list()):
+        a.audio_sha256 = sha  # validate hashed the bytes already; keep its key
+    return analyses
 
 
 def analyses_frames(analyses: list) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -55,31 +90,32 @@ def analyses_frames(analyses: list) -> tuple[pl.DataFrame, pl.DataFrame]:
 def run(day: date, run_id: str = "cli") -> StageResult:
     import pandas as pd
 
-    from pipelines.audio.analysis import analyse_files
-
     cs = settings.contract_settings()
-    partition = settings.partition_dir(day)
     with stage_run("fingerprint", day, run_id) as (con, result):
         todo = con.sql(warehouse.sql_text("ops/fingerprint_todo"), params={"day": day}).pl()
         decoded_now = 0
         for start in range(0, todo.height, CHUNK_FILES):
             chunk = todo.slice(start, CHUNK_FILES)
-            analyses = analyse_files(
-                [partition / p for p in chunk["media_path"].to_list()],
-                workers=settings.workers(),
-                progress=settings.show_progress(),
-                description=f"fingerprinting dt={day} ({start + chunk.height}/{todo.height})",
-            )
-            for a, sha in zip(analyses, chunk["audio_sha256"].to_list()):
-                a.audio_sha256 = sha  # validate hashed the bytes already; keep its key
+            analyses = _analyse_chunk(day, chunk, start, todo.height, "fingerprinting")
             new_media_checks, new_fingerprints = analyses_frames(analyses)
             with warehouse.transaction(con):
                 con.register("new_media_checks", new_media_checks)
                 con.register("new_fingerprints", new_fingerprints)
+                con.register("new_peaks", peaks_frame(analyses))
                 warehouse.run_sql(con, "ops/insert_media_checks")
-                con.unregister("new_media_checks")
-                con.unregister("new_fingerprints")
+                warehouse.run_sql(con, "ops/match_insert_peaks")
+                for name in ("new_media_checks", "new_fingerprints", "new_peaks"):
+                    con.unregister(name)
             decoded_now += new_fingerprints.height
+        # files fingerprinted before peaks were stored: decode once more, store only their peaks
+        backfill = con.sql(warehouse.sql_text("ops/match_peaks_todo"), params={"day": day}).pl()
+        for start in range(0, backfill.height, CHUNK_FILES):
+            chunk = backfill.slice(start, CHUNK_FILES)
+            analyses = _analyse_chunk(day, chunk, start, backfill.height, "spectral peaks")
+            with warehouse.transaction(con):
+                con.register("new_peaks", peaks_frame(analyses))
+                warehouse.run_sql(con, "ops/match_insert_peaks")
+                con.unregister("new_peaks")
 
         judged = con.sql(warehouse.sql_text("ops/media_audio_candidates"), params={"day": day}).pl()
         frame = judged.select(["_row", "post_id", "media_path", "decoded", "audio_duration_s", "peak_dbfs", "decode_error"]).to_pandas()

@@ -7,7 +7,7 @@ from datetime import date
 from pipelines import warehouse
 from pipelines.lineage import window_start
 from pipelines.lineage.edges import link_edges
-from pipelines.lineage.paths import ensure_post_sounds, refresh_paths
+from pipelines.lineage.paths import refresh_paths
 from pipelines.runlog import StageResult, stage_run
 
 
@@ -15,7 +15,6 @@ def run(day: date, run_id: str = "cli") -> StageResult:
     first_day = window_start(day)
     with stage_run("link_lineage", day, run_id) as (con, result):
         with warehouse.transaction(con):
-            audio = ensure_post_sounds(con)
             counts = link_edges(con, first_day, day)
             paths = refresh_paths(con, first_day, day)
         result.rows_in = counts["posts"]
@@ -26,6 +25,5 @@ def run(day: date, run_id: str = "cli") -> StageResult:
         result.message = (
             f"partitions {first_day}…{day}: {counts['posts']} posts, {counts['edges']} edges ({by_relation or 'none'}), "
             f"{counts['rejected']} claims rejected, {paths} paths"
-            + ("" if audio else "; post_sounds missing: metadata only")
         )
         return result

@@ -14,7 +14,7 @@ COMMENT ON TABLE pipeline_runs IS 'One row per stage execution (a log: reruns ad
 COMMENT ON COLUMN pipeline_runs.run_id IS 'Airflow dag run id (or "cli" when a stage ran outside Airflow).';
 COMMENT ON COLUMN pipeline_runs.day IS 'The partition day the stage processed.';
 COMMENT ON COLUMN pipeline_runs.task IS 'Stage name: ingest, validate, fingerprint, match_sounds, link_lineage, build_cascades, adoption, alerts, publish.';
-COMMENT ON COLUMN pipeline_runs.status IS 'success, no_data (no partition for the day), failed or not_implemented (the stage does not exist yet; it did nothing).';
+COMMENT ON COLUMN pipeline_runs.status IS 'success, no_data (nothing to do: no partition for the day, no posts in the window) or failed.';
 COMMENT ON COLUMN pipeline_runs.rows_in IS 'Rows the stage read.';
 COMMENT ON COLUMN pipeline_runs.rows_out IS 'Rows the stage wrote to its main output.';
 COMMENT ON COLUMN pipeline_runs.seconds IS 'Wall time.';

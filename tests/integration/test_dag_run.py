@@ -28,7 +28,7 @@ def counts(warehouse):
 
 def test_dag_runs_two_days_end_to_end_and_reruns_idempotently(airflow_db, pipeline_env):
     from pipelines.airflow_runner import run_days
-    from pipelines.stages import BUILT, TASKS
+    from pipelines.stages import TASKS
 
     landing, warehouse = pipeline_env
     land = landing_builder.build(landing)
@@ -41,9 +41,7 @@ def test_dag_runs_two_days_end_to_end_and_reruns_idempotently(airflow_db, pipeli
         assert set(o.stages) == set(TASKS)
         assert {t: o.stages[t] for t in ("ingest", "validate", "fingerprint", "publish")} == dict.fromkeys(
             ("ingest", "validate", "fingerprint", "publish"), "success")
-        assert {o.stages[t] for t in BUILT} <= {"success", "no_data"}  # no_data: e.g. no sounds identified yet
-        # stages that do not exist yet say so instead of pretending
-        assert {t: o.stages[t] for t in set(TASKS) - BUILT} == dict.fromkeys(set(TASKS) - BUILT, "not_implemented")
+        assert set(o.stages.values()) <= {"success", "no_data"}  # no_data: e.g. a day with nothing to link
 
     first = counts(warehouse)
     n_posts = sum(1 for e in land.expected if e.rule is None)
@@ -89,4 +87,4 @@ def test_cli_backfill_and_status(airflow_db, pipeline_env, tmp_path):
     assert str(warehouse) in proc.stdout.replace("\n", "")
     status = subprocess.run(cmd + ["status", *env_args], capture_output=True, text=True, timeout=120)
     assert status.returncode == 0, status.stderr[-3000:]
-    assert "not_implemented" in status.stdout and "fingerprint" in status.stdout
+    assert "match_sounds" in status.stdout and "fingerprint" in status.stdout

@@ -10,7 +10,7 @@ import pytest
 
 from pipelines import warehouse
 from pipelines.adoption import StageThresholds, refresh_sound_daily, stage_thresholds
-from pipelines.lineage.paths import ensure_post_sounds, refresh_paths
+from pipelines.lineage.paths import refresh_paths
 from pipelines.sample_world.stages import STAGE_THRESHOLDS, compute_stages
 
 START = date(2024, 3, 1)
@@ -19,7 +19,6 @@ START = date(2024, 3, 1)
 @pytest.fixture
 def con(tmp_path):
     c = warehouse.connect(tmp_path / "wh.duckdb")
-    ensure_post_sounds(c)
     yield c
     c.close()
 

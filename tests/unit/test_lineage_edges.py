@@ -9,7 +9,6 @@ import pytest
 
 from pipelines import warehouse
 from pipelines.lineage.edges import link_edges
-from pipelines.lineage.paths import ensure_post_sounds
 
 DAY = date(2024, 3, 1)
 T0 = datetime(2024, 3, 1, 6)
@@ -42,7 +41,6 @@ class World:
 @pytest.fixture
 def con(tmp_path):
     c = warehouse.connect(tmp_path / "wh.duckdb")
-    ensure_post_sounds(c)
     yield c
     c.close()
 

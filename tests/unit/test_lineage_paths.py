@@ -8,7 +8,7 @@ import pytest
 
 from pipelines import warehouse
 from pipelines.lineage.cascades import refresh_cascades
-from pipelines.lineage.paths import ensure_post_sounds, refresh_paths
+from pipelines.lineage.paths import refresh_paths
 
 D1 = date(2024, 3, 1)
 T0 = datetime(2024, 3, 1, 8)
@@ -39,7 +39,6 @@ def add_sound(con, post_id, sound_id, role="primary"):
 @pytest.fixture
 def con(tmp_path):
     c = warehouse.connect(tmp_path / "wh.duckdb")
-    ensure_post_sounds(c)
     yield c
     c.close()
 

@@ -1,0 +1,56 @@
+"""Spectral peaks of decoded PCM: the raw material of landmark hashes (pipelines.matching.landmarks).
+
+Computed by the fingerprint stage from the same 11025 Hz PCM as Chromaprint and stored per file
+(`audio_peaks`), so the matcher can hash them at any speed correction without decoding again.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.ndimage import maximum_filter
+
+from pipelines.audio.decode import SAMPLE_RATE
+
+PEAKS_ALGORITHM = "peaks-1"  # stored with the peaks: change it when any parameter below changes
+N_FFT = 512
+HOP = 256
+FRAME_S = HOP / SAMPLE_RATE  # ~23.2 ms per landmark time unit
+PEAK_TIME = 7  # neighbourhood half-widths (frames, bins) a peak must dominate
+PEAK_FREQ = 6
+PEAKS_PER_S = 30  # strongest peaks kept per second
+MIN_BIN, MAX_BIN = 4, 250  # ~86 Hz .. ~5.4 kHz
+
+
+def spectrogram_db(pcm: np.ndarray) -> np.ndarray:
+    """(frames, bins) log magnitude of int16 mono `pcm`, Hann window, N_FFT/HOP."""
+    x = pcm.astype(np.float32) / 32768.0
+    if x.size < N_FFT:
+        return np.zeros((0, N_FFT // 2 + 1), dtype=np.float32)
+    frames = np.lib.stride_tricks.sliding_window_view(x, N_FFT)[::HOP]
+    spec = np.abs(np.fft.rfft(frames * np.hanning(N_FFT).astype(np.float32), axis=1))
+    return (20.0 * np.log10(spec + 1e-6)).astype(np.float32)
+
+
+def peaks(pcm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(frame, bin) of the strongest local maxima, time-sorted, about PEAKS_PER_S per second."""
+    s = spectrogram_db(pcm)
+    if s.shape[0] < 2:
+        return np.zeros(0, np.int32), np.zeros(0, np.int32)
+    s = s[:, : MAX_BIN + 1]
+    s[:, :MIN_BIN] = -200.0
+    # prominence over the frame's median: a flat (silent or white) frame yields nothing
+    prom = s - np.median(s[:, MIN_BIN:], axis=1, keepdims=True)
+    local = maximum_filter(s, size=(2 * PEAK_TIME + 1, 2 * PEAK_FREQ + 1), mode="constant", cval=-300.0)
+    # a peak must stand out from its frame (median + 10 dB) and be within 45 dB of the frame's loudest bin,
+    # so codec noise under a steady tone or near-silence never becomes landmarks
+    loud = s >= s.max(axis=1, keepdims=True) - 45.0
+    cand = (s == local) & (prom > 10.0) & (s > -70.0) & loud
+    t, f = np.nonzero(cand)
+    if t.size == 0:
+        return t.astype(np.int32), f.astype(np.int32)
+    keep = max(1, int(PEAKS_PER_S * s.shape[0] * FRAME_S))
+    if t.size > keep:
+        top = np.argpartition(-prom[t, f], keep - 1)[:keep]
+        t, f = t[top], f[top]
+    order = np.lexsort((f, t))
+    return t[order].astype(np.int32), f[order].astype(np.int32)

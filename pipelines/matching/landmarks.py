@@ -1,0 +1,74 @@
+"""Spectral-peak landmark hashes (Wang 2003, as in Shazam/audfprint), own vectorised numpy.
+
+Why a second signal: Chromaprint summarises the whole spectrum into 12 chroma bands, so a voice as loud as
+the music changes nearly every bit and the match is lost. Landmarks keep only the strongest local peaks of
+the spectrogram and hash pairs of them; a voice adds and hides some peaks, but the music's peaks where the
+music dominates survive, and a few dozen aligned at one time offset are decisive (unrelated music: <= 6).
+Peaks are stored per file by the fingerprint stage (pipelines.audio.peaks); hashing them here at a
+corrected speed is how a sped-up or slowed query is matched without decoding again.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pipelines.audio.peaks import FRAME_S, peaks
+
+FAN_OUT = 6  # pairs per anchor
+LOOK_AHEAD = 24  # later peaks considered per anchor
+MAX_DT = 63  # frames (6 bits)
+MAX_DF = 63  # bins (7 bits with sign)
+AMBIGUOUS = 0.25  # a mapped coordinate within this of x.5 is hashed with both roundings
+
+__all__ = ["FRAME_S", "landmarks", "pair_hashes", "peaks"]
+
+
+def pair_hashes(t: np.ndarray, f: np.ndarray, speed: float = 1.0, mode: str = "pitch") -> tuple[np.ndarray, np.ndarray]:
+    """(hash uint32, anchor frame int32) for pairs of time-sorted peaks: bin (8 bits) | df+64 (7) | dt (6).
+
+    `speed` != 1 maps the peaks of a sped-up query back onto the original's grid before hashing ("pitch":
+    resampled, times x speed and bins / speed; "tempo": time-stretched, times only). Mapped coordinates are
+    fractional, so each pair is hashed with both roundings of every coordinate that is not near an integer.
+    """
+    n = t.size
+    if n < 2:
+        return np.zeros(0, np.uint32), np.zeros(0, np.int32)
+    j = np.arange(n)[:, None] + np.arange(1, LOOK_AHEAD + 1)[None, :]  # (n, LOOK_AHEAD) later peaks
+    inside = j < n
+    j = np.minimum(j, n - 1)
+    tt = t.astype(np.float64) * speed
+    ff = f.astype(np.float64) / (speed if mode == "pitch" else 1.0)
+    dt = tt[j] - tt[:, None]
+    df = ff[j] - ff[:, None]
+    ok = inside & (np.rint(dt) >= 1) & (np.rint(dt) <= MAX_DT) & (np.abs(np.rint(df)) <= MAX_DF)
+    ok &= np.cumsum(ok, axis=1) <= FAN_OUT
+    a, k = np.nonzero(ok)
+    f1, d_f, d_t, t1 = ff[a], df[a, k], dt[a, k], tt[a]
+    if speed == 1.0:
+        choices = [(np.rint(f1), np.rint(d_f), np.rint(d_t))]
+    else:  # both roundings where the fraction is ambiguous, else the nearest only
+        def two(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            lo, hi = np.floor(x), np.ceil(x)
+            near = np.rint(x)
+            amb = np.abs(x - lo - 0.5) < AMBIGUOUS
+            return near, np.where(amb, np.where(near == lo, hi, lo), near)
+        f_opts, df_opts, dt_opts = two(f1), two(d_f), two(d_t)
+        choices = [(fo, do, to) for fo in f_opts for do in df_opts for to in dt_opts]
+    hs, ts = [], []
+    for fo, do, to in choices:
+        good = (fo >= 0) & (fo < 256) & (np.abs(do) <= MAX_DF) & (to >= 1) & (to <= MAX_DT)
+        h = (fo[good].astype(np.uint32) << 13) | ((do[good] + 64).astype(np.uint32) << 6) | to[good].astype(np.uint32)
+        hs.append(h)
+        ts.append(np.rint(t1[good]).astype(np.int32))
+    h = np.concatenate(hs)
+    tv = np.concatenate(ts)
+    if len(choices) > 1:  # drop the duplicates the unambiguous coordinates produced
+        keyed = np.unique((h.astype(np.int64) << 32) | (tv.astype(np.int64) & 0xFFFFFFFF))
+        h, tv = (keyed >> 32).astype(np.uint32), (keyed & 0xFFFFFFFF).astype(np.int32)
+    return h.astype(np.uint32), tv
+
+
+def landmarks(pcm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(hash, anchor frame) of `pcm` at its own speed."""
+    t, f = peaks(pcm)
+    return pair_hashes(t, f)

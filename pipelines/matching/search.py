@@ -1,0 +1,257 @@
+"""Candidates by offset voting in DuckDB (join + group by), then verification in numpy, for one chunk of
+queries at a time: every verified stretch becomes a `Match` (which part of the post matches which part of
+which reference, at what speed, how well).
+
+References are indexed audio (ref = match_audio.audio_id >= 0) and the chunk's earlier queries
+(ref = -1 - qid), so a post can match a sound first posted minutes earlier the same day.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import polars as pl
+
+from pipelines import warehouse
+from pipelines.audio.peaks import FRAME_S
+from pipelines.matching import verify
+from pipelines.matching.landmarks import pair_hashes
+
+# Chromaprint voting (stack notes: 24-bit keys, best offsets, ~20 candidates, then BER)
+MIN_CP_VOTES = 2
+CP_OFFSETS_PER_REF = 2
+CP_TOP_K = 20
+# Landmarks: unrelated real music aligns <= 6 landmarks at its best offset (measured, docs/matching.md)
+MIN_LM_VOTES = 20
+MIN_LM_VOTES_SPEED = 25  # 18 speed variants per query multiply the chances of a chance alignment
+LM_TOP_K = 10
+LM_GAP_FRAMES = 172  # ~4 s without aligned landmarks ends a stretch
+LM_MIN_STRETCH = 4  # fewer aligned landmarks in a stretch: a stray, not a part of the match
+LM_MIN_RATIO = 2.0  # best alignment >= this x the pair's best other alignment (chance level for the pair)
+LM_MIN_RATIO_SPEED = 1.2  # a preset a few % off the real speed smears the votes over neighbouring offsets
+LM_PAIR_S = 0.35  # audio a landmark pair spans after its anchor, on average
+LM_MIN_DISTINCT = 0.5  # distinct hashes / aligned landmarks; a loop repeats the same few
+LM_MIN_BINS = 5  # distinct anchor frequencies and frequency steps among them; a tone or a beat has a few
+# Stitch hypothesis (query start = reference start): offset fixed, so few aligned landmarks suffice
+STITCH_HEAD_S = 6.0
+STITCH_MIN_VOTES = 5
+STITCH_MAX_OFF = 2
+# Speed corrections tried when a query matched nothing as posted: common "sped up" / "slowed" presets.
+SPEED_FACTORS = (0.75, 0.8, 0.9, 1.1, 1.15, 1.2, 1.25, 1.33, 1.5)
+SPEED_MODES = ("pitch", "tempo")
+SPEED_WINDOW_FRAMES = int(12.0 / FRAME_S)  # speed variants vote with the first 12 s of a query only
+
+
+@dataclass(slots=True)
+class Query:
+    qid: int
+    audio_sha256: str
+    duration_s: float
+    fingerprint: np.ndarray  # uint32 Chromaprint items
+    peak_frames: np.ndarray
+    peak_bins: np.ndarray
+    _marks: tuple[np.ndarray, np.ndarray] | None = None
+
+    @property
+    def marks(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._marks is None:
+            self._marks = pair_hashes(self.peak_frames, self.peak_bins)
+        return self._marks
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """Post part [post_start_s, post_end_s] plays reference part [ref_start_s, ref_end_s] at `speed`."""
+
+    qid: int
+    ref: int
+    post_start_s: float
+    post_end_s: float
+    ref_start_s: float
+    ref_end_s: float
+    speed: float
+    score: float
+    method: str  # chromaprint | landmarks | landmarks_speed
+
+
+def chromaprint_matches(con: duckdb.DuckDBPyConnection, queries: list[Query]) -> list[Match]:
+    """Offset voting on 24-bit item keys, then BER spans along each candidate alignment."""
+    with_items = [q for q in queries if q.fingerprint.size]
+    if not with_items:
+        return []
+    q_items = pl.DataFrame(
+        {
+            "qid": np.repeat(np.array([q.qid for q in with_items], np.int32), [q.fingerprint.size for q in with_items]),
+            "key": np.concatenate([q.fingerprint >> 8 for q in with_items]).astype(np.uint32),
+            "pos": np.concatenate([np.arange(q.fingerprint.size, dtype=np.int32) for q in with_items]),
+        }
+    )
+    con.register("q_items", q_items)
+    try:
+        cands = con.sql(
+            warehouse.sql_text("ops/match_candidates_chromaprint"),
+            params={"min_votes": MIN_CP_VOTES, "offsets_per_ref": CP_OFFSETS_PER_REF, "top_k": CP_TOP_K},
+        ).pl()
+    finally:
+        con.unregister("q_items")
+    if cands.is_empty():
+        return []
+    by_qid = {q.qid: q for q in queries}
+    ref_fps = _indexed_fingerprints(con, sorted({r for r in cands["ref"].to_list() if r >= 0}))
+    out: list[Match] = []
+    for qid, ref, off in cands.select("qid", "ref", "off").iter_rows():
+        query = by_qid[qid].fingerprint
+        ref_fp = ref_fps.get(ref) if ref >= 0 else by_qid[-1 - ref].fingerprint
+        if ref_fp is None:
+            continue
+        for span in verify.spans(query, ref_fp, off):
+            ps, pe = verify.item_span_seconds(span.q_start, span.q_end)
+            rs, re_ = verify.item_span_seconds(span.q_start + off, span.q_end + off)
+            out.append(Match(qid, ref, ps, pe, rs, re_, 1.0, span.score, "chromaprint"))
+    return out
+
+
+def _indexed_fingerprints(con: duckdb.DuckDBPyConnection, audio_ids: list[int]) -> dict[int, np.ndarray]:
+    if not audio_ids:
+        return {}
+    con.register("want_refs", pl.DataFrame({"audio_id": audio_ids}, schema={"audio_id": pl.Int32}))
+    try:
+        rows = con.execute(warehouse.sql_text("ops/match_ref_fingerprints")).fetchall()
+    finally:
+        con.unregister("want_refs")
+    return {int(a): np.asarray(fp, dtype=np.uint32) for a, fp in rows}
+
+
+def landmark_matches(con: duckdb.DuckDBPyConnection, queries: list[Query], chunk: list[Query],
+                     speeds: list[tuple[float, str]] | None = None) -> list[Match]:
+    """Offset voting on landmark hashes of `queries` (as posted, or at each of `speeds`), then clusters of
+    aligned landmarks become spans. `chunk` supplies the earlier same-chunk queries as references."""
+    variants = [(1.0, "pitch")] if speeds is None else speeds
+    qids, vars_, hs, ts = [], [], [], []
+
+    def put(qid: int, variant: int, h: np.ndarray, t: np.ndarray) -> None:
+        qids.append(np.full(h.size, qid, np.int32))
+        vars_.append(np.full(h.size, variant, np.int16))
+        hs.append(h)
+        ts.append(t)
+
+    for q in chunk:  # references from the chunk (variant 0 = as posted)
+        put(q.qid, 0, *q.marks)
+    wanted = {q.qid for q in queries}
+    if speeds is not None:  # speed variants of the queries, numbered from 1
+        for q in queries:
+            for v, (speed, mode) in enumerate(variants, start=1):
+                head = q.peak_frames < SPEED_WINDOW_FRAMES
+                put(q.qid, v, *pair_hashes(q.peak_frames[head], q.peak_bins[head], speed, mode))
+    if not hs or not sum(h.size for h in hs):
+        return []
+    q_marks = pl.DataFrame({"qid": np.concatenate(qids), "variant": np.concatenate(vars_),
+                            "hash": np.concatenate(hs).astype(np.uint32), "t": np.concatenate(ts).astype(np.int32)})
+    con.register("q_marks", q_marks)
+    stitch_head: list[Match] = []
+    try:
+        if speeds is None:
+            heads = con.sql(
+                warehouse.sql_text("ops/match_candidates_stitch"),
+                params={"head_frames": int(STITCH_HEAD_S / FRAME_S), "max_off": STITCH_MAX_OFF,
+                        "min_votes": STITCH_MIN_VOTES},
+            ).pl()
+            by_qid_all = {q.qid: q for q in chunk}
+            for qid, ref, qts, hashes in heads.select("qid", "ref", "qts", "hashes").iter_rows():
+                if qid in wanted and qts[0] * FRAME_S < 1.0:  # aligned from the very start of the post
+                    stitch_head += _landmark_spans(by_qid_all[qid], ref, 0, 1.0, "landmarks",
+                                                   np.asarray(qts, dtype=np.int64), np.asarray(hashes, np.uint32),
+                                                   STITCH_MIN_VOTES)
+        cands = con.sql(
+            warehouse.sql_text("ops/match_candidates_landmarks"),
+            params={"min_votes": MIN_LM_VOTES if speeds is None else MIN_LM_VOTES_SPEED, "top_k": LM_TOP_K,
+                    "min_ratio": LM_MIN_RATIO if speeds is None else LM_MIN_RATIO_SPEED,
+                    "min_variant": 0 if speeds is None else 1},
+        ).pl()
+    finally:
+        con.unregister("q_marks")
+    if cands.is_empty():
+        return stitch_head
+    if speeds is None:
+        cands = cands.filter(pl.col("qid").is_in(list(wanted)))
+    else:
+        cands = cands.filter(pl.col("qid").is_in(list(wanted)) & (pl.col("variant") > 0))
+    by_qid = {q.qid: q for q in chunk}
+    out: list[Match] = []
+    if speeds is None:
+        for qid, ref, off, qts, hashes in cands.select("qid", "ref", "off", "qts", "hashes").iter_rows():
+            out += _landmark_spans(by_qid[qid], ref, off, 1.0, "landmarks", np.asarray(qts, dtype=np.int64),
+                                   np.asarray(hashes, dtype=np.uint32), MIN_LM_VOTES)
+        return out + stitch_head
+
+    # speed candidates were voted on a window of each query: align the whole query at the found offset
+    ref_marks = _indexed_marks(con, sorted({r for r in cands["ref"].to_list() if r >= 0}))
+    for qid, variant, ref, off in cands.select("qid", "variant", "ref", "off").iter_rows():
+        speed, mode = variants[variant - 1]
+        query = by_qid[qid]
+        ref_hr = ref_marks.get(ref) if ref >= 0 else by_qid[-1 - ref].marks
+        if ref_hr is None:  # indexed audio without stored peaks (fingerprinted before peaks existed)
+            continue
+        rh, rt = ref_hr
+        qh, qt = pair_hashes(query.peak_frames, query.peak_bins, speed, mode)
+        hit = aligned(qh, qt, rh, rt, off)
+        out += _landmark_spans(query, ref, off, speed, f"landmarks_speed_{mode}", qt[hit].astype(np.int64), qh[hit],
+                               MIN_LM_VOTES_SPEED)
+    return out
+
+
+def aligned(qh: np.ndarray, qt: np.ndarray, rh: np.ndarray, rt: np.ndarray, off: int) -> np.ndarray:
+    """Mask of query landmarks with a reference landmark of the same hash at query time + off (+-1 frame)."""
+    ref_keys = (rh.astype(np.int64) << 32) | (rt.astype(np.int64) & 0xFFFFFFFF)
+    hit = np.zeros(qh.size, dtype=bool)
+    for d in (-1, 0, 1):
+        keys = (qh.astype(np.int64) << 32) | ((qt.astype(np.int64) + off + d) & 0xFFFFFFFF)
+        hit |= np.isin(keys, ref_keys)
+    return hit
+
+
+def _indexed_marks(con: duckdb.DuckDBPyConnection, audio_ids: list[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    if not audio_ids:
+        return {}
+    con.register("want_refs", pl.DataFrame({"audio_id": audio_ids}, schema={"audio_id": pl.Int32}))
+    try:
+        rows = con.execute(warehouse.sql_text("ops/match_ref_peaks")).fetchall()
+    finally:
+        con.unregister("want_refs")
+    return {int(a): pair_hashes(np.asarray(f, np.int32), np.asarray(b, np.int32)) for a, f, b in rows}
+
+
+def _landmark_spans(query: Query, ref: int, off: int, speed: float, method: str, qt: np.ndarray, hs: np.ndarray,
+                    min_votes: int) -> list[Match]:
+    """Aligned landmarks (query anchor times `qt` on the reference's time scale) become a span when there are
+    `min_votes` of them with diverse hashes."""
+    n_all = qt.size
+    if n_all < min_votes or np.unique(hs).size < LM_MIN_DISTINCT * n_all:
+        return []
+    # generic audio (a tone, a drum hit repeated) aligns on a few frequencies only
+    if np.unique(hs >> 13).size < LM_MIN_BINS or np.unique((hs >> 6) & 127).size < LM_MIN_BINS:
+        return []
+    # stretches: aligned landmarks closer than LM_GAP_FRAMES belong together; a stretch of fewer than
+    # LM_MIN_STRETCH is a stray chance alignment (e.g. in a stitch's reply) and must not extend the span, while
+    # real stretches of one alignment are one span (under a loud voice the music's landmarks survive in
+    # patches, and the music plays on between them)
+    qt = np.sort(qt)
+    cuts = np.flatnonzero(np.diff(qt) > LM_GAP_FRAMES) + 1
+    out: list[Match] = []
+    qh_t = query.marks[1]
+    kept = [p for p in np.split(qt, cuts) if p.size >= min(LM_MIN_STRETCH, min_votes)]
+    if kept:  # one alignment, one span: the hull of its real stretches
+        part_t = np.concatenate(kept)
+        n = part_t.size
+        t0, t1 = int(part_t[0]), int(part_t[-1])
+        ps = t0 / speed * FRAME_S
+        pe = min(query.duration_s, t1 / speed * FRAME_S + LM_PAIR_S)
+        rs = (t0 + off) * FRAME_S
+        re_ = (t1 + off) * FRAME_S + LM_PAIR_S
+        # share of the post's own landmarks inside the stretch that aligned (a re-encode ~0.3-0.6, under a
+        # 0 dB voice ~0.02-0.2, chance ~0); speed-corrected hashes can exceed one per landmark, hence the cap
+        inside = int(np.count_nonzero((qh_t >= t0 / speed) & (qh_t <= t1 / speed))) or 1
+        out.append(Match(query.qid, ref, ps, pe, rs, re_, speed, min(1.0, n / inside), method))
+    return out

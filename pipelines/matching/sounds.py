@@ -1,0 +1,227 @@
+"""Canonical sounds: turn one post's verified matches into its primary sound, contained sounds and merges.
+
+Rules (docs/matching.md):
+- primary: the sound covering most of the post, when it covers >= PRIMARY_COVERAGE of it or leaves less
+  than MAX_UNCOVERED_S unexplained (a re-upload, a clip, a duet or voice-over over the sound);
+- otherwise the post is the origin of a new sound (id 'snd-' + its post id), and every sound heard in a part
+  of it (a stitch's parent) is 'contained';
+- two sounds heard over the same part of one post are the same sound, and so are sounds that together make
+  up a post none of them explains alone (two trims of one audio): the one whose origin post is later is
+  merged into the earlier (ties: smaller sound id), and the merge is recorded with the post that showed it;
+- a post with too little signal to identify (a clip under ~3 s, silence) that matched nothing gets no sound.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from pipelines.matching.search import Match, Query
+
+PRIMARY_COVERAGE = 0.8
+MAX_UNCOVERED_S = 2.0
+SAME_PART = 0.5  # overlap (share of the shorter) for two sounds to be heard "over the same part"
+WHOLE_SOUND = 0.8  # share of a sound's own audio a post must contain to show it is the same as another
+CLEAN_LANDMARK_SCORE = 0.3  # re-encoded copies align ~0.3-0.6 of their landmarks, voice-overs ~0.02-0.2
+MIN_ITEMS_TO_INDEX = 16
+MIN_LANDMARKS_TO_INDEX = 40
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One post_sounds row before it is copied to every post carrying the audio."""
+
+    sound_id: str  # matched sound (pre-merge); the canonical one is derived in SQL
+    role: str
+    post_start_s: float
+    post_end_s: float
+    sound_start_s: float
+    sound_end_s: float
+    speed: float
+    score: float
+    method: str
+
+
+@dataclass(frozen=True, slots=True)
+class Merge:
+    sound_id: str
+    into_sound_id: str
+    via_post_id: str
+    score: float
+    method: str
+    reason: str
+
+
+@dataclass(slots=True)
+class Resolution:
+    outcome: str  # matched | new_sound | too_short
+    detail: str
+    rows: list[Row] = field(default_factory=list)
+    new_sound_id: str | None = None
+    merges: list[Merge] = field(default_factory=list)
+
+
+def _union_length(spans: list[tuple[float, float]]) -> float:
+    total, end = 0.0, float("-inf")
+    for s, e in sorted(spans):
+        if e <= end:
+            continue
+        total += e - max(s, end)
+        end = e
+    return total
+
+
+def _overlap(a: list[tuple[float, float]], b: list[tuple[float, float]]) -> float:
+    """Overlap of two span sets as a share of the shorter one."""
+    la, lb = _union_length(a), _union_length(b)
+    if min(la, lb) <= 0:
+        return 0.0
+    both = la + lb - _union_length(a + b)
+    return both / min(la, lb)
+
+
+def coverage(matches: list[Match], duration_s: float) -> tuple[float, float]:
+    """(share of the post covered, seconds left uncovered) by `matches`."""
+    covered = min(duration_s, _union_length([(m.post_start_s, m.post_end_s) for m in matches]))
+    return (covered / duration_s if duration_s > 0 else 0.0), max(0.0, duration_s - covered)
+
+
+def is_primary(matches: list[Match], duration_s: float) -> bool:
+    share, left = coverage(matches, duration_s)
+    return bool(matches) and (share >= PRIMARY_COVERAGE or left < MAX_UNCOVERED_S)
+
+
+def _row(sound_id: str, role: str, ms: list[Match], duration_s: float) -> Row:
+    """One row for a sound: the hull of its stretches in the post, mapped through the longest stretch."""
+    dom = max(ms, key=lambda m: (m.post_end_s - m.post_start_s, m.score))
+    same = [m for m in ms if m.speed == dom.speed]
+    ps = max(0.0, min(m.post_start_s for m in same))
+    pe = min(duration_s, max(m.post_end_s for m in same))
+    rs = max(0.0, dom.ref_start_s + (ps - dom.post_start_s) * dom.speed)
+    re_ = max(rs, dom.ref_start_s + (pe - dom.post_start_s) * dom.speed)
+    return Row(sound_id, role, round(ps, 3), round(pe, 3), round(rs, 3), round(re_, 3), dom.speed,
+               round(dom.score, 4), dom.method)
+
+
+def _heard_whole(sound_id: str, ms: list[Match], durations: dict[str, float]) -> bool:
+    """Is (nearly) all of the sound's own audio inside the post? True for a trim or a re-upload of it, false
+    for a stitch of it (only its first seconds) or for a sound that merely shares a stretch with the post."""
+    total = durations.get(sound_id, 0.0)
+    heard = _union_length([(m.ref_start_s, m.ref_end_s) for m in ms])
+    return total > 0 and heard >= WHOLE_SOUND * total - MAX_UNCOVERED_S
+
+
+def _clean(m: Match) -> bool:
+    """Evidence strong enough to merge sounds on: a BER-verified Chromaprint stretch or a landmark stretch
+    where a large share of the post's landmarks align (not a voice-over heard through the music)."""
+    return m.method == "chromaprint" or m.score >= CLEAN_LANDMARK_SCORE
+
+
+class Resolver:
+    """Sequential state over one day: which audio is which sound, merges, origins (created_at order)."""
+
+    def __init__(self, audio_sound: dict[int, str], merged_into: dict[str, str | None],
+                 origins: dict[str, tuple[datetime, str]], durations: dict[str, float] | None = None) -> None:
+        self.audio_sound = dict(audio_sound)
+        self.durations = dict(durations or {})  # seconds of indexed audio per sound
+        self.merged_into = dict(merged_into)
+        self.origins = dict(origins)
+        self.chunk_sound: dict[int, str] = {}  # qid -> sound it created (same-day references)
+
+    def canonical(self, sound_id: str) -> str:
+        seen = 0
+        while (nxt := self.merged_into.get(sound_id)) and seen < 64:
+            sound_id, seen = nxt, seen + 1
+        return sound_id
+
+    def _sound_of(self, ref: int) -> str | None:
+        return self.audio_sound.get(ref) if ref >= 0 else self.chunk_sound.get(-1 - ref)
+
+    def resolve(self, q: Query, first_post_id: str, first_at: datetime, matches: list[Match]) -> Resolution:
+        by_canon: dict[str, list[tuple[str, Match]]] = {}
+        for m in matches:
+            sound = self._sound_of(m.ref)
+            if sound is not None:
+                by_canon.setdefault(self.canonical(sound), []).append((sound, m))
+        spans = {c: [(m.post_start_s, m.post_end_s) for _, m in pairs] for c, pairs in by_canon.items()}
+        capable = [c for c, pairs in by_canon.items() if is_primary([m for _, m in pairs], q.duration_s)]
+        key = (first_at, first_post_id)
+        merges: list[Merge] = []
+        clean = {c: [m for _, m in pairs if _clean(m)] for c, pairs in by_canon.items()}
+        whole = {c: any(_heard_whole(s, [m for s2, m in pairs if s2 == s and _clean(m)], self.durations)
+                        for s in {s for s, _ in pairs}) for c, pairs in by_canon.items()}
+        pieces = [c for c in by_canon if clean[c] and whole[c]]
+        if (not capable and len(pieces) > 1 and _union_length([(m.post_start_s, m.post_end_s) for c in pieces
+                                                               for m in clean[c]]) >= q.duration_s - MAX_UNCOVERED_S
+                and all(_overlap([(m.post_start_s, m.post_end_s) for m in clean[a]],
+                                 [(m.post_start_s, m.post_end_s) for m in clean[b]]) < SAME_PART
+                        for a in pieces for b in pieces if a < b)):
+            # pieces of one audio: each sound is a clean trim of this post, one after the other, and together
+            # they explain all of it
+            target = min(pieces, key=lambda c: (self.origins.get(c, key), c))
+            for other in sorted(c for c in pieces if c != target):
+                score = max(m.score for _, m in by_canon[other])
+                method = max(by_canon[other], key=lambda p: p[1].score)[1].method
+                merges.append(Merge(other, target, first_post_id, round(score, 4), method,
+                                    f"post {first_post_id} is {target} and {other} one after the other: "
+                                    f"both are trims of its audio; {other} has the later origin"))
+                self.merged_into[other] = target
+                by_canon[target].extend(by_canon.pop(other))
+                spans[target] += spans.pop(other)
+            capable = [target]
+        if capable:
+            best = max(capable, key=lambda c: (coverage([m for _, m in by_canon[c]], q.duration_s)[0],
+                                                max(m.score for _, m in by_canon[c]), c))
+            res = Resolution("matched", "", merges=merges)
+            for other in sorted(capable):
+                if self.canonical(other) == self.canonical(best):
+                    continue
+                # only Chromaprint hears one sound at a time: two of its matches over the same part mean the
+                # two sounds share that audio; landmarks also hear each part of a mixture (music + voice)
+                cp_best = [(m.post_start_s, m.post_end_s) for _, m in by_canon[best] if m.method == "chromaprint"]
+                cp_other = [(m.post_start_s, m.post_end_s) for _, m in by_canon[other] if m.method == "chromaprint"]
+                if other == best or _overlap(cp_best, cp_other) < SAME_PART:
+                    continue
+                # and one of them must be inside the post whole (a re-upload or trim of the other), not
+                # merely share a stretch with it (a stitch shares its parent's first seconds)
+                if not any(_heard_whole(s, [m for s2, m in by_canon[c] if s2 == s and m.method == "chromaprint"],
+                                        self.durations)
+                           for c in (best, other) for s in {s for s, _ in by_canon[c]}):
+                    continue
+                a, b = sorted((best, other), key=lambda c: (self.origins.get(c, key), c))
+                score = min(max(m.score for _, m in by_canon[best]), max(m.score for _, m in by_canon[other]))
+                method = max(by_canon[other], key=lambda p: p[1].score)[1].method
+                res.merges.append(Merge(b, a, first_post_id, round(score, 4), method,
+                                        f"post {first_post_id} matched both sounds over the same part; "
+                                        f"{b} has the later origin"))
+                self.merged_into[b] = a
+                by_canon.setdefault(a, []).extend(by_canon.pop(b) if b != best else by_canon[best])
+                spans[a] = spans.get(a, []) + spans[b]
+                best = a
+            best_pairs = by_canon[best]
+            dominant_sound = max(best_pairs, key=lambda p: (p[1].post_end_s - p[1].post_start_s, p[1].score))[0]
+            res.rows.append(_row(dominant_sound, "primary", [m for s, m in best_pairs if s == dominant_sound],
+                                 q.duration_s))
+            res.detail = f"primary {best} by {res.rows[0].method} (score {res.rows[0].score:.2f})"
+            self.origins[best] = min(self.origins.get(best, key), key)
+            # other sounds heard too: a stitch's parent, or the other half of a mixture (landmarks hear both)
+            contained = [c for c in by_canon if c != best and self.canonical(c) != best]
+        else:
+            if not by_canon and q.fingerprint.size < MIN_ITEMS_TO_INDEX and q.marks[0].size < MIN_LANDMARKS_TO_INDEX:
+                return Resolution("too_short", f"{q.duration_s:.1f} s, {q.fingerprint.size} fingerprint items and "
+                                  f"{q.marks[0].size} landmarks: too little signal to identify or index")
+            sid = f"snd-{first_post_id}"
+            res = Resolution("new_sound", f"origin of {sid}", new_sound_id=sid)
+            res.rows.append(Row(sid, "primary", 0.0, round(q.duration_s, 3), 0.0, round(q.duration_s, 3),
+                                1.0, 1.0, "origin"))
+            self.chunk_sound[q.qid] = sid
+            self.origins[sid] = key
+            self.durations[sid] = q.duration_s
+            contained = list(by_canon)
+        for c in sorted(contained):
+            pairs = by_canon[c]
+            dom_sound = max(pairs, key=lambda p: (p[1].post_end_s - p[1].post_start_s, p[1].score))[0]
+            res.rows.append(_row(dom_sound, "contained", [m for s, m in pairs if s == dom_sound], q.duration_s))
+        if len(res.rows) > 1:
+            res.detail += "; contains " + ", ".join(self.canonical(r.sound_id) for r in res.rows[1:])
+        return res

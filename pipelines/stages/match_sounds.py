@@ -1,0 +1,138 @@
+"""match_sounds: identify every sound inside every post of one ingest day, by its audio (issue 5).
+
+Posts are matched in created_at order, so a post can match sounds from earlier days and from earlier posts
+of the same day; a post whose audio matches no sound becomes a new sound and its audio joins the index.
+The day's rows are replaced in one transaction (see docs/matching.md for signals, rules and tables).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import polars as pl
+
+from pipelines import warehouse
+from pipelines.matching import index
+from pipelines.matching.search import (
+    SPEED_FACTORS,
+    SPEED_MODES,
+    Match,
+    Query,
+    chromaprint_matches,
+    landmark_matches,
+)
+from pipelines.matching.sounds import Resolver, is_primary
+from pipelines.runlog import StageResult, stage_run
+
+CHUNK = 64  # queries matched together; later chunks see the sounds earlier chunks created
+SPEED_VARIANTS = [(f, m) for m in SPEED_MODES for f in SPEED_FACTORS]
+
+
+def _resolver(con, day: date) -> Resolver:
+    audio_sound = dict(con.execute(warehouse.sql_text("ops/match_audio_sounds"), {"day": day}).fetchall())
+    merged, origins, durations = {}, {}, {}
+    for sound_id, merged_into, origin_at, origin_post_id, duration_s in con.execute(
+            warehouse.sql_text("ops/match_known_sounds")).fetchall():
+        merged[sound_id] = merged_into
+        durations[sound_id] = duration_s or 0.0
+        if origin_at is not None:
+            origins[sound_id] = (origin_at, origin_post_id)
+    return Resolver(audio_sound, merged, origins, durations)
+
+
+def _queries(frame: pl.DataFrame, offset: int) -> list[Query]:
+    out = []
+    for i, row in enumerate(frame.iter_rows(named=True)):
+        out.append(Query(
+            qid=offset + i,
+            audio_sha256=row["audio_sha256"],
+            duration_s=float(row["duration_s"]),
+            fingerprint=np.asarray(row["fingerprint"] or [], dtype=np.uint32),
+            peak_frames=np.asarray(row["peak_frames"] or [], dtype=np.int32),
+            peak_bins=np.asarray(row["peak_bins"] or [], dtype=np.int32),
+        ))
+    return out
+
+
+def match_chunk(con, queries: list[Query]) -> dict[int, list[Match]]:
+    """Every verified match of a chunk's queries; speed corrections only for queries nothing explains."""
+    found: dict[int, list[Match]] = {q.qid: [] for q in queries}
+    for m in chromaprint_matches(con, queries) + landmark_matches(con, queries, queries):
+        found[m.qid].append(m)
+    unexplained = [q for q in queries if not is_primary(found[q.qid], q.duration_s)]
+    if unexplained:
+        for m in landmark_matches(con, unexplained, queries, speeds=SPEED_VARIANTS):
+            found[m.qid].append(m)
+    return found
+
+
+def run(day: date, run_id: str = "cli") -> StageResult:
+    with stage_run("match_sounds", day, run_id) as (con, result), warehouse.transaction(con):
+        warehouse.run_sql(con, "ops/match_reset_day", {"day": day})
+        warehouse.run_sql(con, "ops/match_refresh_sounds")  # merge state without this day's merges
+        audio = con.sql(warehouse.sql_text("ops/match_day_audio"), params={"day": day}).pl()
+        if audio.is_empty():
+            warehouse.run_sql(con, "ops/match_refresh_sounds")
+            result.status = "no_data"
+            result.message = "no posts with fingerprinted audio on this day"
+            return result
+        resolver = _resolver(con, day)
+        next_id = index.next_audio_id(con)
+        rows, sounds, merges, outcomes = [], [], [], []
+        for start in range(0, audio.height, CHUNK):
+            part = audio.slice(start, CHUNK)
+            queries = _queries(part, start)
+            found = match_chunk(con, queries)
+            new_audio: list[index.NewIndexAudio] = []
+            for q, info in zip(queries, part.iter_rows(named=True)):
+                res = resolver.resolve(q, info["first_post_id"], info["first_at"], found[q.qid])
+                post_ids = info["post_ids"]
+                for k, post_id in enumerate(post_ids):
+                    outcome = res.outcome if k == 0 or res.outcome != "new_sound" else "matched"
+                    detail = res.detail if k == 0 else f"same file as {post_ids[0]}: {res.detail}"
+                    outcomes.append((post_id, outcome, detail, day))
+                    for r in res.rows:
+                        method = "identical_file" if (k > 0 and r.method == "origin") else r.method
+                        rows.append((post_id, r.sound_id, r.role, r.post_start_s, r.post_end_s, r.sound_start_s,
+                                     r.sound_end_s, r.speed, r.score, method, r.sound_id, day))
+                merges.extend((m.sound_id, m.into_sound_id, m.via_post_id, m.score, m.method, m.reason, day)
+                              for m in res.merges)
+                if res.new_sound_id:
+                    sounds.append((res.new_sound_id, info["first_post_id"], q.audio_sha256, q.duration_s, day))
+                    new_audio.append(index.NewIndexAudio(next_id, q.audio_sha256, res.new_sound_id,
+                                                         int(q.fingerprint.size), q.peak_frames, q.peak_bins))
+                    resolver.audio_sound[next_id] = res.new_sound_id
+                    next_id += 1
+            index.add(con, new_audio, day)
+        frames = {
+            "new_sounds": pl.DataFrame(sounds, orient="row", schema={
+                "sound_id": pl.String, "created_post_id": pl.String, "audio_sha256": pl.String,
+                "duration_s": pl.Float64, "created_day": pl.Date}),
+            "new_post_sounds": pl.DataFrame(rows, orient="row", schema={
+                "post_id": pl.String, "sound_id": pl.String, "role": pl.String, "post_start_s": pl.Float64,
+                "post_end_s": pl.Float64, "sound_start_s": pl.Float64, "sound_end_s": pl.Float64,
+                "speed": pl.Float64, "score": pl.Float64, "method": pl.String, "matched_sound_id": pl.String,
+                "ingest_day": pl.Date}).drop("sound_id"),
+            "new_merges": pl.DataFrame(merges, orient="row", schema={
+                "sound_id": pl.String, "into_sound_id": pl.String, "via_post_id": pl.String, "score": pl.Float64,
+                "method": pl.String, "reason": pl.String, "day": pl.Date}),
+            "new_outcomes": pl.DataFrame(outcomes, orient="row", schema={
+                "post_id": pl.String, "outcome": pl.String, "detail": pl.String, "ingest_day": pl.Date}),
+        }
+        for name, frame in frames.items():
+            con.register(name, frame)
+        try:
+            warehouse.run_sql(con, "ops/match_insert_results")
+        finally:
+            for name in frames:
+                con.unregister(name)
+        warehouse.run_sql(con, "ops/match_refresh_sounds")
+        n_posts = len(outcomes)
+        n_matched = sum(1 for o in outcomes if o[1] == "matched")
+        result.rows_in = n_posts
+        result.rows_out = len(rows)
+        result.message = (f"{n_posts} posts ({audio.height} distinct files): {n_matched} matched a known sound, "
+                          f"{len(sounds)} new sounds, {n_posts - n_matched - len(sounds)} too short; "
+                          f"{len(merges)} merges")
+        return result

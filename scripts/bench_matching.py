@@ -1,0 +1,332 @@
+"""Accuracy and speed of the sound identity engine on real music (not synthetic tones).
+
+    uv run python scripts/bench_matching.py [--sounds 60] [--music DIR] [--work DIR]
+
+Real tracks (Debian game-music packs under data/cache/sources, or any folder of audio) become origin posts
+on day 1; day 2 holds, per origin, a re-encode, a 5 s clip, a stitch (its first 1-5 s then speech), a 0 dB
+voice-over, a resampled speed change and a tempo-only stretch, plus tracks that were never posted
+(unrelated: any match is a false one). Everything goes through the real fingerprint analysis and the real
+match_sounds stage on a real DuckDB file, and the same queries are scored with plain whole-file Chromaprint
+comparison (best BER over +-10 s of alignment, as a baseline). Prints recall per transform and timings.
+
+    uv run python scripts/bench_matching.py --scale [--sizes 1000 10000 100000] [--landmark-sizes 1000 10000]
+
+Index lookup vs exhaustive comparison and growth with the index: the index is filled with N synthetic
+sounds (random 32-bit items, 30 s each; random landmark hashes at the real density of ~150/s) in a DuckDB
+file and the real candidate SQL of match_sounds is timed for a chunk of queries; exhaustive = BER of a query
+against every fingerprint at every offset (numpy, timed on 1000 and scaled linearly).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from pipelines import warehouse  # noqa: E402
+from pipelines.audio.analysis import analyse_files  # noqa: E402
+from pipelines.stages.fingerprint import analyses_frames, peaks_frame  # noqa: E402
+
+DAY1, DAY2 = date(2024, 6, 1), date(2024, 6, 2)
+TEXTS = [
+    "okay so everyone has been asking me about this one, here is my honest reaction to the whole thing",
+    "wait for it, wait for it, this part is my favourite and I cannot stop listening to it every morning",
+    "let me tell you what happened yesterday at work because you will not believe it when you hear it",
+    "this is my entry for the challenge, tag a friend who would do this better than me, thank you all",
+]
+
+
+def ff(args: list[str], dst: Path) -> Path:
+    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", *args, str(dst)], check=True)
+    return dst
+
+
+def make_queries(tracks: list[Path], unrelated: list[Path], work: Path, rng: random.Random) -> list[dict]:
+    words = " ".join(TEXTS).replace(",", "").split()
+
+    def speech(name: str) -> Path:  # every stitch reply and voice-over says something different
+        wav = work / f"{name}.wav"
+        text = " ".join(rng.choice(words) for _ in range(28))
+        voice = rng.choice(["en", "en-us", "en+f3", "en-gb", "en+m3", "en-us+f2"])
+        subprocess.run(["espeak-ng", "-v", voice, "-s", str(rng.randint(140, 180)), "-w", str(wav), text], check=True)
+        return wav
+
+    jobs: list[tuple[dict, list[str]]] = []
+    aac = ["-c:a", "aac", "-b:a", "64k"]
+    for i, src in enumerate(tracks):
+        origin = work / f"o{i:03d}.m4a"
+        jobs.append(({"kind": "origin", "sound": i, "path": origin}, ["-ss", "20", "-t", "30", "-i", str(src), *aac, str(origin)]))
+    for i, src in enumerate(tracks):
+        o = ["-ss", "20", "-t", "30", "-i", str(src)]
+        q = lambda k: work / f"q{i:03d}_{k}.m4a"  # noqa: E731
+        clip_at = rng.uniform(0, 24)
+        jobs.append(({"kind": "reencode", "sound": i, "path": q("re").with_suffix(".mp3")},
+                     [*o, "-b:a", "96k", str(q("re").with_suffix(".mp3"))]))
+        jobs.append(({"kind": "clip_5s", "sound": i, "path": q("clip")},
+                     ["-ss", f"{20 + clip_at:.2f}", "-t", "5", "-i", str(src), *aac, str(q("clip"))]))
+        keep = rng.choice([1.0, 2.0, 3.0, 4.0, 5.0])
+        sp = str(speech(f"reply{i:03d}"))
+        jobs.append(({"kind": f"stitch_{keep:g}s", "sound": i, "path": q("stitch")},
+                     ["-ss", "20", "-t", f"{keep}", "-i", str(src), "-i", sp, "-filter_complex",
+                      "[0:a]aresample=44100,aformat=channel_layouts=mono[a];[1:a]aresample=44100,"
+                      "aformat=channel_layouts=mono[b];[a][b]concat=n=2:v=0:a=1", *aac, str(q("stitch"))]))
+        # voice at 0 dB: both sides loudness-normalised to the same RMS, voice looped over the clip
+        vo = str(speech(f"voice{i:03d}"))
+        jobs.append(({"kind": "voice_0dB", "sound": i, "path": q("voice")},
+                     [*o, "-stream_loop", "-1", "-i", vo, "-filter_complex",
+                      "[0:a]aresample=44100,aformat=channel_layouts=mono,loudnorm=I=-20:LRA=20:TP=-1[a];"
+                      "[1:a]aresample=44100,aformat=channel_layouts=mono,loudnorm=I=-20:LRA=20:TP=-1[b];"
+                      "[a][b]amix=inputs=2:duration=first:normalize=0", *aac, str(q("voice"))]))
+        f = rng.choice([0.8, 1.15, 1.2, 1.25, 1.33, 1.5])
+        jobs.append(({"kind": f"speed_pitch", "factor": f, "sound": i, "path": q("pitch")},
+                     [*o, "-af", f"aresample=44100,asetrate={44100 * f:.0f},aresample=44100", *aac, str(q("pitch"))]))
+        f2 = rng.choice([0.8, 1.15, 1.25, 1.33, 1.5])
+        jobs.append(({"kind": f"speed_tempo", "factor": f2, "sound": i, "path": q("tempo")},
+                     [*o, "-af", f"atempo={f2}", *aac, str(q("tempo"))]))
+    for j, src in enumerate(unrelated):
+        path = work / f"u{j:03d}.m4a"
+        jobs.append(({"kind": "unrelated", "sound": None, "path": path}, ["-ss", "25", "-t", "20", "-i", str(src), *aac, str(path)]))
+
+    def run(job):
+        spec, args = job
+        subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", *args], check=True)
+        return spec
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        return list(pool.map(run, jobs))
+
+
+def load_world(specs: list[dict], wh: Path, rng: random.Random) -> dict:
+    t = time.perf_counter()
+    analyses = analyse_files([s["path"] for s in specs], progress=False)
+    secs = time.perf_counter() - t
+    for s, a in zip(specs, analyses):
+        s["sha"] = a.audio_sha256
+        s["fp"] = a.fingerprint
+    con = warehouse.connect(wh)
+    checks, fps = analyses_frames(analyses)
+    for name, frame in {"new_media_checks": checks, "new_fingerprints": fps, "new_peaks": peaks_frame(analyses)}.items():
+        con.register(name, frame)
+    warehouse.run_sql(con, "ops/insert_media_checks")
+    warehouse.run_sql(con, "ops/match_insert_peaks")
+    rows = []
+    t1 = datetime(2024, 6, 1, 8)
+    queries = [s for s in specs if s["kind"] != "origin"]
+    rng.shuffle(queries)
+    for k, s in enumerate([s for s in specs if s["kind"] == "origin"] + queries):
+        s["post_id"] = f"{s['kind'][:6]}_{k:04d}"
+        origin = s["kind"] == "origin"
+        at = t1 + timedelta(minutes=k) if origin else datetime(2024, 6, 2, 8) + timedelta(minutes=k)
+        rows.append({"post_id": s["post_id"], "author": "a", "created_at": at, "created_day": at.date(),
+                     "audio_sha256": s["sha"], "source_format": "csv_export", "source_file": "x.csv",
+                     "source_record": k, "ingest_day": DAY1 if origin else DAY2, "media_path": s["path"].name})
+    con.register("bench_posts", pl.DataFrame(rows))
+    con.execute("INSERT INTO posts BY NAME SELECT * FROM bench_posts")
+    con.close()
+    return {"analyse_s": secs, "n_files": len(specs)}
+
+
+def baseline(specs: list[dict]) -> dict[str, bool]:
+    """Plain whole-file Chromaprint: best BER over alignments within +-80 items (10 s), >= 16 items overlap."""
+    origins = {s["sound"]: s["fp"] for s in specs if s["kind"] == "origin"}
+    hit: dict[str, bool] = {}
+    for s in specs:
+        if s["kind"] == "origin":
+            continue
+        q = s["fp"]
+        best_sound, best = None, 1.0
+        for sound, r in origins.items():
+            for off in range(-80, 81):
+                q0, q1 = max(0, -off), min(q.size, r.size - off)
+                if q1 - q0 < 16:
+                    continue
+                ber = np.bitwise_count(q[q0:q1] ^ r[q0 + off:q1 + off]).mean() / 32
+                if ber < best:
+                    best, best_sound = ber, sound
+        found = best < 0.2
+        hit[s["post_id"]] = (found and best_sound == s["sound"]) if s["sound"] is not None else found
+    return hit
+
+
+# --- --scale: lookup cost vs index size ------------------------------------------------------------------
+ITEMS = 240  # ~30 s
+MARKS = 4500  # ~30 s at ~150 landmarks/s
+QUERY_ITEMS = 60
+QUERY_MARKS = 1500
+N_QUERIES = 16
+
+
+def fill(con, n: int, landmarks: bool, rng: np.random.Generator) -> None:
+    con.execute("DELETE FROM match_postings; DELETE FROM match_landmark_postings")
+    step = 5000
+    for start in range(0, n, step):
+        m = min(step, n - start)
+        ids = np.repeat(np.arange(start, start + m, dtype=np.int32), ITEMS)
+        frame = pl.DataFrame({"key": rng.integers(0, 1 << 24, ids.size, dtype=np.uint32), "audio_id": ids,
+                              "pos": np.tile(np.arange(ITEMS, dtype=np.int32), m)})
+        con.register("f", frame)
+        con.execute("INSERT INTO match_postings SELECT * FROM f")
+        con.unregister("f")
+        if landmarks:
+            ids = np.repeat(np.arange(start, start + m, dtype=np.int32), MARKS)
+            frame = pl.DataFrame({"hash": rng.integers(0, 1 << 21, ids.size, dtype=np.uint32), "audio_id": ids,
+                                  "t": rng.integers(0, 1300, ids.size, dtype=np.int32)})
+            con.register("f", frame)
+            con.execute("INSERT INTO match_landmark_postings SELECT * FROM f")
+            con.unregister("f")
+
+
+def time_queries(con, rng: np.random.Generator, landmarks: bool) -> tuple[float, float]:
+    """Seconds per query (chunk of N_QUERIES) for the Chromaprint and the landmark candidate SQL."""
+    # queries are excerpts of indexed sounds, so the vote has something to find
+    keys = con.execute(f"SELECT key FROM match_postings WHERE audio_id = 7 ORDER BY pos LIMIT {QUERY_ITEMS}").fetchall()
+    q_items = pl.DataFrame({"qid": np.repeat(np.arange(N_QUERIES, dtype=np.int32), len(keys)),
+                            "key": np.tile(np.array([k[0] for k in keys], dtype=np.uint32), N_QUERIES),
+                            "pos": np.tile(np.arange(len(keys), dtype=np.int32), N_QUERIES)})
+    con.register("q_items", q_items)
+    t = time.perf_counter()
+    con.sql(warehouse.sql_text("ops/match_candidates_chromaprint"),
+            params={"min_votes": 2, "offsets_per_ref": 2, "top_k": 20}).pl()
+    cp = (time.perf_counter() - t) / N_QUERIES
+    con.unregister("q_items")
+    lm = float("nan")
+    if landmarks:
+        q_marks = pl.DataFrame({"qid": np.repeat(np.arange(N_QUERIES, dtype=np.int32), QUERY_MARKS),
+                                "variant": np.zeros(N_QUERIES * QUERY_MARKS, dtype=np.int16),
+                                "hash": rng.integers(0, 1 << 21, N_QUERIES * QUERY_MARKS, dtype=np.uint32),
+                                "t": rng.integers(0, 400, N_QUERIES * QUERY_MARKS, dtype=np.int32)})
+        con.register("q_marks", q_marks)
+        t = time.perf_counter()
+        con.sql(warehouse.sql_text("ops/match_candidates_landmarks"),
+                params={"min_votes": 20, "top_k": 10, "min_ratio": 2.0, "min_variant": 0}).pl()
+        lm = (time.perf_counter() - t) / N_QUERIES
+        con.unregister("q_marks")
+    return cp, lm
+
+
+def exhaustive_seconds(n: int, rng: np.random.Generator) -> float:
+    """One query against n fingerprints at every offset, numpy (timed on min(n, 1000), scaled)."""
+    m = min(n, 1000)
+    refs = rng.integers(0, 1 << 32, (m, ITEMS), dtype=np.uint32)
+    q = rng.integers(0, 1 << 32, QUERY_ITEMS, dtype=np.uint32)
+    windows = np.lib.stride_tricks.sliding_window_view(refs, QUERY_ITEMS, axis=1)  # (m, offsets, items)
+    best = float("inf")
+    for _ in range(3):
+        t = time.perf_counter()
+        np.bitwise_count(windows ^ q).sum(axis=2).min()
+        best = min(best, time.perf_counter() - t)
+    return best * n / m
+
+
+def scale_main(argv: list[str]) -> None:
+    ap = argparse.ArgumentParser(prog="bench_matching.py --scale")
+    ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
+    ap.add_argument("--landmark-sizes", type=int, nargs="+", default=[1000, 10000])
+    args = ap.parse_args(argv)
+    rng = np.random.default_rng(3)
+    path = Path(tempfile.mkdtemp(prefix="bench-scale-")) / "scale.duckdb"
+    con = warehouse.connect(path)
+    print(f"{'sounds':>8}{'chromaprint ms/query':>22}{'landmarks ms/query':>20}{'exhaustive ms/query':>21}{'speed-up':>10}")
+    for n in args.sizes:
+        fill(con, n, n in args.landmark_sizes, rng)
+        cp, lm = time_queries(con, rng, n in args.landmark_sizes)
+        ex = exhaustive_seconds(n, rng)
+        print(f"{n:>8}{cp * 1000:>22.1f}{lm * 1000:>20.1f}{ex * 1000:>21.1f}{ex / cp:>9.0f}x")
+    con.close()
+
+
+
+def main() -> None:
+    if "--scale" in sys.argv[1:]:
+        scale_main([a for a in sys.argv[1:] if a != "--scale"])
+        return
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sounds", type=int, default=60)
+    ap.add_argument("--unrelated", type=int, default=60)
+    ap.add_argument("--music", type=Path, default=ROOT / "data" / "cache" / "sources")
+    ap.add_argument("--work", type=Path, default=None)
+    ap.add_argument("--seed", type=int, default=5)
+    ap.add_argument("--no-baseline", action="store_true")
+    args = ap.parse_args()
+    rng = random.Random(args.seed)
+    files = sorted(p for p in args.music.rglob("*") if p.suffix.lower() in (".ogg", ".opus", ".mp3", ".flac", ".wav"))
+    long_enough = []
+    for p in files:
+        out = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", str(p)],
+                             capture_output=True, text=True)
+        try:
+            if float(out.stdout.strip()) >= 55:
+                long_enough.append(p)
+        except ValueError:
+            pass
+    rng.shuffle(long_enough)
+    tracks = long_enough[: args.sounds]
+    unrelated = long_enough[args.sounds : args.sounds + args.unrelated]
+    work = args.work or Path(tempfile.mkdtemp(prefix="bench-matching-"))
+    work.mkdir(parents=True, exist_ok=True)
+    print(f"{len(tracks)} sounds, {len(unrelated)} unrelated tracks; work dir {work}")
+    specs = make_queries(tracks, unrelated, work, rng)
+    wh = work / "bench.duckdb"
+    wh.unlink(missing_ok=True)
+    info = load_world(specs, wh, rng)
+    os.environ["TRENDTRACE_WAREHOUSE"] = str(wh)
+    from pipelines.stages import match_sounds
+
+    timings = {}
+    for day in (DAY1, DAY2):
+        t = time.perf_counter()
+        r = match_sounds.run(day, "bench")
+        timings[day] = time.perf_counter() - t
+        print(f"match_sounds {day}: {r.status} in {timings[day]:.1f} s: {r.message}")
+    con = warehouse.connect(wh, read_only=True)
+    ps = con.sql("SELECT post_id, sound_id, role, speed, method, post_start_s, post_end_s FROM post_sounds").pl()
+    con.close()
+    origin_sound = {s["sound"]: f"snd-{s['post_id']}" for s in specs if s["kind"] == "origin"}
+    by_post: dict[str, list[tuple]] = {}
+    for row in ps.iter_rows():
+        by_post.setdefault(row[0], []).append(row[1:])
+    base = {} if args.no_baseline else baseline(specs)
+    table: dict[str, list[tuple[bool, bool | None]]] = {}
+    for s in specs:
+        if s["kind"] == "origin":
+            continue
+        rows = by_post.get(s["post_id"], [])
+        own = f"snd-{s['post_id']}"
+        if s["kind"] == "unrelated":
+            ok = any(r[0] != own for r in rows)  # a false match
+        elif s["kind"].startswith("stitch"):
+            ok = any(r[0] == origin_sound[s["sound"]] and r[1] == "contained" for r in rows)
+        else:
+            ok = any(r[0] == origin_sound[s["sound"]] and r[1] == "primary" for r in rows)
+        kind = s["kind"] + (f"_{s['factor']:g}" if "factor" in s else "")
+        family = "stitch" if kind.startswith("stitch") else s["kind"]
+        for k in {kind, family}:
+            table.setdefault(k, []).append((ok, base.get(s["post_id"])))
+    print(f"\n{'transform':<22}{'n':>4}{'engine':>9}{'baseline':>10}")
+    for k in sorted(table):
+        v = table[k]
+        e = sum(a for a, _ in v) / len(v)
+        b = "" if args.no_baseline else f"{sum(bool(x) for _, x in v) / len(v):>10.2f}"
+        label = "(false matches)" if k.startswith("unrelated") else ""
+        print(f"{k:<22}{len(v):>4}{e:>9.2f}{b} {label}")
+    n = info["n_files"]
+    print(f"\nanalysis (decode + fingerprint + peaks): {n} files in {info['analyse_s']:.1f} s")
+    print(f"matching: day 1 {timings[DAY1]:.1f} s ({len(tracks)} origins), day 2 {timings[DAY2]:.1f} s "
+          f"({n - len(tracks)} queries)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,48 @@
+-- The sound identity index (issue 5, docs/matching.md): the audio of each distinct sound, once, and its
+-- postings. Built incrementally by match_sounds: a day adds only the audio of the sounds it created.
+CREATE TABLE IF NOT EXISTS match_audio (
+    audio_id      INTEGER NOT NULL,
+    audio_sha256  VARCHAR NOT NULL,
+    sound_id      VARCHAR NOT NULL,
+    n_items       INTEGER NOT NULL,
+    n_landmarks   INTEGER NOT NULL,
+    added_day     DATE NOT NULL
+);
+COMMENT ON TABLE match_audio IS 'Audio indexed for sound matching: one row per sound (the audio of the post that created it), not per copy.';
+COMMENT ON COLUMN match_audio.audio_id IS 'Compact integer id used by the postings (dense, assigned in creation order).';
+COMMENT ON COLUMN match_audio.audio_sha256 IS 'The indexed media file (audio_fingerprints.audio_sha256).';
+COMMENT ON COLUMN match_audio.sound_id IS 'Sound this audio created (sounds.sound_id); positions in post_sounds.sound_start_s are relative to it.';
+COMMENT ON COLUMN match_audio.n_items IS 'Chromaprint items indexed.';
+COMMENT ON COLUMN match_audio.n_landmarks IS 'Spectral-peak landmark hashes indexed.';
+COMMENT ON COLUMN match_audio.added_day IS 'ingest_day of the match_sounds run that added it (a rerun of that day removes it).';
+
+CREATE TABLE IF NOT EXISTS match_postings (
+    key       UINTEGER NOT NULL,
+    audio_id  INTEGER NOT NULL,
+    pos       INTEGER NOT NULL
+);
+COMMENT ON TABLE match_postings IS 'Chromaprint postings: the top bits of every item of every indexed audio, with its position.';
+COMMENT ON COLUMN match_postings.key IS 'Item >> 8 (its top 24 bits): robust to the low bits that flip first under re-encoding.';
+COMMENT ON COLUMN match_postings.audio_id IS 'match_audio.audio_id.';
+COMMENT ON COLUMN match_postings.pos IS 'Item index in the audio (x 1365/11025 s).';
+
+CREATE TABLE IF NOT EXISTS match_landmark_postings (
+    hash      UINTEGER NOT NULL,
+    audio_id  INTEGER NOT NULL,
+    t         INTEGER NOT NULL
+);
+COMMENT ON TABLE match_landmark_postings IS 'Spectral-peak landmark postings (Wang 2003): a hash of two nearby peaks and the anchor frame.';
+COMMENT ON COLUMN match_landmark_postings.hash IS 'Anchor frequency bin, frequency difference and time difference of a peak pair, packed.';
+COMMENT ON COLUMN match_landmark_postings.audio_id IS 'match_audio.audio_id.';
+COMMENT ON COLUMN match_landmark_postings.t IS 'Anchor frame (x 256/11025 s).';
+
+CREATE TABLE IF NOT EXISTS post_match_outcomes (
+    post_id     VARCHAR NOT NULL,
+    outcome     VARCHAR NOT NULL,
+    detail      VARCHAR,
+    ingest_day  DATE NOT NULL
+);
+COMMENT ON TABLE post_match_outcomes IS 'What match_sounds concluded for every post with good audio, including posts that got no sound.';
+COMMENT ON COLUMN post_match_outcomes.outcome IS 'matched (primary sound found), new_sound (origin of a new sound), too_short (too little audio signal to identify or index, no sound).';
+COMMENT ON COLUMN post_match_outcomes.detail IS 'Readable explanation (which sound, how it was heard).';
+COMMENT ON COLUMN post_match_outcomes.ingest_day IS 'ingest_day of the post.';

@@ -1,0 +1,28 @@
+-- match_sounds: Chromaprint candidates by offset voting. `q_items(qid, key, pos)` holds the queries of one
+-- chunk; references are the index plus the chunk's earlier queries (ref = -1 - qid), so a post can match
+-- audio posted minutes before it. Keys repeated within one query vote once per position.
+WITH refs AS (
+    SELECT key, audio_id AS ref, pos FROM match_postings
+    UNION ALL
+    SELECT key, -1 - qid AS ref, pos FROM q_items
+),
+hits AS (
+    SELECT q.qid, r.ref, r.pos - q.pos AS off, q.pos AS qpos
+    FROM q_items q
+    JOIN refs r ON r.key = q.key
+    WHERE r.ref >= 0 OR -1 - r.ref < q.qid
+),
+votes AS (
+    SELECT qid, ref, off, count(DISTINCT qpos) AS votes
+    FROM hits
+    GROUP BY qid, ref, off
+    HAVING count(DISTINCT qpos) >= $min_votes
+),
+per_ref AS (
+    SELECT *, row_number() OVER (PARTITION BY qid, ref ORDER BY votes DESC, off) AS rk_off FROM votes
+),
+ranked AS (
+    SELECT *, row_number() OVER (PARTITION BY qid ORDER BY votes DESC, ref, off) AS rk
+    FROM per_ref WHERE rk_off <= $offsets_per_ref
+)
+SELECT qid, ref, off, votes FROM ranked WHERE rk <= $top_k ORDER BY qid, rk;

@@ -1,0 +1,53 @@
+-- match_sounds: landmark candidates by offset voting, +-1 frame tolerance. `q_marks(qid, variant, hash, t)`
+-- holds one chunk's queries (variant 0 = as posted, others = speed-corrected); references are the index
+-- plus the chunk's earlier queries as posted. Returns, per best (query, variant, ref, offset), the matched
+-- query anchor times and hashes for verification in numpy.
+WITH refs AS (
+    SELECT hash, audio_id AS ref, t FROM match_landmark_postings
+    UNION ALL
+    SELECT hash, -1 - qid AS ref, t FROM q_marks WHERE variant = 0
+),
+hits AS MATERIALIZED (
+    SELECT q.qid, q.variant, r.ref, r.t - q.t AS off, q.t AS qt, q.hash
+    FROM q_marks q
+    JOIN refs r ON r.hash = q.hash
+    WHERE (r.ref >= 0 OR -1 - r.ref < q.qid) AND q.variant >= $min_variant
+),
+votes AS (
+    SELECT qid, variant, ref, off, count(*) AS votes FROM hits GROUP BY ALL
+),
+smoothed AS (
+    SELECT *, sum(votes) OVER (PARTITION BY qid, variant, ref ORDER BY off
+                               RANGE BETWEEN 1 PRECEDING AND 1 FOLLOWING) AS votes3
+    FROM votes
+),
+per_ref AS (
+    SELECT *, row_number() OVER (PARTITION BY qid, variant, ref ORDER BY votes3 DESC, votes DESC, off) AS rk_off
+    FROM smoothed WHERE votes3 >= $min_votes
+),
+best_off AS (
+    SELECT * FROM per_ref WHERE rk_off = 1
+),
+-- the same pair's best other alignment: what chance and self-similar music give this pair. A real match
+-- stands out from it; a pair of unrelated tracks with many shared hashes does not.
+runner_up AS (
+    SELECT b.qid, b.variant, b.ref, max(s.votes3) AS second
+    FROM best_off b
+    JOIN smoothed s ON s.qid = b.qid AND s.variant = b.variant AND s.ref = b.ref AND abs(s.off - b.off) > 3
+    GROUP BY ALL
+),
+ranked AS (
+    SELECT b.*, row_number() OVER (PARTITION BY b.qid ORDER BY b.votes3 DESC, b.variant, b.ref) AS rk
+    FROM best_off b
+    LEFT JOIN runner_up u ON u.qid = b.qid AND u.variant = b.variant AND u.ref = b.ref
+    WHERE b.votes3 >= $min_ratio * coalesce(u.second, 0)
+),
+best AS (
+    SELECT qid, variant, ref, off, votes3 FROM ranked WHERE rk <= $top_k
+)
+SELECT b.qid, b.variant, b.ref, b.off, b.votes3 AS votes,
+       list(h.qt ORDER BY h.qt) AS qts, list(h.hash ORDER BY h.qt) AS hashes
+FROM best b
+JOIN hits h ON h.qid = b.qid AND h.variant = b.variant AND h.ref = b.ref AND h.off BETWEEN b.off - 1 AND b.off + 1
+GROUP BY ALL
+ORDER BY b.qid, votes DESC;

@@ -1,0 +1,135 @@
+"""The matching primitives on real audio: BER spans, landmark hashes (as posted, under a 0 dB voice and
+at a corrected speed), the generic-audio guards and the canonical-sound rules."""
+
+from __future__ import annotations
+
+import subprocess
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pipelines.audio.chromaprint import raw_fingerprint
+from pipelines.audio.decode import decode_pcm
+from pipelines.audio.peaks import peaks
+from pipelines.matching import verify
+from pipelines.matching.landmarks import landmarks, pair_hashes
+from pipelines.matching.search import Match, Query, aligned
+from pipelines.matching.sounds import Resolver, coverage, is_primary
+from tests.support import media
+
+
+@pytest.fixture(scope="module")
+def audio(tmp_path_factory) -> dict[str, np.ndarray]:
+    d = tmp_path_factory.mktemp("mu")
+    song = media.tone_music(d / "song.wav", 20.0, seed=21)
+    other = media.tone_music(d / "other.wav", 20.0, seed=22)
+    voice = media.speech(d / "voice.wav", "so here is the thing nobody tells you about this song, it was never "
+                                          "meant to be this popular and now everybody is dancing to it")
+    fast = d / "fast.m4a"
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-i", str(song), "-af",
+                    "asetrate=55125,aresample=44100", "-c:a", "aac", "-b:a", "64k", str(fast)], check=True)
+    return {
+        "song": decode_pcm(media.encode(song, d / "song.m4a")),
+        "song_mp3": decode_pcm(media.encode(song, d / "song.mp3")),
+        "other": decode_pcm(media.encode(other, d / "other.m4a")),
+        "voiced": decode_pcm(media.mix(song, voice, d / "voiced.m4a", b_gain_db=0.0)),
+        "fast": decode_pcm(fast),
+        "tone": decode_pcm(_tone(d / "tone.m4a")),
+    }
+
+
+def _tone(path: Path) -> Path:
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
+                    "sine=frequency=440:duration=10:sample_rate=44100", "-c:a", "aac", str(path)], check=True)
+    return path
+
+
+def test_ber_spans_find_the_clip_where_it_is(audio):
+    song = raw_fingerprint(audio["song"])
+    clip = raw_fingerprint(audio["song_mp3"][11025 * 6 : 11025 * 12])  # 6 s from 6 s in
+    offset = int(round(6.0 / verify.ITEM_S))
+    found = [s for off in range(offset - 2, offset + 3) for s in verify.spans(clip, song, off)]
+    assert found and min(s.ber for s in found) < 0.1
+    best = min(found, key=lambda s: s.ber)
+    assert best.q_start == 0 and best.q_end >= clip.size - 2
+    # the same clip against another song: no span at any offset
+    other = raw_fingerprint(audio["other"])
+    assert not any(verify.spans(clip, other, off) for off in range(-clip.size, other.size))
+
+
+def test_low_diversity_fingerprints_never_verify(audio):
+    tone = raw_fingerprint(audio["tone"])
+    assert verify.diversity(tone) < verify.MIN_DIVERSITY
+    assert verify.spans(tone, tone, 0) == []  # identical, but generic: it must not glue sounds
+
+
+def _votes(q: tuple[np.ndarray, np.ndarray], r: tuple[np.ndarray, np.ndarray]) -> tuple[int, int]:
+    """(aligned landmarks at the best offset, that offset) by brute force over offsets."""
+    best = (0, 0)
+    for off in range(-200, 200):
+        n = int(aligned(q[0], q[1], r[0], r[1], off).sum())
+        best = max(best, (n, off))
+    return best
+
+
+def test_landmarks_survive_a_voice_as_loud_as_the_music(audio):
+    song = landmarks(audio["song"])
+    voiced = landmarks(audio["voiced"])
+    other = landmarks(audio["other"])
+    n_voiced, off = _votes(voiced, song)
+    n_other, _ = _votes(other, song)
+    assert abs(off) <= 1 and n_voiced >= 40, n_voiced
+    assert n_other < 15, n_other
+
+
+def test_speed_corrected_hashes_match_a_sped_up_copy(audio):
+    song = landmarks(audio["song"])
+    t, f = peaks(audio["fast"])
+    plain, _ = _votes(pair_hashes(t, f), song)
+    corrected, off = _votes(pair_hashes(t, f, 1.25, "pitch"), song)
+    assert plain < 15 and corrected >= 60 and abs(off) <= 2, (plain, corrected)
+
+
+def test_a_steady_tone_gives_no_landmarks_to_glue_with(audio):
+    h, _ = landmarks(audio["tone"])
+    assert np.unique(h >> 13).size <= 3  # one frequency: whatever pairs exist share it
+
+
+def _q(qid: int, seconds: float) -> Query:
+    return Query(qid, f"sha{qid}", seconds, np.arange(200, dtype=np.uint32), np.arange(300, dtype=np.int32),
+                 np.arange(300, dtype=np.int32) % 200)
+
+
+def _m(qid: int, ref: int, ps: float, pe: float, rs: float, method: str = "chromaprint", score: float = 0.9) -> Match:
+    return Match(qid, ref, ps, pe, rs, rs + pe - ps, 1.0, score, method)
+
+
+def test_primary_needs_most_of_the_post():
+    assert is_primary([_m(0, 0, 0, 9.5, 0)], 10.0)
+    assert not is_primary([_m(0, 0, 0, 5.0, 0)], 11.0)  # a stitch: 5 s of the parent, then 6 s of reply
+    assert coverage([_m(0, 0, 0, 4, 0), _m(0, 0, 3, 8, 3)], 10.0) == (0.8, 2.0)
+
+
+def test_resolver_rules():
+    t = datetime(2024, 1, 1)
+    r = Resolver({0: "snd-a", 1: "snd-b"}, {"snd-a": None, "snd-b": None},
+                 {"snd-a": (t, "a"), "snd-b": (datetime(2024, 1, 2), "b")}, {"snd-a": 30.0, "snd-b": 12.0})
+    # a stitch: parent's first 3 s then other audio -> new sound containing the parent
+    res = r.resolve(_q(5, 12.0), "p5", datetime(2024, 1, 3), [_m(5, 0, 0, 3.0, 0, "landmarks", 0.4)])
+    assert res.outcome == "new_sound" and res.new_sound_id == "snd-p5"
+    assert [(x.sound_id, x.role) for x in res.rows] == [("snd-p5", "primary"), ("snd-a", "contained")]
+    # a later post that is B whole and, over the same part, the middle of A: B is a trim of A -> merged into A
+    res = r.resolve(_q(6, 12.0), "p6", datetime(2024, 1, 4),
+                    [_m(6, 1, 0, 12.0, 0), _m(6, 0, 0, 12.0, 10.0)])
+    assert [(m.sound_id, m.into_sound_id) for m in res.merges] == [("snd-b", "snd-a")]
+    assert r.canonical("snd-b") == "snd-a" and res.rows[0].role == "primary"
+    # a clip shared by a stitch and its parent does not merge them (the stitch is not inside the clip whole)
+    r2 = Resolver({0: "snd-a", 1: "snd-s"}, {}, {"snd-a": (t, "a"), "snd-s": (datetime(2024, 1, 2), "s")},
+                  {"snd-a": 30.0, "snd-s": 11.0})
+    res = r2.resolve(_q(7, 5.0), "p7", datetime(2024, 1, 5), [_m(7, 0, 0, 5.0, 0), _m(7, 1, 0, 5.0, 0)])
+    assert res.merges == [] and res.outcome == "matched"
+    # too little signal and no match: no sound at all
+    tiny = Query(8, "sha8", 0.8, np.zeros(0, np.uint32), np.zeros(0, np.int32), np.zeros(0, np.int32))
+    assert r.resolve(tiny, "p8", t, []).outcome == "too_short"
