@@ -71,13 +71,22 @@ def sound_identity(con: duckdb.DuckDBPyConnection, truth: Path) -> dict[str, Any
 
 
 def stage_accuracy(con: duckdb.DuckDBPyConnection, truth: Path) -> dict[str, Any]:
-    """Share of truth sound-days with the right stage; our sounds map to truth sounds by their origin post."""
+    """Share of truth sound-days with the right stage.
+
+    Each truth sound is represented by the one of our sounds whose origin post is its earliest (a sound we
+    failed to merge leaves its later copies unscored here; the clustering score counts that failure).
+    """
     true_stages = pl.read_parquet(truth / "sound_stages.parquet", columns=["canonical_sound_id", "day", "stage"])
     truth_posts = pl.read_parquet(truth / "posts.parquet", columns=["post_id", "canonical_sound_id"])
-    ours = con.sql(
-        "SELECT d.sound_id, d.day, d.stage, s.origin_post_id FROM sound_daily d JOIN sounds s USING (sound_id)"
-    ).pl()
-    mapped = ours.join(truth_posts, left_on="origin_post_id", right_on="post_id", how="inner")
+    origins = (
+        con.sql("SELECT sound_id, origin_post_id, first_seen_at FROM sounds WHERE merged_into IS NULL").pl()
+        .join(truth_posts, left_on="origin_post_id", right_on="post_id", how="inner")
+        .sort("first_seen_at", "sound_id")
+        .unique("canonical_sound_id", keep="first")
+    )
+    mapped = con.sql("SELECT sound_id, day, stage FROM sound_daily").pl().join(
+        origins.select("sound_id", "canonical_sound_id"), on="sound_id", how="inner"
+    )
     joined = true_stages.join(
         mapped.select("canonical_sound_id", "day", pl.col("stage").alias("our_stage")),
         on=["canonical_sound_id", "day"], how="left",
