@@ -8,11 +8,12 @@ DEMO_SCALE ?= demo
 DEMO_DAYS ?= 14
 DEMO_SEED ?= 7
 
-.PHONY: setup demo test test-fast serve clean help
+.PHONY: setup demo test test-fast bench serve clean help
 
 help:
 	@echo "make demo   build the demo sample world and run the daily DAG over it (prints the summary)"
 	@echo "make test   the whole test suite (slow tests included)"
+	@echo "make bench  matching accuracy and lookup scaling, lineage at 1M posts vs networkx (ratios, same run)"
 	@echo "make serve  start Airflow (scheduler + api-server + dag-processor) for real daily runs"
 
 setup:
@@ -29,6 +30,12 @@ test: setup
 test-fast: setup
 	$(ENV)
 	uv run pytest -m "not slow"
+
+bench: setup
+	$(ENV)
+	uv run python scripts/bench_matching.py
+	uv run python scripts/bench_matching.py --scale
+	uv run python scripts/bench_lineage.py
 
 serve: setup
 	$(ENV)

@@ -8,7 +8,7 @@
    from subtree sizes), times and ratio, and a check that both agree.
 
 Usage: uv run python scripts/bench_lineage.py [--posts 1000000] [--days 30] [--warehouse FILE]
-networkx is not a project dependency: `uv run --with networkx python scripts/bench_lineage.py` runs the baseline.
+networkx (a dev dependency) is the baseline; `make bench` runs this script.
 """
 
 from __future__ import annotations

@@ -13,11 +13,11 @@ STAGES: dict[str, str] = {
     "ingest": "Read the day's export files (web JSON, Research API JSON, CSV) into staging; unreadable records to quarantine.",
     "validate": "Posts and media-location contracts (Great Expectations): staging → posts | quarantine.",
     "fingerprint": "Decode each new media file once, fingerprint it with Chromaprint, judge the media-audio contract.",
-    "match_sounds": "Identify canonical sounds by their audio (issue #5).",
-    "link_lineage": "Link duets, stitches, reuses and re-uploads to their origin posts (issue #6).",
-    "build_cascades": "Cascade trees and metrics per origin post (issue #6).",
-    "adoption": "Daily adoption per sound and its stage (issue #6).",
-    "alerts": "Threshold crossings, recorded and delivered once (issue #7).",
+    "match_sounds": "Identify canonical sounds by their audio.",
+    "link_lineage": "Link duets, stitches, reuses and re-uploads to their origin posts.",
+    "build_cascades": "Cascade trees and metrics per origin post.",
+    "adoption": "Daily adoption per sound and its stage.",
+    "alerts": "Threshold crossings, recorded and delivered once.",
     "publish": "Atomically replace the analysts' read-only copy of the warehouse.",
 }
 TASKS = tuple(STAGES)
