@@ -15,6 +15,8 @@ import duckdb
 from pipelines import warehouse
 from pipelines.alerts.rules import Delivery, Rule
 
+EPISODE_KINDS = frozenset({"growth", "robust_z"})
+
 
 def rule_params(rule: Rule) -> dict[str, Any]:
     """The bind parameters of the rule's crossing statement."""
@@ -38,8 +40,12 @@ def record_crossings(
     """Insert every crossing up to `day` not recorded yet; return the new alert ids (call inside a transaction)."""
     new_ids: list[int] = []
     for rule in rules:
-        statement = warehouse.sql_text(f"ops/alerts_cross_{rule.kind}")
         params = {"day": day, "now": now, "run_id": run_id, **rule_params(rule)}
+        if rule.kind in EPISODE_KINDS:  # one statement for every rate-with-hysteresis kind
+            statement = warehouse.sql_text("ops/alerts_cross_episodes")
+            params["kind"] = rule.kind
+        else:
+            statement = warehouse.sql_text(f"ops/alerts_cross_{rule.kind}")
         new_ids.extend(row[0] for row in con.execute(statement, params).fetchall())
     return new_ids
 
