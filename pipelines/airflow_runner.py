@@ -8,10 +8,13 @@ checked instead of trusting the run state alone.
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from pathlib import Path
@@ -98,13 +101,35 @@ def run_days(days: list[date]) -> list[DayOutcome]:
     if not configured or date.fromisoformat(configured) < latest:
         os.environ[settings.ENV_END_DATE] = latest.isoformat()
     try:
-        return _run_days(days)
+        with _exclusive_airflow_home():
+            return _run_days(days)
     finally:
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+@contextmanager
+def _exclusive_airflow_home() -> Iterator[None]:
+    """One `dag.test` runner per Airflow home at a time.
+
+    `dag.test` replaces any run with the same logical date, so two backfills sharing a metadata database
+    would delete each other's runs mid-flight; the second one waits for the first instead.
+    """
+    home = Path(os.environ["AIRFLOW_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    with (home / "trendtrace-runner.lock").open("w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            logging.getLogger(__name__).warning("another trendtrace run uses %s; waiting for it to finish", home)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _run_days(days: list[date]) -> list[DayOutcome]:

@@ -88,3 +88,29 @@ def test_cli_backfill_and_status(airflow_db, pipeline_env, tmp_path):
     status = subprocess.run(cmd + ["status", *env_args], capture_output=True, text=True, timeout=120)
     assert status.returncode == 0, status.stderr[-3000:]
     assert "match_sounds" in status.stdout and "fingerprint" in status.stdout
+
+
+def test_concurrent_runners_on_one_airflow_home_take_turns(airflow_db, pipeline_env):
+    """dag.test replaces runs of the same logical date: a second runner must wait, not delete the first's run."""
+    import fcntl
+    import time
+    from pathlib import Path
+
+    landing, warehouse = pipeline_env
+    (landing / "dt=2024-04-01").mkdir()
+    holder = (Path(airflow_db) / "trendtrace-runner.lock").open("w")
+    fcntl.flock(holder, fcntl.LOCK_EX)  # as if another backfill were running in this Airflow home
+    second = subprocess.Popen(
+        [sys.executable, "-m", "pipelines.cli", "run", "--date", "2024-04-01"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        time.sleep(8)
+        assert second.poll() is None, second.stdout.read()  # still waiting for the lock
+        assert not warehouse.exists()  # and it has not started: the warehouse is created under the lock
+    finally:
+        fcntl.flock(holder, fcntl.LOCK_UN)
+        holder.close()
+    output, _ = second.communicate(timeout=300)
+    assert second.returncode == 0, output[-3000:]
+    assert "waiting" in output
