@@ -76,8 +76,9 @@ class Match:
     method: str  # chromaprint | landmarks | landmarks_speed
 
 
-def chromaprint_matches(con: duckdb.DuckDBPyConnection, queries: list[Query]) -> list[Match]:
-    """Offset voting on 24-bit item keys, then BER spans along each candidate alignment."""
+def chromaprint_matches(con: duckdb.DuckDBPyConnection, queries: list[Query], chunk_refs: bool = True) -> list[Match]:
+    """Offset voting on 24-bit item keys, then BER spans along each candidate alignment (against the index and,
+    if `chunk_refs`, the chunk's earlier queries)."""
     with_items = [q for q in queries if q.fingerprint.size]
     if not with_items:
         return []
@@ -92,7 +93,8 @@ def chromaprint_matches(con: duckdb.DuckDBPyConnection, queries: list[Query]) ->
     try:
         cands = con.sql(
             warehouse.sql_text("ops/match_candidates_chromaprint"),
-            params={"min_votes": MIN_CP_VOTES, "offsets_per_ref": CP_OFFSETS_PER_REF, "top_k": CP_TOP_K},
+            params={"min_votes": MIN_CP_VOTES, "offsets_per_ref": CP_OFFSETS_PER_REF, "top_k": CP_TOP_K,
+                    "chunk_refs": chunk_refs},
         ).pl()
     finally:
         con.unregister("q_items")
@@ -125,9 +127,10 @@ def _indexed_fingerprints(con: duckdb.DuckDBPyConnection, audio_ids: list[int]) 
 
 
 def landmark_matches(con: duckdb.DuckDBPyConnection, queries: list[Query], chunk: list[Query],
-                     speeds: list[tuple[float, str]] | None = None) -> list[Match]:
+                     speeds: list[tuple[float, str]] | None = None, chunk_refs: bool = True) -> list[Match]:
     """Offset voting on landmark hashes of `queries` (as posted, or at each of `speeds`), then clusters of
-    aligned landmarks become spans. `chunk` supplies the earlier same-chunk queries as references."""
+    aligned landmarks become spans. `chunk` supplies the earlier same-chunk queries as references (unless
+    `chunk_refs` is false: the index only)."""
     variants = [(1.0, "pitch")] if speeds is None else speeds
     qids, vars_, hs, ts = [], [], [], []
 
@@ -156,7 +159,7 @@ def landmark_matches(con: duckdb.DuckDBPyConnection, queries: list[Query], chunk
             heads = con.sql(
                 warehouse.sql_text("ops/match_candidates_stitch"),
                 params={"head_frames": int(STITCH_HEAD_S / FRAME_S), "max_off": STITCH_MAX_OFF,
-                        "min_votes": STITCH_MIN_VOTES},
+                        "min_votes": STITCH_MIN_VOTES, "chunk_refs": chunk_refs},
             ).pl()
             by_qid_all = {q.qid: q for q in chunk}
             for qid, ref, qts, hashes in heads.select("qid", "ref", "qts", "hashes").iter_rows():
@@ -168,7 +171,7 @@ def landmark_matches(con: duckdb.DuckDBPyConnection, queries: list[Query], chunk
             warehouse.sql_text("ops/match_candidates_landmarks"),
             params={"min_votes": MIN_LM_VOTES if speeds is None else MIN_LM_VOTES_SPEED, "top_k": LM_TOP_K,
                     "min_ratio": LM_MIN_RATIO if speeds is None else LM_MIN_RATIO_SPEED,
-                    "min_variant": 0 if speeds is None else 1},
+                    "min_variant": 0 if speeds is None else 1, "chunk_refs": chunk_refs},
         ).pl()
     finally:
         con.unregister("q_marks")

@@ -8,7 +8,10 @@ Rules (docs/matching.md):
 - two sounds heard over the same part of one post are the same sound, and so are sounds that together make
   up a post none of them explains alone (two trims of one audio): the one whose origin post is later is
   merged into the earlier (ties: smaller sound id), and the merge is recorded with the post that showed it;
-- a post with too little signal to identify (a clip under ~3 s, silence) that matched nothing gets no sound.
+- a post with too little signal to identify (a clip under ~3 s, silence) that matched nothing gets no sound;
+- end of day (`requery_merge`): a sound's creating audio and its best-matching posts of the day are queried again
+  against the whole index with speed variants; if another sound would have been such a post's primary, the two
+  are one sound (a re-upload, speed copy or duet whose own match failed, and the posts that then matched it).
 """
 
 from __future__ import annotations
@@ -136,6 +139,49 @@ class Resolver:
 
     def _sound_of(self, ref: int) -> str | None:
         return self.audio_sound.get(ref) if ref >= 0 else self.chunk_sound.get(-1 - ref)
+
+    def _order(self, sound_id: str) -> tuple:
+        return (0, self.origins[sound_id], sound_id) if sound_id in self.origins else (1, sound_id)
+
+    def requery_other(self, sound_id: str, q: Query, matches: list[Match]) -> tuple[str, Match] | None:
+        """`q` (audio `sound_id` is primary for) matched again against the index only: the other sound that
+        covers it as the primary rule requires, with its longest match, if any."""
+        mine = self.canonical(sound_id)
+        by_canon: dict[str, list[Match]] = {}
+        for m in matches:
+            sound = self.audio_sound.get(m.ref) if m.ref >= 0 else None
+            if sound is not None and (c := self.canonical(sound)) != mine:
+                by_canon.setdefault(c, []).append(m)
+        capable = [c for c, ms in by_canon.items() if is_primary(ms, q.duration_s)]
+        if not capable:
+            return None
+        other = max(capable, key=lambda c: (coverage(by_canon[c], q.duration_s)[0],
+                                            max(m.score for m in by_canon[c]), c))
+        return other, max(by_canon[other], key=lambda m: (m.post_end_s - m.post_start_s, m.score))
+
+    def requery_merge(self, sound_id: str, checks: list[tuple[str, Query, list[Match]]]) -> Merge | None:
+        """A sound is the same as another when most of its re-queried files (its creating audio, its best posts of
+        the day: `checks` of (post id, file, matches)) are covered by that other sound; a mixture's post (a duet
+        over another track) is covered by both, but the sound's other files are not. Later origin into earlier."""
+        mine = self.canonical(sound_id)
+        votes: dict[str, list[tuple[str, Match]]] = {}
+        for post_id, q, matches in checks:
+            hit = self.requery_other(mine, q, matches)
+            if hit is not None:
+                votes.setdefault(hit[0], []).append((post_id, hit[1]))
+        if not votes:
+            return None
+        other = max(votes, key=lambda c: (len(votes[c]), c))
+        if 2 * len(votes[other]) <= len(checks):
+            return None
+        a, b = sorted((mine, other), key=self._order)
+        via, best = votes[other][0]
+        self.merged_into[b] = a
+        if b in self.origins:
+            self.origins[a] = min(self.origins.get(a, self.origins[b]), self.origins[b])
+        return Merge(b, a, via, round(best.score, 4), best.method,
+                     f"{len(votes[other])} of {len(checks)} files of {mine} queried again against the index "
+                     f"(first: post {via}, {best.method}) are {other}; {b} has the later origin")
 
     def resolve(self, q: Query, first_post_id: str, first_at: datetime, matches: list[Match]) -> Resolution:
         by_canon: dict[str, list[tuple[str, Match]]] = {}

@@ -27,6 +27,7 @@ from pipelines.runlog import StageResult, stage_run
 
 CHUNK = 64  # queries matched together; later chunks see the sounds earlier chunks created
 SPEED_VARIANTS = [(f, m) for m in SPEED_MODES for f in SPEED_FACTORS]
+REQUERY_PER_SOUND = 2  # best-matching posts per sound and day queried again in the merge pass
 
 
 def _resolver(con, day: date) -> Resolver:
@@ -67,6 +68,40 @@ def match_chunk(con, queries: list[Query]) -> dict[int, list[Match]]:
     return found
 
 
+def requery_merges(con, resolver: Resolver, members: dict[str, list[tuple[float, int, Query, str]]]) -> list:
+    """End-of-day merge pass: each sound heard as primary today has its creating audio (if created today) and
+    its best-matching posts of the day queried again against the whole index (no chunk references), as posted
+    and at every speed preset, with the same verification as posts. A sound that failed to match its original
+    (a speed copy, a duet's voice over it) and the posts that then matched it are merged back this way."""
+    picks: list[tuple[str, str, Query]] = []
+    for sound_id in sorted(members, key=lambda s: min(o for _, o, _, _ in members[s])):
+        seen: set[str] = set()
+        for _, _, q, post_id in sorted(members[sound_id], key=lambda x: (-x[0], x[1])):
+            if q.audio_sha256 in seen:
+                continue
+            seen.add(q.audio_sha256)
+            picks.append((sound_id, post_id, q))
+            if len(seen) >= REQUERY_PER_SOUND + 1:
+                break
+    found: dict[int, list[Match]] = {}
+    for start in range(0, len(picks), CHUNK):
+        queries = [Query(start + i, q.audio_sha256, q.duration_s, q.fingerprint, q.peak_frames, q.peak_bins, q._marks)
+                   for i, (_, _, q) in enumerate(picks[start:start + CHUNK])]
+        for m in (chromaprint_matches(con, queries, chunk_refs=False)
+                  + landmark_matches(con, queries, queries, chunk_refs=False)
+                  + landmark_matches(con, queries, queries, speeds=SPEED_VARIANTS, chunk_refs=False)):
+            found.setdefault(m.qid, []).append(m)
+    checks: dict[str, list[tuple[str, Query, list[Match]]]] = {}
+    for i, (sound_id, post_id, q) in enumerate(picks):
+        checks.setdefault(sound_id, []).append((post_id, q, found.get(i, [])))
+    merges = []
+    for sound_id, sound_checks in checks.items():  # in pick order (first posted first): deterministic
+        merge = resolver.requery_merge(sound_id, sound_checks)
+        if merge is not None:
+            merges.append(merge)
+    return merges
+
+
 def run(day: date, run_id: str = "cli") -> StageResult:
     with stage_run("match_sounds", day, run_id) as (con, result), warehouse.transaction(con):
         warehouse.run_sql(con, "ops/match_reset_day", {"day": day})
@@ -80,6 +115,7 @@ def run(day: date, run_id: str = "cli") -> StageResult:
         resolver = _resolver(con, day)
         next_id = index.next_audio_id(con)
         rows, sounds, merges, outcomes = [], [], [], []
+        members: dict[str, list[tuple[float, int, Query, str]]] = {}  # sound -> (score, order, file, post)
         for start in range(0, audio.height, CHUNK):
             part = audio.slice(start, CHUNK)
             queries = _queries(part, start)
@@ -87,6 +123,10 @@ def run(day: date, run_id: str = "cli") -> StageResult:
             new_audio: list[index.NewIndexAudio] = []
             for q, info in zip(queries, part.iter_rows(named=True)):
                 res = resolver.resolve(q, info["first_post_id"], info["first_at"], found[q.qid])
+                if res.rows and res.outcome != "too_short":
+                    first = res.rows[0]
+                    members.setdefault(first.sound_id, []).append(
+                        (2.0 if res.new_sound_id else first.score, q.qid, q, info["first_post_id"]))
                 post_ids = info["post_ids"]
                 for k, post_id in enumerate(post_ids):
                     outcome = res.outcome if k == 0 or res.outcome != "new_sound" else "matched"
@@ -105,6 +145,8 @@ def run(day: date, run_id: str = "cli") -> StageResult:
                     resolver.audio_sound[next_id] = res.new_sound_id
                     next_id += 1
             index.add(con, new_audio, day)
+        merges.extend((m.sound_id, m.into_sound_id, m.via_post_id, m.score, m.method, m.reason, day)
+                      for m in requery_merges(con, resolver, members))
         frames = {
             "new_sounds": pl.DataFrame(sounds, orient="row", schema={
                 "sound_id": pl.String, "created_post_id": pl.String, "audio_sha256": pl.String,

@@ -1,10 +1,10 @@
 -- match_sounds: Chromaprint candidates by offset voting. `q_items(qid, key, pos)` holds the queries of one
 -- chunk; references are the index plus the chunk's earlier queries (ref = -1 - qid), so a post can match
--- audio posted minutes before it. Keys repeated within one query vote once per position.
+-- audio posted minutes before it ($chunk_refs false: the index only, for the end-of-day merge pass). Keys repeated within one query vote once per position.
 WITH refs AS (
     SELECT key, audio_id AS ref, pos FROM match_postings
     UNION ALL
-    SELECT key, -1 - qid AS ref, pos FROM q_items
+    SELECT key, -1 - qid AS ref, pos FROM q_items WHERE $chunk_refs
 ),
 hits AS (
     SELECT q.qid, r.ref, r.pos - q.pos AS off, q.pos AS qpos
