@@ -199,7 +199,7 @@ def time_queries(con, rng: np.random.Generator, landmarks: bool) -> tuple[float,
     con.register("q_items", q_items)
     t = time.perf_counter()
     con.sql(warehouse.sql_text("ops/match_candidates_chromaprint"),
-            params={"min_votes": 2, "offsets_per_ref": 2, "top_k": 20}).pl()
+            params={"min_votes": 2, "offsets_per_ref": 2, "top_k": 20, "chunk_refs": True}).pl()
     cp = (time.perf_counter() - t) / N_QUERIES
     con.unregister("q_items")
     lm = float("nan")
@@ -211,7 +211,7 @@ def time_queries(con, rng: np.random.Generator, landmarks: bool) -> tuple[float,
         con.register("q_marks", q_marks)
         t = time.perf_counter()
         con.sql(warehouse.sql_text("ops/match_candidates_landmarks"),
-                params={"min_votes": 20, "top_k": 10, "min_ratio": 2.0, "min_variant": 0}).pl()
+                params={"min_votes": 20, "top_k": 10, "min_ratio": 2.0, "min_variant": 0, "chunk_refs": True}).pl()
         lm = (time.perf_counter() - t) / N_QUERIES
         con.unregister("q_marks")
     return cp, lm
