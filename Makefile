@@ -33,6 +33,7 @@ test-fast: setup
 
 bench: setup
 	$(ENV)
+	uv run python scripts/bench_fingerprint.py
 	uv run python scripts/bench_matching.py
 	uv run python scripts/bench_matching.py --scale
 	uv run python scripts/bench_lineage.py
