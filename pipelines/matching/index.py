@@ -57,10 +57,5 @@ def add(con: duckdb.DuckDBPyConnection, audios: list[NewIndexAudio], day: date) 
         },
         schema={"hash": pl.UInt32, "audio_id": pl.Int32, "t": pl.Int32},
     ).sort("hash")
-    con.register("new_index_audio", new_index_audio)
-    con.register("new_landmark_postings", new_landmark_postings)
-    try:
-        warehouse.run_sql(con, "ops/match_index_add")
-    finally:
-        con.unregister("new_index_audio")
-        con.unregister("new_landmark_postings")
+    warehouse.run_sql(con, "ops/match_index_add",
+                      frames={"new_index_audio": new_index_audio, "new_landmark_postings": new_landmark_postings})

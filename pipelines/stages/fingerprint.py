@@ -99,13 +99,9 @@ def run(day: date, run_id: str = "cli") -> StageResult:
             analyses = _analyse_chunk(day, chunk, start, todo.height, "fingerprinting")
             new_media_checks, new_fingerprints = analyses_frames(analyses)
             with warehouse.transaction(con):
-                con.register("new_media_checks", new_media_checks)
-                con.register("new_fingerprints", new_fingerprints)
-                con.register("new_peaks", peaks_frame(analyses))
-                warehouse.run_sql(con, "ops/insert_media_checks")
-                warehouse.run_sql(con, "ops/match_insert_peaks")
-                for name in ("new_media_checks", "new_fingerprints", "new_peaks"):
-                    con.unregister(name)
+                warehouse.run_sql(con, "ops/insert_media_checks",
+                                  frames={"new_media_checks": new_media_checks, "new_fingerprints": new_fingerprints})
+                warehouse.run_sql(con, "ops/match_insert_peaks", frames={"new_peaks": peaks_frame(analyses)})
             decoded_now += new_fingerprints.height
         # files fingerprinted before peaks were stored: decode once more, store only their peaks
         backfill = con.sql(warehouse.sql_text("ops/match_peaks_todo"), params={"day": day}).pl()
@@ -113,9 +109,7 @@ def run(day: date, run_id: str = "cli") -> StageResult:
             chunk = backfill.slice(start, CHUNK_FILES)
             analyses = _analyse_chunk(day, chunk, start, backfill.height, "spectral peaks")
             with warehouse.transaction(con):
-                con.register("new_peaks", peaks_frame(analyses))
-                warehouse.run_sql(con, "ops/match_insert_peaks")
-                con.unregister("new_peaks")
+                warehouse.run_sql(con, "ops/match_insert_peaks", frames={"new_peaks": peaks_frame(analyses)})
 
         judged = con.sql(warehouse.sql_text("ops/media_audio_candidates"), params={"day": day}).pl()
         frame = judged.select(["_row", "post_id", "media_path", "decoded", "audio_duration_s", "peak_dbfs", "decode_error"]).to_pandas()
@@ -127,9 +121,7 @@ def run(day: date, run_id: str = "cli") -> StageResult:
         rejected = judged.filter(pl.col("_row").is_in(pl.Series(sorted(violations), dtype=judged.schema["_row"]).implode()))
         moved = quarantine_frame(day, "fingerprint", rejected, violations)
         with warehouse.transaction(con):
-            con.register("moved", moved)
-            warehouse.run_sql(con, "ops/move_posts_to_quarantine", {"day": day})
-            con.unregister("moved")
+            warehouse.run_sql(con, "ops/move_posts_to_quarantine", {"day": day}, frames={"moved": moved})
         result.rows_in = judged.height
         result.rows_out = decoded_now
         result.message = (

@@ -162,13 +162,7 @@ def run(day: date, run_id: str = "cli") -> StageResult:
             "new_outcomes": pl.DataFrame(outcomes, orient="row", schema={
                 "post_id": pl.String, "outcome": pl.String, "detail": pl.String, "ingest_day": pl.Date}),
         }
-        for name, frame in frames.items():
-            con.register(name, frame)
-        try:
-            warehouse.run_sql(con, "ops/match_insert_results")
-        finally:
-            for name in frames:
-                con.unregister(name)
+        warehouse.run_sql(con, "ops/match_insert_results", frames=frames)
         warehouse.run_sql(con, "ops/match_refresh_sounds")
         n_posts = len(outcomes)
         n_matched = sum(1 for o in outcomes if o[1] == "matched")
