@@ -28,6 +28,6 @@ def run(day: date, run_id: str = "cli") -> StageResult:
         tmp = target.with_suffix(target.suffix + ".tmp")
         shutil.copyfile(settings.warehouse_path(), tmp)
         os.replace(tmp, target)
-        result.rows_out = con.execute("SELECT count(*) FROM posts").fetchone()[0]
+        result.rows_out = con.execute("SELECT count(*) FROM posts").fetchall()[0][0]  # fetchone leaves the result open
         result.message = f"published {target}"
         return result
