@@ -5,7 +5,7 @@
 The same files (default: the first 500 media files of the demo world, `make demo`) are processed three ways
 in one run, and the ratios are printed:
   fpcalc        one `fpcalc -raw -length 0` process per file, one after another (pyacoustid's fpcalc path);
-  decode only   ffmpeg → 11025 Hz mono PCM for every file, on the same thread pool: the floor;
+  decode only   in-process decode (PyAV) → 11025 Hz mono PCM for every file, same thread pool: the floor;
   our stage     pipelines.audio.analysis.analyse_files: decode once, Chromaprint + spectral peaks.
 Targets (issue #5): our stage ≥ 1.8× fpcalc's files/s on 2 cores, and within 1.3× of decode only.
 """

@@ -231,3 +231,12 @@ def test_sha256_matches_hashlib(tmp_path: Path) -> None:
 def test_raw_fingerprint_rejects_float_samples() -> None:
     with pytest.raises(TypeError):
         raw_fingerprint(np.zeros(SAMPLE_RATE * 5, dtype=np.float32))
+
+
+def test_known_hashes_are_kept_and_must_match_the_paths(media_dir: Path) -> None:
+    paths = [media_dir / "song.wav", media_dir / "other.wav"]
+    given = ["a" * 64, "b" * 64]  # what the validate stage computed; the fingerprint stage keys rows by it
+    results = analyse_files(paths, workers=2, progress=False, sha256s=given)
+    assert [r.audio_sha256 for r in results] == given and all(r.decoded for r in results)
+    with pytest.raises(ValueError, match="1 sha256s for 2 paths"):
+        analyse_files(paths, progress=False, sha256s=given[:1])
