@@ -13,8 +13,11 @@ comparison (best BER over +-10 s of alignment, as a baseline). Prints recall per
 
 Index lookup vs exhaustive comparison and growth with the index: the index is filled with N synthetic
 sounds (random 32-bit items, 30 s each; random landmark hashes at the real density of ~150/s) in a DuckDB
-file and the real candidate SQL of match_sounds is timed for a chunk of queries; exhaustive = BER of a query
-against every fingerprint at every offset (numpy, timed on 1000 and scaled linearly).
+file, and the real candidate SQL of match_sounds is timed for a chunk of 16 excerpts of 16 indexed sounds,
+as match_sounds runs it (index.lookup: ART lookups) and as a plain scan of the postings (it must return the
+same candidates); exhaustive = BER of a query against every fingerprint at every offset (numpy, timed on
+1000 and scaled linearly). Also timed: adding one day's 100 new sounds to the indexed table and resetting
+that day (a rerun), with the real SQL.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 from pipelines import warehouse  # noqa: E402
 from pipelines.audio.analysis import analyse_files  # noqa: E402
+from pipelines.matching import index  # noqa: E402
 from pipelines.stages.fingerprint import analyses_frames, peaks_frame  # noqa: E402
 
 DAY1, DAY2 = date(2024, 6, 1), date(2024, 6, 2)
@@ -167,10 +171,14 @@ MARKS = 4500  # ~30 s at ~150 landmarks/s
 QUERY_ITEMS = 60
 QUERY_MARKS = 1500
 N_QUERIES = 16
+DAY_SOUNDS = 100  # one day's new sounds, for the incremental add / rerun cost
+REPS = 9
 
 
-def fill(con, n: int, landmarks: bool, rng: np.random.Generator) -> None:
-    con.execute("DELETE FROM match_postings; DELETE FROM match_landmark_postings")
+def fill(con, n: int, landmarks: bool, rng: np.random.Generator) -> float:
+    """Grow an empty index to n sounds the way match_sounds does (batches inserted ORDER BY key into the
+    indexed tables); returns the seconds spent."""
+    t = time.perf_counter()
     step = 5000
     for start in range(0, n, step):
         m = min(step, n - start)
@@ -178,43 +186,108 @@ def fill(con, n: int, landmarks: bool, rng: np.random.Generator) -> None:
         frame = pl.DataFrame({"key": rng.integers(0, 1 << 24, ids.size, dtype=np.uint32), "audio_id": ids,
                               "pos": np.tile(np.arange(ITEMS, dtype=np.int32), m)})
         con.register("f", frame)
-        con.execute("INSERT INTO match_postings SELECT * FROM f")
+        con.execute("INSERT INTO match_postings SELECT * FROM f ORDER BY key")
         con.unregister("f")
         if landmarks:
             ids = np.repeat(np.arange(start, start + m, dtype=np.int32), MARKS)
             frame = pl.DataFrame({"hash": rng.integers(0, 1 << 21, ids.size, dtype=np.uint32), "audio_id": ids,
                                   "t": rng.integers(0, 1300, ids.size, dtype=np.int32)})
             con.register("f", frame)
-            con.execute("INSERT INTO match_landmark_postings SELECT * FROM f")
+            con.execute("INSERT INTO match_landmark_postings SELECT * FROM f ORDER BY hash")
             con.unregister("f")
+    con.execute("CHECKPOINT")
+    return time.perf_counter() - t
 
 
-def time_queries(con, rng: np.random.Generator, landmarks: bool) -> tuple[float, float]:
-    """Seconds per query (chunk of N_QUERIES) for the Chromaprint and the landmark candidate SQL."""
-    # queries are excerpts of indexed sounds, so the vote has something to find
-    keys = con.execute(f"SELECT key FROM match_postings WHERE audio_id = 7 ORDER BY pos LIMIT {QUERY_ITEMS}").fetchall()
-    q_items = pl.DataFrame({"qid": np.repeat(np.arange(N_QUERIES, dtype=np.int32), len(keys)),
-                            "key": np.tile(np.array([k[0] for k in keys], dtype=np.uint32), N_QUERIES),
-                            "pos": np.tile(np.arange(len(keys), dtype=np.int32), N_QUERIES)})
-    con.register("q_items", q_items)
+def chunk_items(con, n: int, rng: np.random.Generator) -> pl.DataFrame:
+    """A chunk of N_QUERIES queries, each a different excerpt of a different indexed sound (so the vote has
+    something to find and the chunk's keys are as many as its items)."""
+    rows = []
+    for qid, audio_id in enumerate(rng.choice(n, N_QUERIES, replace=False)):
+        keys = con.execute("SELECT key FROM match_postings WHERE audio_id = $a ORDER BY pos LIMIT $n OFFSET $o",
+                           {"a": int(audio_id), "n": QUERY_ITEMS, "o": int(rng.integers(0, ITEMS - QUERY_ITEMS))}
+                           ).fetchall()
+        rows += [(qid, k, i) for i, (k,) in enumerate(keys)]
+    return pl.DataFrame(rows, schema={"qid": pl.Int32, "key": pl.UInt32, "pos": pl.Int32}, orient="row")
+
+
+def _timed(run) -> float:
     t = time.perf_counter()
-    con.sql(warehouse.sql_text("ops/match_candidates_chromaprint"),
-            params={"min_votes": 2, "offsets_per_ref": 2, "top_k": 20, "chunk_refs": True}).pl()
-    cp = (time.perf_counter() - t) / N_QUERIES
-    con.unregister("q_items")
-    lm = float("nan")
-    if landmarks:
-        q_marks = pl.DataFrame({"qid": np.repeat(np.arange(N_QUERIES, dtype=np.int32), QUERY_MARKS),
-                                "variant": np.zeros(N_QUERIES * QUERY_MARKS, dtype=np.int16),
-                                "hash": rng.integers(0, 1 << 21, N_QUERIES * QUERY_MARKS, dtype=np.uint32),
-                                "t": rng.integers(0, 400, N_QUERIES * QUERY_MARKS, dtype=np.int32)})
+    run()
+    return time.perf_counter() - t
+
+
+def chromaprint_runs(con, q_items: pl.DataFrame) -> dict[str, object]:
+    """The Chromaprint candidate SQL for one chunk, as match_sounds runs it (index.lookup: ART lookups when
+    they are cheaper) and as a plain scan of every posting; fails if the two disagree on a single candidate."""
+    params = {"min_votes": 2, "offsets_per_ref": 2, "top_k": 20, "chunk_refs": True}
+    sql = warehouse.sql_text("ops/match_candidates_chromaprint")
+
+    def scan() -> pl.DataFrame:
+        con.register("q_items", q_items)
+        try:
+            return con.sql(sql, params=params).pl()
+        finally:
+            con.unregister("q_items")
+
+    def lookup() -> pl.DataFrame:
+        with index.lookup(con):
+            return scan()
+
+    if not lookup().equals(scan()):
+        raise SystemExit("index lookup and scan disagree on the candidates")
+    return {"lookup": lookup, "scan": scan}
+
+
+def landmark_run(con, rng: np.random.Generator):
+    q_marks = pl.DataFrame({"qid": np.repeat(np.arange(N_QUERIES, dtype=np.int32), QUERY_MARKS),
+                            "variant": np.zeros(N_QUERIES * QUERY_MARKS, dtype=np.int16),
+                            "hash": rng.integers(0, 1 << 21, N_QUERIES * QUERY_MARKS, dtype=np.uint32),
+                            "t": rng.integers(0, 400, N_QUERIES * QUERY_MARKS, dtype=np.int32)})
+    sql = warehouse.sql_text("ops/match_candidates_landmarks")
+    params = {"min_votes": 20, "top_k": 10, "min_ratio": 2.0, "min_variant": 0, "chunk_refs": True}
+
+    def run() -> None:
         con.register("q_marks", q_marks)
-        t = time.perf_counter()
-        con.sql(warehouse.sql_text("ops/match_candidates_landmarks"),
-                params={"min_votes": 20, "top_k": 10, "min_ratio": 2.0, "min_variant": 0, "chunk_refs": True}).pl()
-        lm = (time.perf_counter() - t) / N_QUERIES
-        con.unregister("q_marks")
-    return cp, lm
+        try:
+            con.sql(sql, params=params).pl()
+        finally:
+            con.unregister("q_marks")
+    return run
+
+
+def time_day_add_and_reset(con, n: int, rng: np.random.Generator) -> tuple[float, float]:
+    """One day's DAY_SOUNDS new sounds through the real add (match_index_add.sql, ART maintained) and the
+    real rerun reset (match_reset_day.sql), each in its own transaction; the index is left as it was."""
+    day = date(2030, 1, 1)
+    fps = rng.integers(0, 1 << 32, (DAY_SOUNDS, ITEMS), dtype=np.uint32)
+    shas = [f"bench-{n}-{i}" for i in range(DAY_SOUNDS)]
+    fingerprints = pl.DataFrame(
+        {"audio_sha256": shas, "duration_s": [30.0] * DAY_SOUNDS, "fingerprint": [list(f) for f in fps],
+         "algorithm": ["bench"] * DAY_SOUNDS, "created_at": [datetime(2030, 1, 1)] * DAY_SOUNDS},
+        schema={"audio_sha256": pl.String, "duration_s": pl.Float64, "fingerprint": pl.List(pl.UInt32),
+                "algorithm": pl.String, "created_at": pl.Datetime("us")})
+    con.register("bench_fps", fingerprints)
+    con.execute("INSERT INTO audio_fingerprints BY NAME SELECT * FROM bench_fps")
+    con.unregister("bench_fps")
+    new_index_audio = pl.DataFrame(
+        {"audio_id": np.arange(n + 1000, n + 1000 + DAY_SOUNDS, dtype=np.int32), "audio_sha256": shas,
+         "sound_id": shas, "n_items": [ITEMS] * DAY_SOUNDS, "n_landmarks": [0] * DAY_SOUNDS,
+         "added_day": [day] * DAY_SOUNDS},
+        schema={"audio_id": pl.Int32, "audio_sha256": pl.String, "sound_id": pl.String, "n_items": pl.Int32,
+                "n_landmarks": pl.Int32, "added_day": pl.Date})
+    empty_marks = pl.DataFrame(schema={"hash": pl.UInt32, "audio_id": pl.Int32, "t": pl.Int32})
+    t = time.perf_counter()
+    with warehouse.transaction(con):
+        warehouse.run_sql(con, "ops/match_index_add",
+                          frames={"new_index_audio": new_index_audio, "new_landmark_postings": empty_marks})
+    add = time.perf_counter() - t
+    t = time.perf_counter()
+    with warehouse.transaction(con):
+        warehouse.run_sql(con, "ops/match_reset_day", {"day": day})
+    reset = time.perf_counter() - t
+    con.execute("DELETE FROM audio_fingerprints WHERE audio_sha256 LIKE 'bench-%'")
+    return add, reset
 
 
 def exhaustive_seconds(n: int, rng: np.random.Generator) -> float:
@@ -236,17 +309,41 @@ def scale_main(argv: list[str]) -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
     ap.add_argument("--landmark-sizes", type=int, nargs="+", default=[1000, 10000])
     args = ap.parse_args(argv)
+    sizes = sorted(args.sizes)
     rng = np.random.default_rng(3)
-    path = Path(tempfile.mkdtemp(prefix="bench-scale-")) / "scale.duckdb"
-    con = warehouse.connect(path)
-    print(f"{'sounds':>8}{'chromaprint ms/query':>22}{'landmarks ms/query':>20}{'exhaustive ms/query':>21}{'speed-up':>10}")
-    for n in args.sizes:
-        fill(con, n, n in args.landmark_sizes, rng)
-        cp, lm = time_queries(con, rng, n in args.landmark_sizes)
-        ex = exhaustive_seconds(n, rng)
-        print(f"{n:>8}{cp * 1000:>22.1f}{lm * 1000:>20.1f}{ex * 1000:>21.1f}{ex / cp:>9.0f}x")
-    con.close()
-
+    with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
+        cons, fills, runs = {}, {}, {}
+        for n in sizes:  # one warehouse file per size, all open, so the timings below can be interleaved
+            cons[n] = warehouse.connect(Path(tmp) / f"scale-{n}.duckdb")
+            fills[n] = fill(cons[n], n, n in args.landmark_sizes, rng)
+            runs[n] = chromaprint_runs(cons[n], chunk_items(cons[n], n, rng))
+            if n in args.landmark_sizes:
+                runs[n]["landmarks"] = landmark_run(cons[n], rng)
+        # best of REPS rounds, each round timing every size once: load from other processes on the shared
+        # cores then hits all sizes alike instead of whichever size happened to run during a busy spell
+        best: dict[tuple[int, str], float] = {}
+        for _ in range(REPS):
+            for n in sizes:
+                for name, run in runs[n].items():
+                    best[n, name] = min(best.get((n, name), float("inf")), _timed(run))
+        print(f"chunks of {N_QUERIES} queries x {QUERY_ITEMS} items; ms per query, best of {REPS} interleaved "
+              f"rounds; day = {DAY_SOUNDS} new sounds added to / reset from the index")
+        print(f"{'sounds':>8}{'lookup':>9}{'scan':>9}{'landmarks':>11}{'exhaustive':>12}{'vs exh.':>9}"
+              f"{'day add s':>11}{'reset s':>9}{'file MB':>9}{'fill s':>8}")
+        for n in sizes:
+            looked = best[n, "lookup"] / N_QUERIES
+            lm = best[n, "landmarks"] / N_QUERIES if (n, "landmarks") in best else float("nan")
+            add, reset = time_day_add_and_reset(cons[n], n, rng)
+            ex = exhaustive_seconds(n, rng)
+            cons[n].execute("CHECKPOINT")
+            size_mb = (Path(tmp) / f"scale-{n}.duckdb").stat().st_size / 1e6
+            print(f"{n:>8}{looked * 1000:>9.2f}{best[n, 'scan'] / N_QUERIES * 1000:>9.2f}{lm * 1000:>11.1f}"
+                  f"{ex * 1000:>12.1f}{ex / looked:>8.0f}x{add:>11.2f}{reset:>9.2f}{size_mb:>9.0f}{fills[n]:>8.1f}")
+        for a, b in zip(sizes, sizes[1:]):
+            print(f"lookup growth {a} -> {b} sounds: {best[b, 'lookup'] / best[a, 'lookup']:.2f}x "
+                  f"for {b / a:.0f}x the index (plain scan: {best[b, 'scan'] / best[a, 'scan']:.2f}x)")
+        for con in cons.values():
+            con.close()
 
 
 def main() -> None:

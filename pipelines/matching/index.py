@@ -6,6 +6,8 @@ so the index grows with the number of distinct sounds, not with the number of po
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 
@@ -29,6 +31,18 @@ class NewIndexAudio:
 
 def next_audio_id(con: duckdb.DuckDBPyConnection) -> int:
     return int(con.execute("SELECT coalesce(max(audio_id) + 1, 0) FROM match_audio").fetchall()[0][0])
+
+
+@contextmanager
+def lookup(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Run candidate queries with the settings that let DuckDB answer a small chunk from the ART index on
+    `match_postings.key` instead of scanning every posting (sql/ops/match_lookup_begin.sql), then restore
+    the defaults so the connection's other joins plan as before."""
+    warehouse.run_sql(con, "ops/match_lookup_begin")
+    try:
+        yield con
+    finally:
+        warehouse.run_sql(con, "ops/match_lookup_end")
 
 
 def add(con: duckdb.DuckDBPyConnection, audios: list[NewIndexAudio], day: date) -> None:

@@ -16,7 +16,7 @@ import polars as pl
 
 from pipelines import warehouse
 from pipelines.audio.peaks import FRAME_S
-from pipelines.matching import verify
+from pipelines.matching import index, verify
 from pipelines.matching.landmarks import pair_hashes
 
 # Chromaprint voting (stack notes: 24-bit keys, best offsets, ~20 candidates, then BER)
@@ -91,11 +91,12 @@ def chromaprint_matches(con: duckdb.DuckDBPyConnection, queries: list[Query], ch
     )
     con.register("q_items", q_items)
     try:
-        cands = con.sql(
-            warehouse.sql_text("ops/match_candidates_chromaprint"),
-            params={"min_votes": MIN_CP_VOTES, "offsets_per_ref": CP_OFFSETS_PER_REF, "top_k": CP_TOP_K,
-                    "chunk_refs": chunk_refs},
-        ).pl()
+        with index.lookup(con):
+            cands = con.sql(
+                warehouse.sql_text("ops/match_candidates_chromaprint"),
+                params={"min_votes": MIN_CP_VOTES, "offsets_per_ref": CP_OFFSETS_PER_REF, "top_k": CP_TOP_K,
+                        "chunk_refs": chunk_refs},
+            ).pl()
     finally:
         con.unregister("q_items")
     if cands.is_empty():

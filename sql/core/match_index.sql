@@ -21,10 +21,16 @@ CREATE TABLE IF NOT EXISTS match_postings (
     audio_id  INTEGER NOT NULL,
     pos       INTEGER NOT NULL
 );
-COMMENT ON TABLE match_postings IS 'Chromaprint postings: the top bits of every item of every indexed audio, with its position.';
+COMMENT ON TABLE match_postings IS 'Chromaprint postings: the top bits of every item of every indexed audio, with its position. Looked up through the ART index match_postings_key (docs/matching.md, Index).';
 COMMENT ON COLUMN match_postings.key IS 'Item >> 8 (its top 24 bits): robust to the low bits that flip first under re-encoding.';
 COMMENT ON COLUMN match_postings.audio_id IS 'match_audio.audio_id.';
 COMMENT ON COLUMN match_postings.pos IS 'Item index in the audio (x 1365/11025 s).';
+-- The lookup of a chunk's keys reads only their postings through this index (DuckDB turns the candidate join
+-- into ART lookups when the chunk is small against the index, sql/ops/match_lookup_begin.sql), so its cost
+-- follows the keys and their hits, not the size of the index. Built once on an existing file, then kept up
+-- to date by every insert and delete (a day's add or reset).
+CREATE INDEX IF NOT EXISTS match_postings_key ON match_postings (key);
+COMMENT ON INDEX match_postings_key IS 'ART on match_postings.key: candidate lookups read only the postings of the query keys (sublinear in the index size).';
 
 CREATE TABLE IF NOT EXISTS match_landmark_postings (
     hash      UINTEGER NOT NULL,
