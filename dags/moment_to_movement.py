@@ -1,6 +1,12 @@
 """moment_to_movement: the daily trendtrace pipeline, one dt= landing partition per run.
 
-ingest → validate → fingerprint → match_sounds → link_lineage → build_cascades → adoption → alerts → publish
+ingest → validate → fingerprint_plan → fingerprint_shard[×N] → fingerprint → match_sounds → link_lineage
+→ build_cascades → adoption → alerts → publish
+
+The fingerprint stage is a dynamically mapped task: `fingerprint_plan` splits the day's new media files into
+shards, `fingerprint_shard` decodes one shard per mapped task instance (no DuckDB access, so instances can
+run on any Celery/Kubernetes worker that mounts the work dir and the landing zone) and `fingerprint` loads
+every shard's Parquet into DuckDB in one transaction (docs/scaling.md).
 
 Wiring only: every task calls `pipelines.stages.run_stage`, which replaces that day's partition of its
 tables in one DuckDB transaction, so a retry or a rerun never duplicates. The run for logical date D
@@ -11,13 +17,14 @@ catchup runs every day in between; a new partition extends the schedule at the n
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta, timezone
 
 from airflow.sdk import chain, dag, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
 from pipelines.alerts.notifier import on_failure
-from pipelines.settings import dag_end_date, dag_start_date
+from pipelines.settings import dag_end_date, dag_start_date, shard_settings
 from pipelines.stages import STAGES
 
 DEFAULT_ARGS = {
@@ -53,6 +60,45 @@ def stage_task(name: str):
     return task(task_id=name, doc_md=STAGES[name])(run)
 
 
+def fingerprint_tasks():
+    """plan → mapped shards → load; returns the first and last task for chaining with the other stages."""
+
+    @task(task_id="fingerprint_plan", doc_md="Split the day's new media files into shards; write their manifests.")
+    def fingerprint_plan(logical_date: datetime | None = None) -> list[dict]:
+        from pipelines.stages.fingerprint_shards import plan_day
+
+        return plan_day(day_of(logical_date))
+
+    @task(
+        task_id="fingerprint_shard",
+        doc_md="Decode and fingerprint one shard of media files into Parquet (no DuckDB; any worker).",
+        map_index_template="{{ shard_label }}",
+        max_active_tis_per_dagrun=shard_settings().parallel_shards,
+    )
+    def fingerprint_shard(shard: dict) -> dict:
+        from airflow.sdk import get_current_context
+
+        from pipelines.stages.fingerprint_shards import label, run_shard
+
+        get_current_context()["shard_label"] = label(shard)  # type: ignore[typeddict-unknown-key]
+        return run_shard(shard)
+
+    # none_failed: a day without new files maps zero shards (skipped), and the contract must still be judged
+    @task(task_id="fingerprint", doc_md=STAGES["fingerprint"], trigger_rule="none_failed")
+    def fingerprint(shards: list[dict], results: Sequence[dict] | None = None, logical_date: datetime | None = None,
+                    run_id: str | None = None) -> dict:
+        from pipelines.stages.fingerprint import run_load
+
+        # by index: iterating Airflow's lazy XCom sequence probes one offset past the end and logs an error
+        done = [results[i] for i in range(len(results))] if results is not None else []
+        return run_load(day_of(logical_date), run_id or "airflow", shards, done).as_dict()
+
+    planned = fingerprint_plan()
+    shard_results = fingerprint_shard.expand(shard=planned)
+    loaded = fingerprint(planned, shard_results)
+    return planned, loaded
+
+
 @dag(
     dag_id="moment_to_movement",
     # A run covers one whole UTC day [D, D+1) and starts once the day is over (plain "@daily" would
@@ -67,7 +113,12 @@ def stage_task(name: str):
     doc_md=__doc__,
 )
 def moment_to_movement():
-    chain(*[stage_task(name)() for name in STAGES])
+    previous = None
+    for name in STAGES:
+        first, last = fingerprint_tasks() if name == "fingerprint" else (stage_task(name)(),) * 2
+        if previous is not None:
+            chain(previous, first)
+        previous = last
 
 
 moment_to_movement()

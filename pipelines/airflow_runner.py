@@ -15,7 +15,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
 from pathlib import Path
 
@@ -32,6 +32,7 @@ class DayOutcome:
     state: str
     stages: dict[str, str]  # task -> status recorded in pipeline_runs by this run
     problem: str | None  # why the day is not a success, None when it is
+    task_states: dict[str, str] = field(default_factory=dict)  # Airflow's view: "task" or "task[map index]" -> state
 
 
 def configure_environment(landing: Path | None = None, warehouse: Path | None = None, quiet: bool = True) -> None:
@@ -86,6 +87,20 @@ def _stage_statuses(run_id: str) -> dict[str, str]:
     finally:
         con.close()
     return dict(rows)
+
+
+def task_states(run_id: str) -> dict[str, str]:
+    """Every task instance of one run as Airflow recorded it; mapped instances as `task[i]`.
+
+    Shard tasks write no pipeline_runs row (they never touch DuckDB), so a failed shard shows up here only.
+    """
+    from airflow.models.dagrun import DagRun
+
+    states: dict[str, str] = {}
+    for ti in DagRun.fetch_task_instances(dag_id=DAG_ID, run_id=run_id):
+        key = ti.task_id if ti.map_index < 0 else f"{ti.task_id}[{ti.map_index}]"
+        states[key] = str(getattr(ti.state, "value", ti.state))
+    return states
 
 
 def run_days(days: list[date]) -> list[DayOutcome]:
@@ -144,14 +159,18 @@ def _run_days(days: list[date]) -> list[DayOutcome]:
         dag_run = dag.test(logical_date=datetime.combine(day, time.min, tzinfo=timezone.utc))
         state = str(getattr(dag_run.state, "value", dag_run.state))
         stages = _stage_statuses(dag_run.run_id)
+        tis = task_states(dag_run.run_id)
         missing = [t for t in TASKS if t not in stages]
         failed = [t for t, s in stages.items() if s == "failed"]
+        failed_tasks = [t for t, s in tis.items() if s == "failed" and t not in failed]
         problem = None
-        if state != "success" or failed:
+        if state != "success" or failed or failed_tasks:
             problem = f"run {state}; failed stages: {', '.join(failed) or 'none recorded'}"
+            if failed_tasks:
+                problem += f"; failed Airflow tasks: {', '.join(failed_tasks)}"
         elif missing:
             problem = f"stages did not run: {', '.join(missing)} (is {day} outside the DAG's start/end dates?)"
-        outcomes.append(DayOutcome(day, dag_run.run_id, state, stages, problem))
+        outcomes.append(DayOutcome(day, dag_run.run_id, state, stages, problem, tis))
         if problem:
             logging.getLogger(__name__).error("day %s: %s", day, problem)
             break

@@ -23,6 +23,10 @@ ENV_WORKERS = "TRENDTRACE_WORKERS"
 ENV_START_DATE = "TRENDTRACE_START_DATE"
 ENV_END_DATE = "TRENDTRACE_END_DATE"
 ENV_PROGRESS = "TRENDTRACE_PROGRESS"
+ENV_WORK_DIR = "TRENDTRACE_WORK_DIR"
+ENV_FILES_PER_SHARD = "TRENDTRACE_FILES_PER_SHARD"
+ENV_MAX_SHARDS = "TRENDTRACE_MAX_SHARDS"
+ENV_PARALLEL_SHARDS = "TRENDTRACE_PARALLEL_SHARDS"
 
 DEFAULT_LANDING = PROJECT_ROOT / "data" / "landing"
 DEFAULT_WAREHOUSE = PROJECT_ROOT / "data" / "warehouse" / "trendtrace.duckdb"
@@ -83,6 +87,45 @@ def contract_settings() -> ContractSettings:
             c.get("media_extensions", ["mp4", "m4a", "mp3", "aac", "ogg", "opus", "wav", "webm", "flac"])
         ),
     )
+
+
+@dataclass(frozen=True)
+class ShardSettings:
+    """How the fingerprint stage splits a day into mapped Airflow tasks (docs/scaling.md)."""
+
+    files_per_shard: int  # target media files per shard
+    max_shards: int  # upper bound on mapped tasks per day (bigger shards beyond it)
+    parallel_shards: int  # max_active_tis_per_dagrun of the mapped task
+
+
+def _positive_int(env: str, section: dict[str, Any], key: str, default: int) -> int:
+    value = os.environ.get(env) or section.get(key, default)
+    number = int(value)
+    if number < 1:
+        raise ValueError(f"{key} (or {env}) must be at least 1, got {number}")
+    return number
+
+
+def shard_settings() -> ShardSettings:
+    c = _config().get("fingerprint", {}) or {}
+    return ShardSettings(
+        files_per_shard=_positive_int(ENV_FILES_PER_SHARD, c, "files_per_shard", 200),
+        max_shards=_positive_int(ENV_MAX_SHARDS, c, "max_shards", 32),
+        parallel_shards=_positive_int(ENV_PARALLEL_SHARDS, c, "parallel_shards", 16),
+    )
+
+
+def work_dir() -> Path:
+    """Scratch space shared by the fingerprint plan, its shard workers and the load task.
+
+    Defaults to `<warehouse dir>/work`; with several machines (Celery/Kubernetes) it must be a path every
+    worker mounts (a shared volume), set by TRENDTRACE_WORK_DIR or `fingerprint.work_dir`.
+    """
+    configured = os.environ.get(ENV_WORK_DIR) or (_config().get("fingerprint", {}) or {}).get("work_dir")
+    if configured:
+        path = Path(configured).expanduser()
+        return (path if path.is_absolute() else PROJECT_ROOT / path).resolve()
+    return warehouse_path().parent / "work"
 
 
 def partition_dir(day: date, landing: Path | None = None) -> Path:

@@ -3,7 +3,9 @@
 From the same PCM it also stores the spectral peaks the matcher's landmark signal is built from
 (`audio_peaks`, issue 5).
 
-Work is committed in chunks, so a run killed half-way resumes where it stopped instead of decoding again.
+Decoding runs in shards (pipelines.stages.fingerprint_shards): in Airflow one mapped task per shard, each
+writing Parquet, then one task loads them all; here `run` does the same in one process. Finished shards are
+kept until the load commits, so a run killed half-way resumes where it stopped instead of decoding again.
 """
 
 from __future__ import annotations
@@ -16,9 +18,8 @@ from pipelines import settings, warehouse
 from pipelines.contracts import validate_rows
 from pipelines.frames import utcnow
 from pipelines.runlog import StageResult, stage_run
+from pipelines.stages import fingerprint_shards
 from pipelines.stages.quarantine_rows import location_series, quarantine_frame
-
-CHUNK_FILES = 256
 
 
 def peaks_frame(analyses: list) -> pl.DataFrame:
@@ -37,20 +38,6 @@ def peaks_frame(analyses: list) -> pl.DataFrame:
         schema={"audio_sha256": pl.String, "frames": pl.List(pl.Int32), "bins": pl.List(pl.UInt16),
                 "algorithm": pl.String, "created_at": pl.Datetime("us")},
     )
-
-
-def _analyse_chunk(day: date, chunk: pl.DataFrame, done: int, total: int, what: str) -> list:
-    from pipelines.audio.analysis import analyse_files
-
-    analyses = analyse_files(
-        [settings.partition_dir(day) / p for p in chunk["media_path"].to_list()],
-        workers=settings.workers(),
-        progress=settings.show_progress(),
-        description=f"{what} dt={day} ({done + chunk.height}/{total})",
-    )
-    for a, sha in zip(analyses, chunk["audio_sha256"].to_list()):
-        a.audio_sha256 = sha  # validate hashed the bytes already; keep its key
-    return analyses
 
 
 def analyses_frames(analyses: list) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -87,29 +74,20 @@ def analyses_frames(analyses: list) -> tuple[pl.DataFrame, pl.DataFrame]:
     return checks, fingerprints
 
 
-def run(day: date, run_id: str = "cli") -> StageResult:
+def load(con, day: date, shards: list[dict], result: StageResult, shard_results: list[dict] | None = None) -> StageResult:
+    """Load every planned shard's outputs, judge the media_audio contract and quarantine, in one transaction.
+
+    Idempotent: rows of files already in the warehouse are left alone, so a rerun never adds them twice.
+    The day's work dir is removed only after the commit (a failed load can be retried from the outputs).
+    """
     import pandas as pd
 
     cs = settings.contract_settings()
-    with stage_run("fingerprint", day, run_id) as (con, result):
-        todo = con.sql(warehouse.sql_text("ops/fingerprint_todo"), params={"day": day}).pl()
-        decoded_now = 0
-        for start in range(0, todo.height, CHUNK_FILES):
-            chunk = todo.slice(start, CHUNK_FILES)
-            analyses = _analyse_chunk(day, chunk, start, todo.height, "fingerprinting")
-            new_media_checks, new_fingerprints = analyses_frames(analyses)
-            with warehouse.transaction(con):
-                warehouse.run_sql(con, "ops/insert_media_checks",
-                                  frames={"new_media_checks": new_media_checks, "new_fingerprints": new_fingerprints})
-                warehouse.run_sql(con, "ops/match_insert_peaks", frames={"new_peaks": peaks_frame(analyses)})
-            decoded_now += new_fingerprints.height
-        # files fingerprinted before peaks were stored: decode once more, store only their peaks
-        backfill = con.sql(warehouse.sql_text("ops/match_peaks_todo"), params={"day": day}).pl()
-        for start in range(0, backfill.height, CHUNK_FILES):
-            chunk = backfill.slice(start, CHUNK_FILES)
-            analyses = _analyse_chunk(day, chunk, start, backfill.height, "spectral peaks")
-            with warehouse.transaction(con):
-                warehouse.run_sql(con, "ops/match_insert_peaks", frames={"new_peaks": peaks_frame(analyses)})
+    frames = fingerprint_shards.shard_outputs(shards)
+    with warehouse.transaction(con):
+        warehouse.run_sql(con, "ops/insert_media_checks", frames={
+            "new_media_checks": frames["media_checks"], "new_fingerprints": frames["audio_fingerprints"]})
+        warehouse.run_sql(con, "ops/match_insert_peaks", frames={"new_peaks": frames["audio_peaks"]})
 
         judged = con.sql(warehouse.sql_text("ops/media_audio_candidates"), params={"day": day}).pl()
         frame = judged.select(["_row", "post_id", "media_path", "decoded", "audio_duration_s", "peak_dbfs", "decode_error"]).to_pandas()
@@ -120,12 +98,31 @@ def run(day: date, run_id: str = "cli") -> StageResult:
         )
         rejected = judged.filter(pl.col("_row").is_in(pl.Series(sorted(violations), dtype=judged.schema["_row"]).implode()))
         moved = quarantine_frame(day, "fingerprint", rejected, violations)
-        with warehouse.transaction(con):
-            warehouse.run_sql(con, "ops/move_posts_to_quarantine", {"day": day}, frames={"moved": moved})
-        result.rows_in = judged.height
-        result.rows_out = decoded_now
-        result.message = (
-            f"{todo.height} new media files decoded, {decoded_now} fingerprinted; "
-            f"{judged.height - rejected.height} posts with good audio, {rejected.height} moved to quarantine"
-        )
-        return result
+        warehouse.run_sql(con, "ops/move_posts_to_quarantine", {"day": day}, frames={"moved": moved})
+    fingerprint_shards.remove_day(day)
+
+    decoded_now = frames["audio_fingerprints"].height
+    new_files = frames["media_checks"].height
+    reused = sum(1 for r in shard_results or [] if r.get("status") == "skipped")
+    result.rows_in = judged.height
+    result.rows_out = decoded_now
+    result.message = (
+        f"{new_files} new media files decoded in {len(shards)} shards ({reused} reused from an earlier attempt), "
+        f"{decoded_now} fingerprinted, {frames['audio_peaks'].height} with peaks; "
+        f"{judged.height - rejected.height} posts with good audio, {rejected.height} moved to quarantine"
+    )
+    return result
+
+
+def run(day: date, run_id: str = "cli") -> StageResult:
+    """The whole stage in one process (tests, scripts, `run_stage`): plan, every shard in turn, load."""
+    with stage_run("fingerprint", day, run_id) as (con, result):
+        shards = fingerprint_shards.plan(con, day)
+        shard_results = [fingerprint_shards.run_shard(s) for s in shards]
+        return load(con, day, shards, result, shard_results)
+
+
+def run_load(day: date, run_id: str, shards: list[dict], shard_results: list[dict] | None = None) -> StageResult:
+    """The Airflow `fingerprint` task: load the mapped shards' outputs (recorded in pipeline_runs as the stage)."""
+    with stage_run("fingerprint", day, run_id) as (con, result):
+        return load(con, day, shards, result, shard_results)

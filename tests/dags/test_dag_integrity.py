@@ -43,10 +43,32 @@ def test_moment_to_movement_shape(dagbag):
     # one run = one whole day: a data interval of 24 h, not a point in time
     assert isinstance(dag.timetable, CronDataIntervalTimetable)
     assert dag.timetable.summary == "0 0 * * *"
-    assert set(dag.task_ids) == set(TASKS)
-    assert dag.get_task(TASKS[0]).upstream_task_ids == set()
-    for prev, nxt in zip(TASKS, TASKS[1:]):  # a straight line, in stage order
-        assert dag.get_task(nxt).upstream_task_ids == {prev}
+    # every stage is a task; the fingerprint stage is plan -> mapped shards -> load (task "fingerprint")
+    assert set(dag.task_ids) == set(TASKS) | {"fingerprint_plan", "fingerprint_shard"}
+    order = [t for name in TASKS for t in
+             (("fingerprint_plan", "fingerprint_shard", "fingerprint") if name == "fingerprint" else (name,))]
+    assert dag.get_task(order[0]).upstream_task_ids == set()
+    for prev, nxt in zip(order, order[1:]):  # a straight line, in stage order
+        want = {"fingerprint_plan", "fingerprint_shard"} if nxt == "fingerprint" else {prev}
+        assert dag.get_task(nxt).upstream_task_ids == want, nxt
+
+
+def test_fingerprint_is_a_mapped_task_over_shards(dagbag):
+    from airflow.sdk.definitions.mappedoperator import MappedOperator
+
+    from pipelines.settings import shard_settings
+
+    dag = dagbag.dags["moment_to_movement"]
+    shard = dag.get_task("fingerprint_shard")
+    assert isinstance(shard, MappedOperator)
+    # expanded over the plan's XCom (one instance per shard), named after the shard in the UI
+    assert shard._get_specified_expand_input().value["shard"].operator.task_id == "fingerprint_plan"
+    assert shard.map_index_template == "{{ shard_label }}"
+    assert shard.max_active_tis_per_dagrun == shard_settings().parallel_shards
+    assert shard.retries >= 1
+    # the load runs when no shard was mapped (a day without new files) but never after a failed shard
+    assert dag.get_task("fingerprint").trigger_rule == "none_failed"
+    assert not isinstance(dag.get_task("fingerprint"), MappedOperator)
 
 
 def test_dag_start_date_follows_the_landing_zone(tmp_path, monkeypatch):

@@ -114,3 +114,59 @@ def test_concurrent_runners_on_one_airflow_home_take_turns(airflow_db, pipeline_
     output, _ = second.communicate(timeout=300)
     assert second.returncode == 0, output[-3000:]
     assert "waiting" in output
+
+
+def test_fingerprint_runs_as_mapped_shards_resumes_and_reruns_idempotently(airflow_db, pipeline_env, monkeypatch):
+    """More files than one shard: several map indexes run, every file lands once, finished shards are reused."""
+    from airflow.models.dagrun import DagRun
+
+    from pipelines.airflow_runner import DAG_ID, run_days
+    from pipelines.stages import fingerprint_shards, run_stage
+
+    landing, warehouse = pipeline_env
+    land = landing_builder.build(landing)
+    monkeypatch.setenv("TRENDTRACE_FILES_PER_SHARD", "3")  # day 1 has 7 new media files -> 3 shards
+    day1, day2 = landing_builder.DAY1, landing_builder.DAY2
+
+    # an earlier attempt died in day 1's fingerprint stage: shards 0 and 2 finished, shard 1 was killed mid-write
+    for stage in ("ingest", "validate"):
+        run_stage(stage, day1, "earlier")
+    shards = fingerprint_shards.plan_day(day1)
+    assert len(shards) == 3
+    for s in shards:
+        fingerprint_shards.run_shard(s)
+    killed = fingerprint_shards.output_dir(shards[1])
+    (killed / "_SUCCESS.json").unlink()
+    (killed / "audio_fingerprints.parquet").rename(killed / ".audio_fingerprints.parquet.tmp-0")
+
+    outcomes = run_days([day1, day2])
+    assert [o.problem for o in outcomes] == [None, None]
+    mapped = {k: v for k, v in outcomes[0].task_states.items() if k.startswith("fingerprint_shard")}
+    assert mapped == {f"fingerprint_shard[{i}]": "success" for i in range(3)}
+
+    def labels(run_id: str) -> list[str]:
+        return sorted(ti.rendered_map_index for ti in DagRun.fetch_task_instances(
+            dag_id=DAG_ID, run_id=run_id, task_ids=["fingerprint_shard"]))
+
+    assert labels(outcomes[0].run_id) == [f"dt={day1} shard {i}/3 ({n} files)" for i, n in ((1, 3), (2, 2), (3, 2))]
+    assert labels(outcomes[1].run_id) == [f"dt={day2} shard 1/1 (3 files)"]
+    assert outcomes[0].stages["fingerprint"] == "success"
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        message = con.execute("SELECT message FROM pipeline_runs WHERE run_id = ? AND task = 'fingerprint'",
+                              [outcomes[0].run_id]).fetchone()[0]
+        checks = con.execute("SELECT count(*), count(DISTINCT audio_sha256) FROM media_checks").fetchone()
+    finally:
+        con.close()
+    assert "in 3 shards (2 reused" in message  # only the killed shard was decoded again
+    assert checks == (3 + 2 + 2 + 3, 3 + 2 + 2 + 3)  # every planned file exactly once
+    first = counts(warehouse)
+    assert first["fingerprints"] == sum(land.distinct_good_audio.values())
+    assert not (warehouse.parent / "work" / "fingerprint" / f"dt={day1}").exists()  # cleaned after the load
+
+    again = run_days([day1, day2])
+    assert [o.problem for o in again] == [None, None]
+    assert counts(warehouse) == first
+    assert again[0].task_states["fingerprint_shard"] == "skipped"  # nothing new: zero shards mapped
+    assert again[0].stages["fingerprint"] == "success"
