@@ -47,6 +47,11 @@ def _end_date() -> datetime | None:
     return datetime.combine(last, time.min, tzinfo=timezone.utc) if last else None
 
 
+def _queue(name: str | None) -> dict:
+    """`queue=` only when configured: on Celery, tasks that open DuckDB must run next to the file."""
+    return {"queue": name} if name else {}
+
+
 def stage_task(name: str):
     """A TaskFlow task that runs one pipelines stage for the run's day."""
 
@@ -57,13 +62,16 @@ def stage_task(name: str):
 
     run.__name__ = name
     run.__doc__ = STAGES[name]
-    return task(task_id=name, doc_md=STAGES[name])(run)
+    return task(task_id=name, doc_md=STAGES[name], **_queue(shard_settings().warehouse_queue))(run)
 
 
 def fingerprint_tasks():
     """plan → mapped shards → load; returns the first and last task for chaining with the other stages."""
 
-    @task(task_id="fingerprint_plan", doc_md="Split the day's new media files into shards; write their manifests.")
+    cfg = shard_settings()
+
+    @task(task_id="fingerprint_plan", doc_md="Split the day's new media files into shards; write their manifests.",
+          **_queue(cfg.warehouse_queue))
     def fingerprint_plan(logical_date: datetime | None = None) -> list[dict]:
         from pipelines.stages.fingerprint_shards import plan_day
 
@@ -73,7 +81,8 @@ def fingerprint_tasks():
         task_id="fingerprint_shard",
         doc_md="Decode and fingerprint one shard of media files into Parquet (no DuckDB; any worker).",
         map_index_template="{{ shard_label }}",
-        max_active_tis_per_dagrun=shard_settings().parallel_shards,
+        max_active_tis_per_dagrun=cfg.parallel_shards,
+        **_queue(cfg.shard_queue),
     )
     def fingerprint_shard(shard: dict) -> dict:
         from airflow.sdk import get_current_context
@@ -84,7 +93,8 @@ def fingerprint_tasks():
         return run_shard(shard)
 
     # none_failed: a day without new files maps zero shards (skipped), and the contract must still be judged
-    @task(task_id="fingerprint", doc_md=STAGES["fingerprint"], trigger_rule="none_failed")
+    @task(task_id="fingerprint", doc_md=STAGES["fingerprint"], trigger_rule="none_failed",
+          **_queue(cfg.warehouse_queue))
     def fingerprint(shards: list[dict], results: Sequence[dict] | None = None, logical_date: datetime | None = None,
                     run_id: str | None = None) -> dict:
         from pipelines.stages.fingerprint import run_load

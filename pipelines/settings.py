@@ -27,6 +27,8 @@ ENV_WORK_DIR = "TRENDTRACE_WORK_DIR"
 ENV_FILES_PER_SHARD = "TRENDTRACE_FILES_PER_SHARD"
 ENV_MAX_SHARDS = "TRENDTRACE_MAX_SHARDS"
 ENV_PARALLEL_SHARDS = "TRENDTRACE_PARALLEL_SHARDS"
+ENV_WAREHOUSE_QUEUE = "TRENDTRACE_WAREHOUSE_QUEUE"
+ENV_SHARD_QUEUE = "TRENDTRACE_SHARD_QUEUE"
 
 DEFAULT_LANDING = PROJECT_ROOT / "data" / "landing"
 DEFAULT_WAREHOUSE = PROJECT_ROOT / "data" / "warehouse" / "trendtrace.duckdb"
@@ -96,6 +98,8 @@ class ShardSettings:
     files_per_shard: int  # target media files per shard
     max_shards: int  # upper bound on mapped tasks per day (bigger shards beyond it)
     parallel_shards: int  # max_active_tis_per_dagrun of the mapped task
+    warehouse_queue: str | None = None  # Celery queue of every task that opens DuckDB (None: Airflow's default)
+    shard_queue: str | None = None  # Celery queue of the shard tasks (None: Airflow's default)
 
 
 def _positive_int(env: str, section: dict[str, Any], key: str, default: int) -> int:
@@ -112,6 +116,8 @@ def shard_settings() -> ShardSettings:
         files_per_shard=_positive_int(ENV_FILES_PER_SHARD, c, "files_per_shard", 200),
         max_shards=_positive_int(ENV_MAX_SHARDS, c, "max_shards", 32),
         parallel_shards=_positive_int(ENV_PARALLEL_SHARDS, c, "parallel_shards", 16),
+        warehouse_queue=os.environ.get(ENV_WAREHOUSE_QUEUE) or c.get("warehouse_queue") or None,
+        shard_queue=os.environ.get(ENV_SHARD_QUEUE) or c.get("shard_queue") or None,
     )
 
 

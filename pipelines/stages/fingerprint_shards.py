@@ -138,7 +138,8 @@ def output_dir(shard: dict[str, Any]) -> Path:
 
 def label(shard: dict[str, Any]) -> str:
     """How a mapped task instance is named in the Airflow UI (map_index_template)."""
-    return f"dt={shard['day']} shard {shard['index'] + 1}/{shard['shards']} ({shard['files']} files)"
+    n = shard["files"]
+    return f"dt={shard['day']} shard {shard['index'] + 1}/{shard['shards']} ({n} file{'' if n == 1 else 's'})"
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -188,7 +189,7 @@ def _frames(files: list[dict[str, Any]], analyses: list) -> dict[str, pl.DataFra
     from pipelines.stages.fingerprint import analyses_frames, peaks_frame
 
     for a, f in zip(analyses, files):
-        a.audio_sha256 = f["audio_sha256"]  # validate hashed the bytes already; keep its key
+        a.audio_sha256 = f["audio_sha256"]  # validate's key, whatever the analysis reported
     full = [a for a, f in zip(analyses, files) if not f["peaks_only"]]
     checks, fingerprints = analyses_frames(full)
     return {"media_checks": checks, "audio_fingerprints": fingerprints, "audio_peaks": peaks_frame(analyses)}
@@ -214,7 +215,7 @@ def run_shard(shard: dict[str, Any]) -> dict[str, Any]:
     from pipelines.audio.analysis import analyse_files
 
     analyses = analyse_files(paths, workers=settings.workers(), progress=settings.show_progress(),
-                             description=label(shard))
+                             description=label(shard), sha256s=[f["audio_sha256"] for f in files])
     frames = _frames(files, analyses)
     out = output_dir(shard)
     if out.exists():  # a half-written attempt: start the folder afresh

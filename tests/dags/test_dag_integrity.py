@@ -87,3 +87,19 @@ def test_dag_start_date_follows_the_landing_zone(tmp_path, monkeypatch):
     monkeypatch.setenv("TRENDTRACE_START_DATE", "2020-02-02")
     bag = DagBag(dag_folder=str(DAGS_DIR / "moment_to_movement.py"))
     assert bag.dags["moment_to_movement"].start_date.date().isoformat() == "2020-02-02"
+
+
+def test_celery_queues_keep_duckdb_tasks_next_to_the_file(monkeypatch):
+    """Only the shard tasks may run anywhere; every task that opens DuckDB goes to the warehouse's queue."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    monkeypatch.setenv("TRENDTRACE_WAREHOUSE_QUEUE", "warehouse")
+    monkeypatch.setenv("TRENDTRACE_SHARD_QUEUE", "decode")
+    dag = DagBag(dag_folder=str(DAGS_DIR / "moment_to_movement.py")).dags["moment_to_movement"]
+    queues = {t.task_id: t.queue for t in dag.tasks}
+    assert queues.pop("fingerprint_shard") == "decode"
+    assert set(queues.values()) == {"warehouse"}
+    monkeypatch.delenv("TRENDTRACE_WAREHOUSE_QUEUE")
+    monkeypatch.delenv("TRENDTRACE_SHARD_QUEUE")
+    dag = DagBag(dag_folder=str(DAGS_DIR / "moment_to_movement.py")).dags["moment_to_movement"]
+    assert len({t.queue for t in dag.tasks}) == 1  # unset: Airflow's default queue for all
