@@ -12,7 +12,7 @@ from datetime import date
 STAGES: dict[str, str] = {
     "ingest": "Read the day's export files (web JSON, Research API JSON, CSV) into staging; unreadable records to quarantine.",
     "validate": "Posts and media-location contracts (Great Expectations): staging → posts | quarantine.",
-    "fingerprint": "Decode each new media file once, fingerprint it with Chromaprint, judge the media-audio contract.",
+    "fingerprint": "Decode each new media file once (in shards), fingerprint it with Chromaprint, load, judge the media-audio contract.",
     "match_sounds": "Identify canonical sounds by their audio.",
     "link_lineage": "Link duets, stitches, reuses and re-uploads to their origin posts.",
     "build_cascades": "Cascade trees and metrics per origin post.",
