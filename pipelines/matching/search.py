@@ -9,14 +9,16 @@ References are indexed audio (ref = match_audio.audio_id >= 0) and the chunk's e
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 import numpy as np
 import polars as pl
 
 from pipelines import warehouse
+from pipelines.audio.decode import DecodeError, decode_pcm
 from pipelines.audio.peaks import FRAME_S
-from pipelines.matching import index, verify
+from pipelines.matching import index, presence, verify
 from pipelines.matching.landmarks import pair_hashes
 
 # Chromaprint voting (stack notes: 24-bit keys, best offsets, ~20 candidates, then BER)
@@ -42,6 +44,8 @@ STITCH_MAX_OFF = 2
 SPEED_FACTORS = (0.75, 0.8, 0.9, 1.1, 1.15, 1.2, 1.25, 1.33, 1.5)
 SPEED_MODES = ("pitch", "tempo")
 SPEED_WINDOW_FRAMES = int(12.0 / FRAME_S)  # speed variants vote with the first 12 s of a query only
+PRESENCE_TRIES = 32  # landmark alignments per unexplained query given the peak-presence test: all of them in
+# practice (related sounds often share an intro, so the true parent's stretch may be the shortest)
 
 
 @dataclass(slots=True)
@@ -53,6 +57,7 @@ class Query:
     peak_frames: np.ndarray
     peak_bins: np.ndarray
     _marks: tuple[np.ndarray, np.ndarray] | None = None
+    media: Path | None = None  # the media file, decoded again only for the peak-presence test
 
     @property
     def marks(self) -> tuple[np.ndarray, np.ndarray]:
@@ -73,7 +78,7 @@ class Match:
     ref_end_s: float
     speed: float
     score: float
-    method: str  # chromaprint | landmarks | landmarks_speed
+    method: str  # chromaprint | landmarks | landmarks_speed_pitch | landmarks_speed_tempo | landmarks_presence
 
 
 def chromaprint_matches(con: duckdb.DuckDBPyConnection, queries: list[Query], chunk_refs: bool = True) -> list[Match]:
@@ -216,7 +221,8 @@ def aligned(qh: np.ndarray, qt: np.ndarray, rh: np.ndarray, rt: np.ndarray, off:
     return hit
 
 
-def _indexed_marks(con: duckdb.DuckDBPyConnection, audio_ids: list[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+def _indexed_peaks(con: duckdb.DuckDBPyConnection, audio_ids: list[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """Stored spectral peaks (frames, bins) of indexed audio."""
     if not audio_ids:
         return {}
     con.register("want_refs", pl.DataFrame({"audio_id": audio_ids}, schema={"audio_id": pl.Int32}))
@@ -224,7 +230,59 @@ def _indexed_marks(con: duckdb.DuckDBPyConnection, audio_ids: list[int]) -> dict
         rows = con.execute(warehouse.sql_text("ops/match_ref_peaks")).fetchall()
     finally:
         con.unregister("want_refs")
-    return {int(a): pair_hashes(np.asarray(f, np.int32), np.asarray(b, np.int32)) for a, f, b in rows}
+    return {int(a): (np.asarray(f, np.int32), np.asarray(b, np.int32)) for a, f, b in rows}
+
+
+def _indexed_marks(con: duckdb.DuckDBPyConnection, audio_ids: list[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    return {a: pair_hashes(f, b) for a, (f, b) in _indexed_peaks(con, audio_ids).items()}
+
+
+def presence_matches(con: duckdb.DuckDBPyConnection, queries: list[Query], found: dict[int, list[Match]],
+                     chunk: list[Query], methods: tuple[str, ...] = ("landmarks",),
+                     maps: dict[int, np.ndarray] | None = None) -> list[Match]:
+    """For queries nothing explains yet: each landmark alignment found by `methods` (as posted, or
+    landmarks_speed_pitch / _tempo) grown over the windows where the reference's peaks are still present in the
+    post (a sound under a voice as loud as it, docs/matching.md). The post's file is decoded again for this
+    (Query.media), only for these queries and once per `maps` cache; a file that cannot be read here keeps its
+    matches as they were."""
+    maps = {} if maps is None else maps
+    todo: list[tuple[Query, list[Match]]] = []
+    for q in queries:
+        alignments = [m for m in found[q.qid] if m.method in methods]
+        if q.media is not None and alignments:
+            todo.append((q, sorted(alignments, key=lambda m: m.post_start_s - m.post_end_s)[:PRESENCE_TRIES]))
+    if not todo:
+        return []
+    stored = _indexed_peaks(con, sorted({m.ref for _, ms in todo for m in ms if m.ref >= 0}))
+    by_qid = {q.qid: q for q in chunk}
+    out: list[Match] = []
+    for q, candidates in todo:
+        if q.qid not in maps:
+            try:
+                maps[q.qid] = presence.dense_maxima(decode_pcm(q.media, max_seconds=q.duration_s + 1.0))
+            except (DecodeError, OSError):
+                continue
+        post_map = maps[q.qid]
+        for m in candidates:
+            ref_q = by_qid.get(-1 - m.ref) if m.ref < 0 else None
+            ref_peaks = stored.get(m.ref) if m.ref >= 0 else (ref_q.peak_frames, ref_q.peak_bins) if ref_q else None
+            if ref_peaks is None:
+                continue
+            mode = "tempo" if m.method.endswith("tempo") else "pitch"
+            anchor_post, anchor_ref = m.post_start_s / FRAME_S, m.ref_start_s / FRAME_S
+            speed = m.speed if m.speed == 1.0 else presence.refined_speed(
+                post_map, *ref_peaks, anchor_post, anchor_ref, m.speed, mode)
+            present = presence.present_windows(
+                post_map, *presence.ref_in_post(*ref_peaks, anchor_post, anchor_ref, speed, mode))
+            start, end = int(anchor_post), int(np.ceil(m.post_end_s / FRAME_S))
+            grown = presence.extended_span(present, start, end, post_map.shape[0])
+            if grown == (start, end):
+                continue
+            ps, pe = grown[0] * FRAME_S, min(q.duration_s, grown[1] * FRAME_S)
+            rs = m.ref_start_s + (ps - m.post_start_s) * speed
+            out.append(Match(q.qid, m.ref, ps, pe, rs, rs + (pe - ps) * speed, round(speed, 4), m.score,
+                             "landmarks_presence"))
+    return out
 
 
 def _landmark_spans(query: Query, ref: int, off: int, speed: float, method: str, qt: np.ndarray, hs: np.ndarray,

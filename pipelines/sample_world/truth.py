@@ -84,7 +84,11 @@ def build_truth(P: Posts, E: Exposure, catalog: Catalog, start: date, days: int,
     extra = np.array([k is not None for k in P.extra_kind])
     file_fmt = np.array([f.fmt for f in E.files] + [None], dtype=object)[E.file]
     file_name = np.array([f.name for f in E.files] + [None], dtype=object)[E.file]
-    role = np.where(P.relation == STITCH, "contained", "primary").astype(object)
+    # A stitch only contains its sound (the first seconds, then other audio); so does any post whose audio was
+    # made from a stitch's (a duet of a stitch plays the stitch's audio under its own voice), or the truth would
+    # ask for the root sound as the primary sound of audio that holds it for a few seconds only.
+    from_stitch = np.array([any(t.startswith("stitch_clip") for t in chain.split("|")) for chain in transforms])
+    role = np.where((P.relation == STITCH) | from_stitch, "contained", "primary").astype(object)
     posts = pl.DataFrame(
         {
             "post_id": pid,

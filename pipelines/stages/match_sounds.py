@@ -8,11 +8,12 @@ The day's rows are replaced in one transaction (see docs/matching.md for signals
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import polars as pl
 
-from pipelines import warehouse
+from pipelines import settings, warehouse
 from pipelines.matching import index
 from pipelines.matching.search import (
     SPEED_FACTORS,
@@ -21,6 +22,7 @@ from pipelines.matching.search import (
     Query,
     chromaprint_matches,
     landmark_matches,
+    presence_matches,
 )
 from pipelines.matching.sounds import Resolver, is_primary
 from pipelines.runlog import StageResult, stage_run
@@ -42,7 +44,15 @@ def _resolver(con, day: date) -> Resolver:
     return Resolver(audio_sound, merged, origins, durations)
 
 
-def _queries(frame: pl.DataFrame, offset: int) -> list[Query]:
+def _media(partition: Path, media_path: str | None) -> Path | None:
+    """The post's media file inside its landing partition (None if absent or escaping it)."""
+    if not media_path:
+        return None
+    path = (partition / media_path).resolve()
+    return path if path.is_relative_to(partition.resolve()) and path.is_file() else None
+
+
+def _queries(frame: pl.DataFrame, offset: int, partition: Path | None = None) -> list[Query]:
     out = []
     for i, row in enumerate(frame.iter_rows(named=True)):
         out.append(Query(
@@ -52,6 +62,7 @@ def _queries(frame: pl.DataFrame, offset: int) -> list[Query]:
             fingerprint=np.asarray(row["fingerprint"] or [], dtype=np.uint32),
             peak_frames=np.asarray(row["peak_frames"] or [], dtype=np.int32),
             peak_bins=np.asarray(row["peak_bins"] or [], dtype=np.int32),
+            media=_media(partition, row.get("media_path")) if partition is not None else None,
         ))
     return out
 
@@ -62,8 +73,18 @@ def match_chunk(con, queries: list[Query]) -> dict[int, list[Match]]:
     for m in chromaprint_matches(con, queries) + landmark_matches(con, queries, queries):
         found[m.qid].append(m)
     unexplained = [q for q in queries if not is_primary(found[q.qid], q.duration_s)]
+    maps: dict[int, np.ndarray] = {}  # the peak-presence test's decoded posts, shared by both of its passes
+    if unexplained:  # a sound heard only at first, then under a loud voice: is it still there?
+        for m in presence_matches(con, unexplained, found, queries, maps=maps):
+            found[m.qid].append(m)
+        unexplained = [q for q in unexplained if not is_primary(found[q.qid], q.duration_s)]
     if unexplained:
         for m in landmark_matches(con, unexplained, queries, speeds=SPEED_VARIANTS):
+            found[m.qid].append(m)
+        unexplained = [q for q in unexplained if not is_primary(found[q.qid], q.duration_s)]
+    if unexplained:  # the same for a speed-changed copy under a voice
+        speed_methods = tuple(f"landmarks_speed_{mode}" for mode in SPEED_MODES)
+        for m in presence_matches(con, unexplained, found, queries, methods=speed_methods, maps=maps):
             found[m.qid].append(m)
     return found
 
@@ -118,7 +139,7 @@ def run(day: date, run_id: str = "cli") -> StageResult:
         members: dict[str, list[tuple[float, int, Query, str]]] = {}  # sound -> (score, order, file, post)
         for start in range(0, audio.height, CHUNK):
             part = audio.slice(start, CHUNK)
-            queries = _queries(part, start)
+            queries = _queries(part, start, settings.partition_dir(day))
             found = match_chunk(con, queries)
             new_audio: list[index.NewIndexAudio] = []
             for q, info in zip(queries, part.iter_rows(named=True)):

@@ -177,6 +177,12 @@ def concat(parts: Sequence[Path], dst: Path) -> Path:
     return _ffmpeg([*args, "-filter_complex", graph, "-map", "[out]", *_audio_out_args(dst)], dst)
 
 
+def trim(src: Path, dst: Path, start_s: float, end_s: float) -> Path:
+    """Seconds [start_s, end_s) of `src`'s audio (e.g. a stitch's first seconds, a clip)."""
+    args = ["-ss", f"{start_s:.3f}", "-t", f"{end_s - start_s:.3f}", "-i", _inp(src), "-map", "0:a:0"]
+    return _ffmpeg([*args, *_audio_out_args(dst)], dst)
+
+
 def mix(a: Path, b: Path, dst: Path, b_gain_db: float = 0.0) -> Path:
     """`a` and `b` summed without level normalisation, `b` scaled by `b_gain_db` (e.g. a voice-over or duet).
 

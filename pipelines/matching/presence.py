@@ -1,0 +1,123 @@
+"""Is a sound still playing under a voice? Peak presence along an alignment that landmarks already verified.
+
+Landmarks need both peaks of a pair to survive the mix; under a voice as loud as the music (a duet, a
+voice-over) most pairs break after the voice starts, so the verified stretch covers only the first seconds
+and the post would wrongly become a new sound. Once the alignment is known, a weaker but denser test is
+enough: do the reference's spectral peaks, moved to the post's time, land on local maxima of the post's
+spectrum? Additive mixing keeps most of them (the music is still there, only louder things sit beside it).
+
+Measured on the demo world (3,536 windows of voice-carrying posts at their true alignment vs 8,387 windows of
+unrelated audio at chance alignments, 2 s windows): true windows have a median rate of 0.77 (25th percentile
+0.61); chance windows a median of 0.13, 99.9th percentile 0.43, maximum 0.51. No fixed rate separates them
+everywhere: a dense, noisy post finds many maxima by chance, and a post over a sound that itself carries a
+voice finds only ~0.4-0.6 of its peaks. So each window is judged against its own chance level: the same
+window's rate at other alignments of the same two audios, and the window counts as "present" when its hits
+are Z_MIN standard deviations above what that chance rate predicts (a binomial z-score over its reference
+peaks). A stitch's reply, unrelated audio after the parent's first seconds, stays at chance and is never
+covered.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pipelines.audio.peaks import MAX_BIN, MIN_BIN, running_max, spectrogram_db
+
+WINDOW_FRAMES = 86  # ~2 s per judged window
+MIN_REF_PEAKS = 20  # reference peaks a window needs to be judged at all
+MIN_HITS = 8  # and hits: 5 of 20 by luck in a stitch's 2 s of speech reached z 2.9 against a low chance estimate
+MIN_RATE = 0.25  # below this a window is not present whatever its z-score (the chance median is 0.13)
+Z_MIN = 2.5  # hits above the chance expectation, in binomial standard deviations (~0.6 % one-sided by chance)
+MIN_CHANCE = 0.05  # floor of the chance rate (a silent stretch of the post has no maxima at any alignment)
+CHANCE_SHIFTS = (-97, -61, 53, 89)  # frames; far from the alignment, not multiples of a bar at common tempos
+MAX_GAP_WINDOWS = 1  # a window that fails between two present ones (the voice peaks) does not end the run
+DENSE_TIME, DENSE_FREQ = 1, 1  # a dense maximum dominates +-1 frame and +-1 bin
+DENSE_PROMINENCE_DB = 6.0  # and stands 6 dB above its frame's median
+TIME_TOLERANCE = 1  # frames a reference peak may be off in the post
+SPEED_STEP, SPEED_STEPS = 0.005, 7  # speeds tried around a matched speed preset: +-3.5 % in 0.5 % steps
+
+
+def dense_maxima(pcm: np.ndarray) -> np.ndarray:
+    """(frames, MAX_BIN + 1) bool map of the post's local spectral maxima (~300 per second, vs ~30 peaks)."""
+    s = spectrogram_db(pcm)
+    if s.shape[0] == 0:
+        return np.zeros((0, MAX_BIN + 1), dtype=bool)
+    s = s[:, : MAX_BIN + 1]
+    s[:, :MIN_BIN] = -200.0
+    median = np.median(s[:, MIN_BIN:], axis=1, keepdims=True)
+    local = running_max(running_max(s, DENSE_FREQ, 1, -300.0), DENSE_TIME, 0, -300.0)
+    loud = s >= s.max(axis=1, keepdims=True) - 45.0
+    return (s == local) & (s - median > DENSE_PROMINENCE_DB) & (s > -70.0) & loud
+
+
+def ref_in_post(ref_frames: np.ndarray, ref_bins: np.ndarray, anchor_post: float, anchor_ref: float,
+                speed: float = 1.0, mode: str = "pitch") -> tuple[np.ndarray, np.ndarray]:
+    """The reference's peaks moved to the post's (frame, bin) grid: reference frame `anchor_ref` plays at post
+    frame `anchor_post`, `speed` reference frames per post frame; a resampled copy ('pitch') also moves every
+    frequency by `speed`, a tempo-only stretch keeps it."""
+    frames = np.rint(anchor_post + (ref_frames.astype(np.float64) - anchor_ref) / speed).astype(np.int64)
+    bins = np.rint(ref_bins * speed).astype(np.int64) if mode == "pitch" and speed != 1.0 else ref_bins.astype(np.int64)
+    return frames, bins
+
+
+def window_rates(post_map: np.ndarray, frames: np.ndarray, bins: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(rate, peaks) per post window: the share of the reference's peaks, at post (`frames`, `bins`), found on a
+    post maximum within TIME_TOLERANCE frames, and how many reference peaks fell in the window."""
+    n_frames = post_map.shape[0]
+    n_windows = max(1, -(-n_frames // WINDOW_FRAMES))
+    keep = (frames >= 0) & (frames < n_frames) & (bins >= 0) & (bins <= MAX_BIN)
+    qt, f = frames[keep], bins[keep]
+    hit = np.zeros(qt.size, dtype=bool)
+    for d in range(-TIME_TOLERANCE, TIME_TOLERANCE + 1):
+        hit |= post_map[np.clip(qt + d, 0, n_frames - 1), f]
+    w = qt // WINDOW_FRAMES
+    counts = np.bincount(w, minlength=n_windows)[:n_windows]
+    hits = np.bincount(w, weights=hit, minlength=n_windows)[:n_windows]
+    return hits / np.maximum(counts, 1), counts
+
+
+def present_windows(post_map: np.ndarray, frames: np.ndarray, bins: np.ndarray) -> np.ndarray:
+    """Per post window: does the reference (its peaks at post `frames`, `bins`) play there? Enough reference
+    peaks, at least MIN_HITS hits and a rate of MIN_RATE, and Z_MIN standard deviations above the window's
+    own chance rate."""
+    rate, counts = window_rates(post_map, frames, bins)
+    chance = np.mean([window_rates(post_map, frames + s, bins)[0] for s in CHANCE_SHIFTS], axis=0)
+    p = np.clip(chance, MIN_CHANCE, 0.95)
+    z = (rate - p) * np.sqrt(counts / (p * (1.0 - p)))
+    return (counts >= MIN_REF_PEAKS) & (rate * counts >= MIN_HITS) & (rate >= MIN_RATE) & (z >= Z_MIN)
+
+
+def refined_speed(post_map: np.ndarray, ref_frames: np.ndarray, ref_bins: np.ndarray, anchor_post: float,
+                  anchor_ref: float, speed: float, mode: str) -> float:
+    """The speed near a matched preset that puts most reference peaks on post maxima: a preset is only within
+    ~3 % of the real speed, which drifts the alignment by a frame every ~1.5 s."""
+    def hits(s: float) -> float:
+        rate, counts = window_rates(post_map, *ref_in_post(ref_frames, ref_bins, anchor_post, anchor_ref, s, mode))
+        return float((rate * counts).sum())
+    return max((speed * (1.0 + k * SPEED_STEP) for k in range(-SPEED_STEPS, SPEED_STEPS + 1)), key=hits)
+
+
+def extended_span(present: np.ndarray, start_frame: int, end_frame: int, n_frames: int) -> tuple[int, int]:
+    """Grow [start_frame, end_frame) over runs of present windows touching it, bridging at most
+    MAX_GAP_WINDOWS failing windows when a present one follows; returns the new frame range."""
+    first, last = start_frame // WINDOW_FRAMES, max(start_frame, end_frame - 1) // WINDOW_FRAMES
+    n = present.size
+
+    def grow(i: int, step: int) -> int:
+        edge = i
+        while 0 <= i + step < n:
+            nxt = i + step
+            if present[nxt]:
+                edge = i = nxt
+                continue
+            ahead = [nxt + k * step for k in range(1, MAX_GAP_WINDOWS + 1) if 0 <= nxt + k * step < n]
+            bridge = next((j for j in ahead if present[j]), None)
+            if bridge is None:
+                break
+            edge = i = bridge
+        return edge
+
+    lo, hi = grow(first, -1), grow(last, +1)
+    start = lo * WINDOW_FRAMES if lo < first else start_frame
+    end = min(n_frames, (hi + 1) * WINDOW_FRAMES) if hi > last else end_frame
+    return min(start, start_frame), max(end, end_frame)
