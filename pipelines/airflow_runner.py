@@ -13,6 +13,7 @@ import logging
 import os
 import subprocess
 import sys
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -49,6 +50,10 @@ def configure_environment(landing: Path | None = None, warehouse: Path | None = 
     os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
     if quiet:
         os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
+        # Airflow's own noise on every in-process run (dag.test): a lazy-load warning from its ORM when a DAG
+        # has several serialized versions, and its execution API's test client deprecation; neither is ours.
+        warnings.filterwarnings("ignore", message="Multiple rows returned with uselist=False")
+        warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient` is deprecated")
 
 
 def ensure_metadata_db() -> None:

@@ -380,6 +380,14 @@ def main() -> None:
     wh.unlink(missing_ok=True)
     info = load_world(specs, wh, rng)
     os.environ["TRENDTRACE_WAREHOUSE"] = str(wh)
+    # the landing partitions of both days are the work dir, so match_sounds can decode a post again for the
+    # peak-presence test as it does in production
+    landing = work / "landing"
+    landing.mkdir(exist_ok=True)
+    for day in (DAY1, DAY2):
+        if not (landing / f"dt={day}").exists():
+            (landing / f"dt={day}").symlink_to(work.resolve(), target_is_directory=True)
+    os.environ["TRENDTRACE_LANDING"] = str(landing)
     from pipelines.stages import match_sounds
 
     timings = {}

@@ -40,6 +40,7 @@ if [ -s "$received" ]; then
   echo "webhook payloads received ($(wc -l < "$received")), first one:"
   head -n 1 "$received"
 else
-  echo "webhook payloads received: none"
+  echo "webhook payloads received this run: none (each crossing is sent once: alerts recorded by an earlier run"
+  echo "over this warehouse are not sent again; \`trendtrace alerts list\` shows them, \`make clean\` starts afresh)"
 fi
 echo "warehouse: $TRENDTRACE_WAREHOUSE (analysts: open $(dirname "$TRENDTRACE_WAREHOUSE")/published/$(basename "$TRENDTRACE_WAREHOUSE") read-only)"
