@@ -30,7 +30,7 @@ MIN_RATE = 0.25  # below this a window is not present whatever its z-score (the 
 Z_MIN = 2.5  # hits above the chance expectation, in binomial standard deviations (~0.6 % one-sided by chance)
 MIN_CHANCE = 0.05  # floor of the chance rate (a silent stretch of the post has no maxima at any alignment)
 CHANCE_SHIFTS = (-97, -61, 53, 89)  # frames; far from the alignment, not multiples of a bar at common tempos
-MAX_GAP_WINDOWS = 1  # a window that fails between two present ones (the voice peaks) does not end the run
+MAX_GAP_WINDOWS = 1  # a failing window (the voice peaks) does not end a run that goes on with two present ones
 DENSE_TIME, DENSE_FREQ = 1, 1  # a dense maximum dominates +-1 frame and +-1 bin
 DENSE_PROMINENCE_DB = 6.0  # and stands 6 dB above its frame's median
 TIME_TOLERANCE = 1  # frames a reference peak may be off in the post
@@ -110,11 +110,14 @@ def extended_span(present: np.ndarray, start_frame: int, end_frame: int, n_frame
             if present[nxt]:
                 edge = i = nxt
                 continue
-            ahead = [nxt + k * step for k in range(1, MAX_GAP_WINDOWS + 1) if 0 <= nxt + k * step < n]
-            bridge = next((j for j in ahead if present[j]), None)
+            # bridge a gap only into two present windows in a row: one window passes by chance now and then
+            # (~1 in 200 of a stitch's reply windows in the bench), two in a row practically never
+            ahead = [nxt + k * step for k in range(1, MAX_GAP_WINDOWS + 1)]
+            bridge = next((j for j in ahead if 0 <= j + step < n and 0 <= j < n and present[j] and present[j + step]),
+                          None)
             if bridge is None:
                 break
-            edge = i = bridge
+            edge = i = bridge + step
         return edge
 
     lo, hi = grow(first, -1), grow(last, +1)

@@ -60,10 +60,13 @@ def test_a_stitch_reply_is_not_the_parent(files: dict[str, Path]) -> None:
 
 def test_spans_grow_over_present_windows_and_bridge_one_gap() -> None:
     w = presence.WINDOW_FRAMES
-    present = np.array([False, True, True, False, True, False, False, True])
-    # verified inside window 1: grows right over 2, bridges 3 to reach 4, stops at two failing windows; window 0
+    present = np.array([False, True, True, False, True, True, False, True, False])
+    # verified inside window 1: grows right over 2, bridges 3 into 4-5, stops at 6 (7 alone is no run); window 0
     # fails, so the start stays where the landmarks put it
-    assert presence.extended_span(present, w + 5, w + 40, 8 * w) == (w + 5, 5 * w)
+    assert presence.extended_span(present, w + 5, w + 40, 9 * w) == (w + 5, 6 * w)
+    # a single present window after a gap is not bridged to (a stitch's reply passes one by chance now and then)
+    lone = np.array([True, True, False, True, False])
+    assert presence.extended_span(lone, 0, w // 2, 5 * w) == (0, 2 * w)
     # nothing present next to it: unchanged
     assert presence.extended_span(np.zeros(8, bool), w + 5, w + 40, 8 * w) == (w + 5, w + 40)
     # the last window is cut at the post's end
