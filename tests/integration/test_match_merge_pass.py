@@ -20,21 +20,13 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from pipelines.stages import fingerprint, ingest, match_sounds, validate
 from tests.support import media
+from tests.support.db import query as _q
 
 DAY = date(2024, 5, 1)
-
-
-def _q(warehouse: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 @pytest.fixture(scope="module")

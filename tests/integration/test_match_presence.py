@@ -13,12 +13,12 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from pipelines.matching import search
 from pipelines.stages import fingerprint, ingest, match_sounds, validate
 from tests.support import media
+from tests.support.db import query
 
 DAY = date(2024, 5, 1)
 GAIN = 3.0
@@ -65,15 +65,11 @@ def built(tmp_path_factory: pytest.TempPathFactory):
 
 
 def _rows(warehouse: Path) -> dict[str, list[tuple]]:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        out: dict[str, list[tuple]] = {}
-        for row in con.execute("SELECT post_id, sound_id, role, post_start_s, post_end_s, method FROM post_sounds "
-                               "ORDER BY post_id, role DESC").fetchall():
-            out.setdefault(row[0], []).append(row[1:])
-        return out
-    finally:
-        con.close()
+    out: dict[str, list[tuple]] = {}
+    for row in query(warehouse, "SELECT post_id, sound_id, role, post_start_s, post_end_s, method FROM post_sounds "
+                                "ORDER BY post_id, role DESC"):
+        out.setdefault(row[0], []).append(row[1:])
+    return out
 
 
 def test_a_sound_under_a_louder_voice_is_still_the_primary_sound(built) -> None:

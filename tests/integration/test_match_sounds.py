@@ -11,11 +11,11 @@ import subprocess
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from pipelines.stages import fingerprint, ingest, match_sounds, validate
 from tests.support import media
+from tests.support.db import query as _q
 
 DAY1 = date(2024, 4, 1)
 DAY2 = date(2024, 4, 2)
@@ -105,14 +105,6 @@ def built(world, tmp_path_factory):
             results.append(stage.run(day, f"t-{day}"))
     yield warehouse, results, mp
     mp.undo()
-
-
-def _q(warehouse: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def _rows(warehouse: Path) -> dict[str, list[tuple]]:
