@@ -25,6 +25,7 @@ from pipelines.matching.search import (
     presence_matches,
 )
 from pipelines.matching.sounds import Resolver, is_primary
+from pipelines.media_paths import resolve_media
 from pipelines.runlog import StageResult, stage_run
 
 CHUNK = 64  # queries matched together; later chunks see the sounds earlier chunks created
@@ -44,15 +45,16 @@ def _resolver(con, day: date) -> Resolver:
     return Resolver(audio_sound, merged, origins, durations)
 
 
-def _media(partition: Path, media_path: str | None) -> Path | None:
-    """The post's media file inside its landing partition (None if absent or escaping it)."""
+def _media(partition: Path, media_path: str | None, extensions: tuple[str, ...]) -> Path | None:
+    """The post's media file, strictly inside its landing partition (None if it is not there any more)."""
     if not media_path:
         return None
-    path = (partition / media_path).resolve()
-    return path if path.is_relative_to(partition.resolve()) and path.is_file() else None
+    where = resolve_media(partition, None, media_path, extensions)
+    return partition.resolve() / where.path if where.status == "ok" and where.path else None
 
 
 def _queries(frame: pl.DataFrame, offset: int, partition: Path | None = None) -> list[Query]:
+    extensions = settings.contract_settings().media_extensions
     out = []
     for i, row in enumerate(frame.iter_rows(named=True)):
         out.append(Query(
@@ -62,7 +64,7 @@ def _queries(frame: pl.DataFrame, offset: int, partition: Path | None = None) ->
             fingerprint=np.asarray(row["fingerprint"] or [], dtype=np.uint32),
             peak_frames=np.asarray(row["peak_frames"] or [], dtype=np.int32),
             peak_bins=np.asarray(row["peak_bins"] or [], dtype=np.int32),
-            media=_media(partition, row.get("media_path")) if partition is not None else None,
+            media=_media(partition, row.get("media_path"), extensions) if partition is not None else None,
         ))
     return out
 
