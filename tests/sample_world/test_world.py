@@ -303,3 +303,16 @@ def test_metadata_only_world_of_a_million_posts(tmp_path):
     t = pl.scan_parquet(tmp_path / "xl" / "truth" / "posts.parquet")
     assert t.select(pl.len()).collect().item() == s["posts_generated"]
     assert t.filter(pl.col("relation").is_not_null()).select(pl.col("relation").n_unique()).collect().item() == 4
+
+
+def test_audio_made_from_a_stitch_only_contains_the_root_sound(tmp_path):
+    # A duet of a stitch plays the stitch's audio (the root's first seconds, then speech) under a new voice: the
+    # root sound is contained in it, not its primary sound, exactly as for the stitch itself.
+    build_world(tmp_path / "w", days=14, seed=SEED, scale="demo", no_media=True, progress=False)
+    posts = pl.read_parquet(tmp_path / "w" / "truth" / "posts.parquet")
+    from_stitch = posts.filter(pl.col("transforms").list.eval(pl.element().str.starts_with("stitch_clip")).list.any())
+    duets = from_stitch.filter(pl.col("true_relation") == "duet")
+    assert duets.height > 0 and from_stitch.height > duets.height  # stitches and duets of stitches both occur
+    assert (from_stitch["sound_role"] == "contained").all()
+    assert (posts.filter(pl.col("sound_role") == "primary")["transforms"]
+            .list.eval(pl.element().str.starts_with("stitch_clip")).list.any().not_().all())
