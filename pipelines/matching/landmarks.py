@@ -26,9 +26,10 @@ __all__ = ["FRAME_S", "landmarks", "pair_hashes", "peaks"]
 def pair_hashes(t: np.ndarray, f: np.ndarray, speed: float = 1.0, mode: str = "pitch") -> tuple[np.ndarray, np.ndarray]:
     """(hash uint32, anchor frame int32) for pairs of time-sorted peaks: bin (8 bits) | df+64 (7) | dt (6).
 
-    `speed` != 1 maps the peaks of a sped-up query back onto the original's grid before hashing ("pitch":
-    resampled, times x speed and bins / speed; "tempo": time-stretched, times only). Mapped coordinates are
-    fractional, so each pair is hashed with both roundings of every coordinate that is not near an integer.
+    `speed` != 1 maps the peaks of a changed query back onto the original's grid before hashing ("pitch":
+    resampled, times x speed and bins / speed; "tempo": time-stretched, times only; "key": pitch-shifted at the
+    original tempo, bins only, e.g. sped up then slowed back). Mapped coordinates are fractional, so each pair
+    is hashed with both roundings of every coordinate that is not near an integer.
     """
     n = t.size
     if n < 2:
@@ -36,8 +37,8 @@ def pair_hashes(t: np.ndarray, f: np.ndarray, speed: float = 1.0, mode: str = "p
     j = np.arange(n)[:, None] + np.arange(1, LOOK_AHEAD + 1)[None, :]  # (n, LOOK_AHEAD) later peaks
     inside = j < n
     j = np.minimum(j, n - 1)
-    tt = t.astype(np.float64) * speed
-    ff = f.astype(np.float64) / (speed if mode == "pitch" else 1.0)
+    tt = t.astype(np.float64) * (1.0 if mode == "key" else speed)
+    ff = f.astype(np.float64) / (speed if mode in ("pitch", "key") else 1.0)
     dt = tt[j] - tt[:, None]
     df = ff[j] - ff[:, None]
     ok = inside & (np.rint(dt) >= 1) & (np.rint(dt) <= MAX_DT) & (np.abs(np.rint(df)) <= MAX_DF)

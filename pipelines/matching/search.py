@@ -42,7 +42,7 @@ STITCH_MIN_VOTES = 5
 STITCH_MAX_OFF = 2
 # Speed corrections tried when a query matched nothing as posted: common "sped up" / "slowed" presets.
 SPEED_FACTORS = (0.75, 0.8, 0.9, 1.1, 1.15, 1.2, 1.25, 1.33, 1.5)
-SPEED_MODES = ("pitch", "tempo")
+SPEED_MODES = ("pitch", "tempo", "key")  # resampled; time-stretched; pitch-shifted at the original tempo
 SPEED_WINDOW_FRAMES = int(12.0 / FRAME_S)  # speed variants vote with the first 12 s of a query only
 PRESENCE_TRIES = 32  # landmark alignments per unexplained query given the peak-presence test: all of them in
 # practice (related sounds often share an intro, so the true parent's stretch may be the shortest)
@@ -78,7 +78,7 @@ class Match:
     ref_end_s: float
     speed: float
     score: float
-    method: str  # chromaprint | landmarks | landmarks_speed_pitch | landmarks_speed_tempo | landmarks_presence
+    method: str  # chromaprint | landmarks | landmarks_speed_pitch / _tempo / _key | landmarks_presence
 
 
 def chromaprint_matches(con: duckdb.DuckDBPyConnection, queries: list[Query], chunk_refs: bool = True) -> list[Match]:
@@ -206,8 +206,9 @@ def landmark_matches(con: duckdb.DuckDBPyConnection, queries: list[Query], chunk
         rh, rt = ref_hr
         qh, qt = pair_hashes(query.peak_frames, query.peak_bins, speed, mode)
         hit = aligned(qh, qt, rh, rt, off)
-        out += _landmark_spans(query, ref, off, speed, f"landmarks_speed_{mode}", qt[hit].astype(np.int64), qh[hit],
-                               MIN_LM_VOTES_SPEED)
+        time_speed = 1.0 if mode == "key" else speed  # a key shift keeps the time axis
+        out += _landmark_spans(query, ref, off, time_speed, f"landmarks_speed_{mode}", qt[hit].astype(np.int64),
+                               qh[hit], MIN_LM_VOTES_SPEED)
     return out
 
 

@@ -85,7 +85,8 @@ def match_chunk(con, queries: list[Query]) -> dict[int, list[Match]]:
             found[m.qid].append(m)
         unexplained = [q for q in unexplained if not is_primary(found[q.qid], q.duration_s)]
     if unexplained:  # the same for a speed-changed copy under a voice
-        speed_methods = tuple(f"landmarks_speed_{mode}" for mode in SPEED_MODES)
+        # (not along key shifts: the Match keeps the time speed only, not the pitch factor presence would need)
+        speed_methods = ("landmarks_speed_pitch", "landmarks_speed_tempo")
         for m in presence_matches(con, unexplained, found, queries, methods=speed_methods, maps=maps):
             found[m.qid].append(m)
     return found

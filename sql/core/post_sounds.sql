@@ -22,6 +22,6 @@ COMMENT ON COLUMN post_sounds.sound_start_s IS 'Where that part starts in the ma
 COMMENT ON COLUMN post_sounds.sound_end_s IS 'Where it ends in the matched sound''s indexed audio, seconds.';
 COMMENT ON COLUMN post_sounds.speed IS 'Playback speed of the post relative to the sound (1.25 = sped up by 25 %, pitch included).';
 COMMENT ON COLUMN post_sounds.score IS '0..1 confidence: 1 - 2 x bit error rate for chromaprint, share of landmarks aligned for landmarks; 1 for origin rows.';
-COMMENT ON COLUMN post_sounds.method IS 'origin (the post created the sound), identical_file (same file as the origin post), chromaprint, landmarks, landmarks_speed_pitch / landmarks_speed_tempo (query peaks mapped back at a speed preset) or landmarks_presence (a landmark alignment grown over the windows where the sound''s peaks are still in the post, under a loud voice).';
+COMMENT ON COLUMN post_sounds.method IS 'origin (the post created the sound), identical_file (same file as the origin post), chromaprint, landmarks, landmarks_speed_pitch / landmarks_speed_tempo / landmarks_speed_key (query peaks mapped back at a speed preset: resampled, time-stretched, or pitch-shifted at the original tempo, where speed stays 1) or landmarks_presence (a landmark alignment grown over the windows where the sound''s peaks are still in the post, under a loud voice).';
 COMMENT ON COLUMN post_sounds.matched_sound_id IS 'The sound the matcher actually heard, before merges (explains the row).';
 COMMENT ON COLUMN post_sounds.ingest_day IS 'ingest_day of the post (the unit of reruns).';

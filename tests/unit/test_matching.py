@@ -30,12 +30,16 @@ def audio(tmp_path_factory) -> dict[str, np.ndarray]:
     fast = d / "fast.m4a"
     subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-i", str(song), "-af",
                     "asetrate=55125,aresample=44100", "-c:a", "aac", "-b:a", "64k", str(fast)], check=True)
+    key = d / "key.m4a"  # sped up x1.25 (resampled), then slowed back x0.8 (tempo only): a key shift
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-i", str(song), "-af",
+                    "asetrate=55125,aresample=44100,atempo=0.8", "-c:a", "aac", "-b:a", "64k", str(key)], check=True)
     return {
         "song": decode_pcm(media.encode(song, d / "song.m4a")),
         "song_mp3": decode_pcm(media.encode(song, d / "song.mp3")),
         "other": decode_pcm(media.encode(other, d / "other.m4a")),
         "voiced": decode_pcm(media.mix(song, voice, d / "voiced.m4a", b_gain_db=0.0)),
         "fast": decode_pcm(fast),
+        "key": decode_pcm(key),
         "tone": decode_pcm(_tone(d / "tone.m4a")),
     }
 
@@ -90,6 +94,15 @@ def test_speed_corrected_hashes_match_a_sped_up_copy(audio):
     plain, _ = _votes(pair_hashes(t, f), song)
     corrected, off = _votes(pair_hashes(t, f, 1.25, "pitch"), song)
     assert plain < 15 and corrected >= 60 and abs(off) <= 2, (plain, corrected)
+
+
+def test_key_corrected_hashes_match_a_key_shifted_copy(audio):
+    song = landmarks(audio["song"])
+    t, f = peaks(audio["key"])
+    plain, _ = _votes(pair_hashes(t, f), song)
+    resampled, _ = _votes(pair_hashes(t, f, 1.25, "pitch"), song)  # the time axis was not changed: no use
+    key, off = _votes(pair_hashes(t, f, 1.25, "key"), song)
+    assert plain < 15 and resampled < 15 and key >= 40 and abs(off) <= 2, (plain, resampled, key)
 
 
 def test_a_steady_tone_gives_no_landmarks_to_glue_with(audio):
