@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -431,6 +432,8 @@ def main() -> None:
     print(f"\nanalysis (decode + fingerprint + peaks): {n} files in {info['analyse_s']:.1f} s")
     print(f"matching: day 1 {timings[DAY1]:.1f} s ({len(tracks)} origins), day 2 {timings[DAY2]:.1f} s "
           f"({n - len(tracks)} queries)")
+    if args.work is None:  # a temporary work dir (~140 MB of queries and a warehouse) goes; --work DIR stays
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
