@@ -97,3 +97,23 @@ def run_sql(
         for view in frames:
             con.unregister(view)
     return con
+
+
+def fetch_rows(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    params: dict[str, Any] | None = None,
+    frames: dict[str, Any] | None = None,
+) -> list[tuple]:
+    """All rows of the one query in sql/<name>.sql, with `frames` visible as views while it runs (as in
+    `run_sql`); fetched before the views go, so the result never outlives what it reads."""
+    params = params or {}
+    frames = frames or {}
+    for view, frame in frames.items():
+        con.register(view, frame)
+    try:
+        (statement,) = con.extract_statements(sql_text(name))
+        return con.execute(statement, {k: params[k] for k in statement.named_parameters}).fetchall()
+    finally:
+        for view in frames:
+            con.unregister(view)

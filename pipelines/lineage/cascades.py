@@ -18,9 +18,5 @@ def refresh_cascades(con: duckdb.DuckDBPyConnection, first_day: date, day: date)
     warehouse.run_sql(con, "ops/cascades_affected", {"first_day": first_day, "day": day, "since": since})
     nodes = con.sql(warehouse.sql_text("ops/cascades_tree_nodes")).pl()
     virality = cascade_virality(nodes)
-    con.register("cascade_virality", virality)
-    try:
-        warehouse.run_sql(con, "ops/cascades_replace")
-    finally:
-        con.unregister("cascade_virality")
+    warehouse.run_sql(con, "ops/cascades_replace", frames={"cascade_virality": virality})
     return virality.height

@@ -121,14 +121,15 @@ def chromaprint_matches(con: duckdb.DuckDBPyConnection, queries: list[Query], ch
     return out
 
 
+def _want_refs(audio_ids: list[int]) -> dict[str, pl.DataFrame]:
+    """The `want_refs(audio_id)` view the reference-loading queries read."""
+    return {"want_refs": pl.DataFrame({"audio_id": audio_ids}, schema={"audio_id": pl.Int32})}
+
+
 def _indexed_fingerprints(con: duckdb.DuckDBPyConnection, audio_ids: list[int]) -> dict[int, np.ndarray]:
     if not audio_ids:
         return {}
-    con.register("want_refs", pl.DataFrame({"audio_id": audio_ids}, schema={"audio_id": pl.Int32}))
-    try:
-        rows = con.execute(warehouse.sql_text("ops/match_ref_fingerprints")).fetchall()
-    finally:
-        con.unregister("want_refs")
+    rows = warehouse.fetch_rows(con, "ops/match_ref_fingerprints", frames=_want_refs(audio_ids))
     return {int(a): np.asarray(fp, dtype=np.uint32) for a, fp in rows}
 
 
@@ -226,11 +227,7 @@ def _indexed_peaks(con: duckdb.DuckDBPyConnection, audio_ids: list[int]) -> dict
     """Stored spectral peaks (frames, bins) of indexed audio."""
     if not audio_ids:
         return {}
-    con.register("want_refs", pl.DataFrame({"audio_id": audio_ids}, schema={"audio_id": pl.Int32}))
-    try:
-        rows = con.execute(warehouse.sql_text("ops/match_ref_peaks")).fetchall()
-    finally:
-        con.unregister("want_refs")
+    rows = warehouse.fetch_rows(con, "ops/match_ref_peaks", frames=_want_refs(audio_ids))
     return {int(a): (np.asarray(f, np.int32), np.asarray(b, np.int32)) for a, f, b in rows}
 
 
