@@ -4,7 +4,8 @@
 
 Real tracks (Debian game-music packs under data/cache/sources, or any folder of audio) become origin posts
 on day 1; day 2 holds, per origin, a re-encode, a 5 s clip, a stitch (its first 1-5 s then speech), a 0 dB
-voice-over, a resampled speed change and a tempo-only stretch, plus tracks that were never posted
+voice-over, a resampled speed change, a tempo-only stretch, the two chained (resampled then stretched: time and
+pitch factors differ) and a tempo-only stretch at a factor between the presets, plus tracks never posted
 (unrelated: any match is a false one). Everything goes through the real fingerprint analysis and the real
 match_sounds stage on a real DuckDB file, and the same queries are scored with plain whole-file Chromaprint
 comparison (best BER over +-10 s of alignment, as a baseline). Prints recall per transform and timings.
@@ -59,7 +60,10 @@ def ff(args: list[str], dst: Path) -> Path:
     return dst
 
 
-def make_queries(tracks: list[Path], unrelated: list[Path], work: Path, rng: random.Random) -> list[dict]:
+def make_queries(tracks: list[Path], unrelated: list[Path], work: Path, rng: random.Random,
+                 speeds_rng: random.Random) -> list[dict]:
+    """Queries per track; `speeds_rng` draws the chained and in-between speed changes, so adding them left the
+    other queries of a seed as they were."""
     words = " ".join(TEXTS).replace(",", "").split()
 
     def speech(name: str) -> Path:  # every stitch reply and voice-over says something different
@@ -101,6 +105,15 @@ def make_queries(tracks: list[Path], unrelated: list[Path], work: Path, rng: ran
         f2 = rng.choice([0.8, 1.15, 1.25, 1.33, 1.5])
         jobs.append(({"kind": f"speed_tempo", "factor": f2, "sound": i, "path": q("tempo")},
                      [*o, "-af", f"atempo={f2}", *aac, str(q("tempo"))]))
+        # two changes chained: resampled by f3, then time-stretched by g (time factor f3 * g, pitch factor f3)
+        f3, g = speeds_rng.choice([0.8, 1.15, 1.25, 1.33]), speeds_rng.choice([0.8, 1.2, 1.25])
+        jobs.append(({"kind": "speed_chain", "factor": round(f3 * g, 3), "sound": i, "path": q("chain")},
+                     [*o, "-af", f"aresample=44100,asetrate={44100 * f3:.0f},aresample=44100,atempo={g}", *aac,
+                      str(q("chain"))]))
+        # a tempo-only stretch at a factor between the presets
+        f4 = round(speeds_rng.uniform(0.78, 1.45), 3)
+        jobs.append(({"kind": "speed_tempo_any", "factor": f4, "sound": i, "path": q("tempo_any")},
+                     [*o, "-af", f"atempo={f4}", *aac, str(q("tempo_any"))]))
     for j, src in enumerate(unrelated):
         path = work / f"u{j:03d}.m4a"
         jobs.append(({"kind": "unrelated", "sound": None, "path": path}, ["-ss", "25", "-t", "20", "-i", str(src), *aac, str(path)]))
@@ -376,7 +389,7 @@ def main() -> None:
     work = args.work or Path(tempfile.mkdtemp(prefix="bench-matching-"))
     work.mkdir(parents=True, exist_ok=True)
     print(f"{len(tracks)} sounds, {len(unrelated)} unrelated tracks; work dir {work}")
-    specs = make_queries(tracks, unrelated, work, rng)
+    specs = make_queries(tracks, unrelated, work, rng, random.Random(args.seed * 1000 + 1))
     wh = work / "bench.duckdb"
     wh.unlink(missing_ok=True)
     info = load_world(specs, wh, rng)
@@ -417,7 +430,8 @@ def main() -> None:
             ok = any(r[0] == origin_sound[s["sound"]] and r[1] == "contained" for r in rows)
         else:
             ok = any(r[0] == origin_sound[s["sound"]] and r[1] == "primary" for r in rows)
-        kind = s["kind"] + (f"_{s['factor']:g}" if "factor" in s else "")
+        preset = s["kind"] in ("speed_pitch", "speed_tempo")  # one row per preset factor; the others vary freely
+        kind = s["kind"] + (f"_{s['factor']:g}" if preset else "")
         family = "stitch" if kind.startswith("stitch") else s["kind"]
         for k in {kind, family}:
             table.setdefault(k, []).append((ok, base.get(s["post_id"])))

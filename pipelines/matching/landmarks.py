@@ -20,7 +20,7 @@ MAX_DT = 63  # frames (6 bits)
 MAX_DF = 63  # bins (7 bits with sign)
 AMBIGUOUS = 0.25  # a mapped coordinate within this of x.5 is hashed with both roundings
 
-__all__ = ["FRAME_S", "landmarks", "pair_hashes", "peaks"]
+__all__ = ["FRAME_S", "landmarks", "pair_hashes", "peaks", "raw_pairs", "scaled_pair_hashes"]
 
 
 def pair_hashes(t: np.ndarray, f: np.ndarray, speed: float = 1.0, mode: str = "pitch") -> tuple[np.ndarray, np.ndarray]:
@@ -28,24 +28,41 @@ def pair_hashes(t: np.ndarray, f: np.ndarray, speed: float = 1.0, mode: str = "p
 
     `speed` != 1 maps the peaks of a changed query back onto the original's grid before hashing ("pitch":
     resampled, times x speed and bins / speed; "tempo": time-stretched, times only; "key": pitch-shifted at the
-    original tempo, bins only, e.g. sped up then slowed back). Mapped coordinates are fractional, so each pair
-    is hashed with both roundings of every coordinate that is not near an integer.
+    original tempo, bins only, e.g. sped up then slowed back).
     """
+    return scaled_pair_hashes(t, f, 1.0 if mode == "key" else speed, speed if mode in ("pitch", "key") else 1.0)
+
+
+def raw_pairs(t: np.ndarray, f: np.ndarray, time_factor: float = 1.0,
+              pitch_factor: float = 1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(anchor bin, bin step, frame step, anchor frame) of each pair, peaks first mapped onto the original's grid
+    (times x time_factor, bins / pitch_factor): up to FAN_OUT later peaks within LOOK_AHEAD per anchor."""
     n = t.size
     if n < 2:
-        return np.zeros(0, np.uint32), np.zeros(0, np.int32)
+        empty = np.zeros(0, np.float64)
+        return empty, empty, empty, empty
     j = np.arange(n)[:, None] + np.arange(1, LOOK_AHEAD + 1)[None, :]  # (n, LOOK_AHEAD) later peaks
     inside = j < n
     j = np.minimum(j, n - 1)
-    tt = t.astype(np.float64) * (1.0 if mode == "key" else speed)
-    ff = f.astype(np.float64) / (speed if mode in ("pitch", "key") else 1.0)
+    tt = t.astype(np.float64) * time_factor
+    ff = f.astype(np.float64) / pitch_factor
     dt = tt[j] - tt[:, None]
     df = ff[j] - ff[:, None]
     ok = inside & (np.rint(dt) >= 1) & (np.rint(dt) <= MAX_DT) & (np.abs(np.rint(df)) <= MAX_DF)
     ok &= np.cumsum(ok, axis=1) <= FAN_OUT
     a, k = np.nonzero(ok)
-    f1, d_f, d_t, t1 = ff[a], df[a, k], dt[a, k], tt[a]
-    if speed == 1.0:
+    return ff[a], df[a, k], dt[a, k], tt[a]
+
+
+def scaled_pair_hashes(t: np.ndarray, f: np.ndarray, time_factor: float = 1.0,
+                       pitch_factor: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """pair_hashes of a query whose time axis was changed by `time_factor` and its pitch by `pitch_factor`
+    independently (a chain of a resampled and a time-stretched speed change). Mapped coordinates are
+    fractional, so each pair is hashed with both roundings of every coordinate that is not near an integer."""
+    f1, d_f, d_t, t1 = raw_pairs(t, f, time_factor, pitch_factor)
+    if f1.size == 0:
+        return np.zeros(0, np.uint32), np.zeros(0, np.int32)
+    if time_factor == 1.0 and pitch_factor == 1.0:
         choices = [(np.rint(f1), np.rint(d_f), np.rint(d_t))]
     else:  # both roundings where the fraction is ambiguous, else the nearest only
         def two(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

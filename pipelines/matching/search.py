@@ -171,7 +171,7 @@ def landmark_matches(con: duckdb.DuckDBPyConnection, queries: list[Query], chunk
             by_qid_all = {q.qid: q for q in chunk}
             for qid, ref, qts, hashes in heads.select("qid", "ref", "qts", "hashes").iter_rows():
                 if qid in wanted and qts[0] * FRAME_S < 1.0:  # aligned from the very start of the post
-                    stitch_head += _landmark_spans(by_qid_all[qid], ref, 0, 1.0, "landmarks",
+                    stitch_head += landmark_spans(by_qid_all[qid], ref, 0, 1.0, "landmarks",
                                                    np.asarray(qts, dtype=np.int64), np.asarray(hashes, np.uint32),
                                                    STITCH_MIN_VOTES)
         cands = con.sql(
@@ -192,12 +192,12 @@ def landmark_matches(con: duckdb.DuckDBPyConnection, queries: list[Query], chunk
     out: list[Match] = []
     if speeds is None:
         for qid, ref, off, qts, hashes in cands.select("qid", "ref", "off", "qts", "hashes").iter_rows():
-            out += _landmark_spans(by_qid[qid], ref, off, 1.0, "landmarks", np.asarray(qts, dtype=np.int64),
+            out += landmark_spans(by_qid[qid], ref, off, 1.0, "landmarks", np.asarray(qts, dtype=np.int64),
                                    np.asarray(hashes, dtype=np.uint32), MIN_LM_VOTES)
         return out + stitch_head
 
     # speed candidates were voted on a window of each query: align the whole query at the found offset
-    ref_marks = _indexed_marks(con, sorted({r for r in cands["ref"].to_list() if r >= 0}))
+    ref_marks = indexed_marks(con, sorted({r for r in cands["ref"].to_list() if r >= 0}))
     for qid, variant, ref, off in cands.select("qid", "variant", "ref", "off").iter_rows():
         speed, mode = variants[variant - 1]
         query = by_qid[qid]
@@ -208,7 +208,7 @@ def landmark_matches(con: duckdb.DuckDBPyConnection, queries: list[Query], chunk
         qh, qt = pair_hashes(query.peak_frames, query.peak_bins, speed, mode)
         hit = aligned(qh, qt, rh, rt, off)
         time_speed = 1.0 if mode == "key" else speed  # a key shift keeps the time axis
-        out += _landmark_spans(query, ref, off, time_speed, f"landmarks_speed_{mode}", qt[hit].astype(np.int64),
+        out += landmark_spans(query, ref, off, time_speed, f"landmarks_speed_{mode}", qt[hit].astype(np.int64),
                                qh[hit], MIN_LM_VOTES_SPEED)
     return out
 
@@ -231,7 +231,7 @@ def _indexed_peaks(con: duckdb.DuckDBPyConnection, audio_ids: list[int]) -> dict
     return {int(a): (np.asarray(f, np.int32), np.asarray(b, np.int32)) for a, f, b in rows}
 
 
-def _indexed_marks(con: duckdb.DuckDBPyConnection, audio_ids: list[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+def indexed_marks(con: duckdb.DuckDBPyConnection, audio_ids: list[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
     return {a: pair_hashes(f, b) for a, (f, b) in _indexed_peaks(con, audio_ids).items()}
 
 
@@ -283,7 +283,7 @@ def presence_matches(con: duckdb.DuckDBPyConnection, queries: list[Query], found
     return out
 
 
-def _landmark_spans(query: Query, ref: int, off: int, speed: float, method: str, qt: np.ndarray, hs: np.ndarray,
+def landmark_spans(query: Query, ref: int, off: int, speed: float, method: str, qt: np.ndarray, hs: np.ndarray,
                     min_votes: int) -> list[Match]:
     """Aligned landmarks (query anchor times `qt` on the reference's time scale) become a span when there are
     `min_votes` of them with diverse hashes."""

@@ -14,7 +14,7 @@ import numpy as np
 import polars as pl
 
 from pipelines import settings, warehouse
-from pipelines.matching import index
+from pipelines.matching import index, speed_estimate
 from pipelines.matching.search import (
     SPEED_FACTORS,
     SPEED_MODES,
@@ -82,6 +82,10 @@ def match_chunk(con, queries: list[Query]) -> dict[int, list[Match]]:
         unexplained = [q for q in unexplained if not is_primary(found[q.qid], q.duration_s)]
     if unexplained:
         for m in landmark_matches(con, unexplained, queries, speeds=SPEED_VARIANTS):
+            found[m.qid].append(m)
+        unexplained = [q for q in unexplained if not is_primary(found[q.qid], q.duration_s)]
+    if unexplained:  # two speed changes chained (resampled, then time-stretched): factors measured, not preset
+        for m in speed_estimate.matches(con, unexplained):
             found[m.qid].append(m)
         unexplained = [q for q in unexplained if not is_primary(found[q.qid], q.duration_s)]
     if unexplained:  # the same for a speed-changed copy under a voice

@@ -9,8 +9,7 @@ reset of a day must leave the index agreeing with the table.
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from pathlib import Path
+from datetime import date
 
 import numpy as np
 import polars as pl
@@ -19,34 +18,13 @@ import pytest
 from pipelines import warehouse
 from pipelines.audio.chromaprint import raw_fingerprint
 from pipelines.audio.decode import SAMPLE_RATE, decode_pcm
-from pipelines.audio.peaks import peaks
 from pipelines.matching import index
 from tests.support import media
+from tests.support.index import index_songs
 
 DAY1, DAY2 = date(2024, 5, 1), date(2024, 5, 2)
 CANDIDATE_PARAMS = {"min_votes": 2, "offsets_per_ref": 2, "top_k": 20, "chunk_refs": True}
 RAW_JOIN = "SELECT q.qid, p.audio_id, p.pos - q.pos AS off FROM q_items q JOIN match_postings p ON p.key = q.key"
-
-
-def _index_songs(con, songs: dict[str, np.ndarray], first_id: int, day: date) -> None:
-    """Fingerprint rows + the real index add, as match_sounds does it, in one transaction."""
-    fps = {name: raw_fingerprint(pcm) for name, pcm in songs.items()}
-    frame = pl.DataFrame(
-        {"audio_sha256": list(songs), "duration_s": [pcm.size / SAMPLE_RATE for pcm in songs.values()],
-         "fingerprint": [fp.tolist() for fp in fps.values()], "algorithm": ["chromaprint-2"] * len(songs),
-         "created_at": [datetime(2024, 5, 1)] * len(songs)},
-        schema={"audio_sha256": pl.String, "duration_s": pl.Float64, "fingerprint": pl.List(pl.UInt32),
-                "algorithm": pl.String, "created_at": pl.Datetime("us")},
-    )
-    audios = []
-    for i, (name, pcm) in enumerate(songs.items()):
-        frames, bins = peaks(pcm)
-        audios.append(index.NewIndexAudio(first_id + i, name, f"snd-{name}", int(fps[name].size), frames, bins))
-    with warehouse.transaction(con):
-        con.register("new_fps", frame)
-        con.execute("INSERT INTO audio_fingerprints BY NAME SELECT * FROM new_fps")
-        con.unregister("new_fps")
-        index.add(con, audios, day)
 
 
 @pytest.fixture(scope="module")
@@ -63,8 +41,8 @@ def world(tmp_path_factory):
         clips[f"unseen{i}"] = decode_pcm(media.encode(media.tone_music(d / f"u{i}.wav", 12.0, seed=40 + i),
                                                       d / f"u{i}.m4a"))
     con = warehouse.connect(d / "lookup.duckdb")
-    _index_songs(con, {k: v for k, v in pcm.items() if k < "song7"}, 0, DAY1)
-    _index_songs(con, {k: v for k, v in pcm.items() if k >= "song7"}, 7, DAY2)
+    index_songs(con, {k: v for k, v in pcm.items() if k < "song7"}, 0, DAY1)
+    index_songs(con, {k: v for k, v in pcm.items() if k >= "song7"}, 7, DAY2)
     names = list(clips)
     fps = [raw_fingerprint(clips[n]) for n in names]
     q_items = pl.DataFrame({

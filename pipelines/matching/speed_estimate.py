@@ -1,0 +1,141 @@
+"""Speed changes whose time and pitch factors differ, found without trying every combination.
+
+The preset speeds (search.SPEED_FACTORS x SPEED_MODES) cover one change at a time: resampled (time and pitch
+by the same factor), time-stretched or key-shifted. A copy that went through two of them (sped up x1.25 by
+resampling, then time-stretched x1.2) plays at time factor 1.5 and pitch factor 1.25, which no preset maps
+back. Here the pitch factor is tried from a short list (PITCH_FACTORS, 1.0 = tempo only) while the time
+factor is measured: a query pair and an indexed pair with the same anchor bin and bin step (after the pitch
+correction) give it as the ratio of their time steps. Votes on (reference, time factor, offset) in DuckDB
+(sql/ops/match_candidates_speed_estimate.sql) give candidates; each is then refined in numpy (time factor in
+0.5 % steps around its cell, on the query's first seconds) and verified along the whole query with the same
+landmark rules as the presets (search.landmark_spans). Runs only for queries nothing else explained.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import polars as pl
+
+from pipelines import warehouse
+from pipelines.matching.landmarks import raw_pairs, scaled_pair_hashes
+from pipelines.matching.search import (
+    LM_MIN_RATIO,
+    MIN_LM_VOTES_SPEED,
+    SPEED_FACTORS,
+    SPEED_WINDOW_FRAMES,
+    Match,
+    Query,
+    aligned,
+    indexed_marks,
+    landmark_spans,
+)
+
+PITCH_FACTORS = (1.0, *SPEED_FACTORS)  # 1.0: the pitch was kept, only the time factor is unknown
+TIME_FACTOR_RANGE = (0.5, 2.5)  # two presets chained reach 0.56-2.25
+TIME_STEP = 1.03  # time factor cells of 3 %
+OFF_FRAMES = 24  # offset cells (~0.56 s): a 3 % factor error moves a 12 s query's anchors by ~0.4 s
+MIN_DT = 8  # frame steps shorter than this measure the time factor too coarsely (+-6 % at 8)
+MIN_CELL_VOTES = 3  # a cell with fewer is chance and does not count towards its neighbours
+MIN_VOTES = 12  # a candidate's cell and its neighbours
+TOP_K = 4  # candidates per query
+# time factors tried around a cell's: its neighbours too (+-5 % in 1 % steps), then +-0.75 % in 0.25 % steps
+COARSE_STEPS = tuple(1.0 + 0.01 * k for k in range(-5, 6))
+FINE_STEPS = tuple(1.0 + 0.0025 * k for k in range(-3, 4))
+METHOD = "landmarks_speed_estimated"
+
+
+def _query_pairs(queries: list[Query]) -> pl.DataFrame:
+    """Pairs of each query's first SPEED_WINDOW_FRAMES at every pitch factor: (qid, variant, prefix, dt, t)."""
+    parts = []
+    for q in queries:
+        head = q.peak_frames < SPEED_WINDOW_FRAMES
+        for v, pitch in enumerate(PITCH_FACTORS):
+            f1, d_f, d_t, t1 = raw_pairs(q.peak_frames[head], q.peak_bins[head], 1.0, pitch)
+            keep = d_t >= MIN_DT
+            f1, d_f, d_t, t1 = f1[keep], d_f[keep], d_t[keep], t1[keep]
+            for fo in ((np.rint(f1),) if pitch == 1.0 else (np.floor(f1), np.ceil(f1))):
+                for do in ((np.rint(d_f),) if pitch == 1.0 else (np.floor(d_f), np.ceil(d_f))):
+                    ok = (np.abs(f1 - fo) < 0.75) & (np.abs(d_f - do) < 0.75) & (fo >= 0) & (fo < 256)
+                    ok &= np.abs(do) <= 63
+                    parts.append(pl.DataFrame({
+                        "qid": np.full(int(ok.sum()), q.qid, np.int32),
+                        "variant": np.full(int(ok.sum()), v, np.int16),
+                        "prefix": (fo[ok].astype(np.uint32) << 7) | (do[ok] + 64).astype(np.uint32),
+                        "dt": d_t[ok].astype(np.int16),
+                        "t": t1[ok].astype(np.int32),
+                    }))
+    if not parts:
+        return pl.DataFrame(schema={"qid": pl.Int32, "variant": pl.Int16, "prefix": pl.UInt32, "dt": pl.Int16,
+                                    "t": pl.Int32})
+    return pl.concat(parts).unique()
+
+
+def candidates(con: duckdb.DuckDBPyConnection, queries: list[Query]) -> pl.DataFrame:
+    """(qid, variant, ref, abin, obin, votes): the best (time factor, offset) cells per reference and pitch
+    factor, TOP_K per query, against the index."""
+    q_pairs = _query_pairs(queries)
+    if q_pairs.is_empty():
+        return pl.DataFrame()
+    con.register("q_pairs", q_pairs)
+    try:
+        return con.sql(warehouse.sql_text("ops/match_candidates_speed_estimate"),
+                       params={"min_dt": MIN_DT, "a_step": TIME_STEP, "a_min": TIME_FACTOR_RANGE[0],
+                               "a_max": TIME_FACTOR_RANGE[1], "off_frames": OFF_FRAMES,
+                               "min_cell_votes": MIN_CELL_VOTES, "min_votes": MIN_VOTES, "top_k": TOP_K}).pl()
+    finally:
+        con.unregister("q_pairs")
+
+
+def offset_votes(qh: np.ndarray, qt: np.ndarray, rh: np.ndarray, rt: np.ndarray) -> tuple[int, int, int]:
+    """(best offset, its votes over +-1 frame, the best votes more than 3 frames away from it) of the hash
+    matches between a query and a reference."""
+    order = np.argsort(rh, kind="stable")
+    rh_s, rt_s = rh[order], rt[order]
+    lo = np.searchsorted(rh_s, qh, "left")
+    n = np.searchsorted(rh_s, qh, "right") - lo
+    total = int(n.sum())
+    if total == 0:
+        return 0, 0, 0
+    first = np.repeat(lo - (np.cumsum(n) - n), n) + np.arange(total)
+    offs = rt_s[first].astype(np.int64) - np.repeat(qt.astype(np.int64), n)
+    base = int(offs.min()) - 1
+    counts = np.bincount(offs - base, minlength=int(offs.max() - base) + 2)
+    votes3 = np.convolve(counts, np.ones(3, np.int64), mode="same")
+    best = int(np.argmax(votes3))
+    far = votes3.copy()
+    far[max(0, best - 3):best + 4] = 0
+    return best + base, int(votes3[best]), int(far.max())
+
+
+def matches(con: duckdb.DuckDBPyConnection, queries: list[Query]) -> list[Match]:
+    """Verified matches of `queries` at estimated (time, pitch) factors against the index."""
+    cands = candidates(con, queries)
+    if cands.is_empty():
+        return []
+    ref_marks = indexed_marks(con, sorted(set(cands["ref"].to_list())))
+    by_qid = {q.qid: q for q in queries}
+    out: list[Match] = []
+    for qid, variant, ref, abin in cands.select("qid", "variant", "ref", "abin").iter_rows():
+        if ref not in ref_marks:
+            continue
+        query, pitch = by_qid[qid], PITCH_FACTORS[variant]
+        rh, rt = ref_marks[ref]
+        head = query.peak_frames < SPEED_WINDOW_FRAMES
+        best = (0, TIME_STEP ** abin)  # (votes, time factor)
+        for steps in (COARSE_STEPS, FINE_STEPS):
+            around = best[1]
+            for step in steps:
+                qh, qt = scaled_pair_hashes(query.peak_frames[head], query.peak_bins[head], around * step, pitch)
+                best = max(best, (offset_votes(qh, qt, rh, rt)[1], around * step))
+        if best[0] < MIN_LM_VOTES_SPEED // 2:
+            continue
+        time_factor = best[1]
+        qh, qt = scaled_pair_hashes(query.peak_frames, query.peak_bins, time_factor, pitch)
+        off, votes, other = offset_votes(qh, qt, rh, rt)
+        if votes < MIN_LM_VOTES_SPEED or votes < LM_MIN_RATIO * other:  # the factor is exact now: no smearing
+            continue
+        hit = aligned(qh, qt, rh, rt, off)
+        out += landmark_spans(query, ref, off, round(time_factor, 4), METHOD, qt[hit].astype(np.int64), qh[hit],
+                              MIN_LM_VOTES_SPEED)
+    return out
