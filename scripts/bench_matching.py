@@ -234,7 +234,7 @@ def _timed(run) -> float:
 def chromaprint_runs(con, q_items: pl.DataFrame) -> dict[str, object]:
     """The Chromaprint candidate SQL for one chunk, as match_sounds runs it (index.lookup: ART lookups when
     they are cheaper) and as a plain scan of every posting; fails if the two disagree on a single candidate."""
-    params = {"min_votes": 2, "offsets_per_ref": 2, "top_k": 20, "chunk_refs": True}
+    params = {"min_votes": 2, "offsets_per_ref": 2, "top_k": 20, "refs_per_sound": 2, "chunk_refs": True}
     sql = warehouse.sql_text("ops/match_candidates_chromaprint")
 
     def scan() -> pl.DataFrame:
@@ -259,7 +259,7 @@ def landmark_run(con, rng: np.random.Generator):
                             "hash": rng.integers(0, 1 << 21, N_QUERIES * QUERY_MARKS, dtype=np.uint32),
                             "t": rng.integers(0, 400, N_QUERIES * QUERY_MARKS, dtype=np.int32)})
     sql = warehouse.sql_text("ops/match_candidates_landmarks")
-    params = {"min_votes": 20, "top_k": 10, "min_ratio": 2.0, "min_variant": 0, "chunk_refs": True}
+    params = {"min_votes": 20, "top_k": 10, "refs_per_sound": 2, "min_ratio": 2.0, "min_variant": 0, "chunk_refs": True}
 
     def run() -> None:
         con.register("q_marks", q_marks)

@@ -18,6 +18,9 @@ import polars as pl
 from pipelines import warehouse
 from pipelines.matching.landmarks import pair_hashes
 
+# how an indexed copy of a sound plays it: (second in the copy, second in the sound, sound seconds per copy second)
+Via = tuple[float, float, float]
+
 
 @dataclass(frozen=True, slots=True)
 class NewIndexAudio:
@@ -27,6 +30,7 @@ class NewIndexAudio:
     n_items: int
     peak_frames: np.ndarray
     peak_bins: np.ndarray
+    via: Via | None = None  # a copy of the sound (not its own audio): how it plays the sound
 
 
 def next_audio_id(con: duckdb.DuckDBPyConnection) -> int:
@@ -58,9 +62,13 @@ def add(con: duckdb.DuckDBPyConnection, audios: list[NewIndexAudio], day: date) 
             "n_items": [a.n_items for a in audios],
             "n_landmarks": [int(h.size) for h, _ in marks],
             "added_day": [day] * len(audios),
+            "via_copy_s": [a.via[0] if a.via else None for a in audios],
+            "via_sound_s": [a.via[1] if a.via else None for a in audios],
+            "via_speed": [a.via[2] if a.via else None for a in audios],
         },
         schema={"audio_id": pl.Int32, "audio_sha256": pl.String, "sound_id": pl.String, "n_items": pl.Int32,
-                "n_landmarks": pl.Int32, "added_day": pl.Date},
+                "n_landmarks": pl.Int32, "added_day": pl.Date, "via_copy_s": pl.Float64,
+                "via_sound_s": pl.Float64, "via_speed": pl.Float64},
     )
     hashes = np.concatenate([h for h, _ in marks]) if marks else np.zeros(0, np.uint32)
     new_landmark_postings = pl.DataFrame(

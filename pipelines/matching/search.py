@@ -25,6 +25,8 @@ from pipelines.matching.landmarks import pair_hashes
 MIN_CP_VOTES = 2
 CP_OFFSETS_PER_REF = 2
 CP_TOP_K = 20
+# candidates per query: at most this many indexed audios of one sound (its own audio and its indexed copies)
+REFS_PER_SOUND = 2
 # Landmarks: unrelated real music aligns <= 6 landmarks at its best offset (measured, docs/matching.md)
 MIN_LM_VOTES = 20
 MIN_LM_VOTES_SPEED = 25  # 18 speed variants per query multiply the chances of a chance alignment
@@ -100,7 +102,7 @@ def chromaprint_matches(con: duckdb.DuckDBPyConnection, queries: list[Query], ch
             cands = con.sql(
                 warehouse.sql_text("ops/match_candidates_chromaprint"),
                 params={"min_votes": MIN_CP_VOTES, "offsets_per_ref": CP_OFFSETS_PER_REF, "top_k": CP_TOP_K,
-                        "chunk_refs": chunk_refs},
+                        "refs_per_sound": REFS_PER_SOUND, "chunk_refs": chunk_refs},
             ).pl()
     finally:
         con.unregister("q_items")
@@ -177,6 +179,7 @@ def landmark_matches(con: duckdb.DuckDBPyConnection, queries: list[Query], chunk
         cands = con.sql(
             warehouse.sql_text("ops/match_candidates_landmarks"),
             params={"min_votes": MIN_LM_VOTES if speeds is None else MIN_LM_VOTES_SPEED, "top_k": LM_TOP_K,
+                    "refs_per_sound": REFS_PER_SOUND,
                     "min_ratio": LM_MIN_RATIO if speeds is None else LM_MIN_RATIO_SPEED,
                     "min_variant": 0 if speeds is None else 1, "chunk_refs": chunk_refs},
         ).pl()

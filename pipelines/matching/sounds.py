@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from pipelines.matching.index import Via
 from pipelines.matching.search import Match, Query
 
 PRIMARY_COVERAGE = 0.8
@@ -27,7 +28,18 @@ SAME_PART = 0.5  # overlap (share of the shorter) for two sounds to be heard "ov
 WHOLE_SOUND = 0.8  # share of a sound's own audio a post must contain to show it is the same as another
 CLEAN_LANDMARK_SCORE = 0.3  # re-encoded copies align ~0.3-0.6 of their landmarks, voice-overs ~0.02-0.2
 MIN_ITEMS_TO_INDEX = 16
+MAX_INDEXED_COPIES = 32  # per sound: bounds the index at (1 + this) audios per sound, however popular it gets
 MIN_LANDMARKS_TO_INDEX = 40
+
+
+def through(m: Match, via: Via) -> Match:
+    """`m`, heard on a copy of a sound, with its reference times carried onto the sound itself (times and
+    speeds compose)."""
+    copy_s, sound_s, speed = via
+    rs = sound_s + (m.ref_start_s - copy_s) * speed
+    total = m.speed * speed
+    return Match(m.qid, m.ref, m.post_start_s, m.post_end_s, rs, rs + (m.post_end_s - m.post_start_s) * total,
+                 round(total, 4), m.score, m.method)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +74,9 @@ class Resolution:
     rows: list[Row] = field(default_factory=list)
     new_sound_id: str | None = None
     merges: list[Merge] = field(default_factory=list)
+    # a primary sound heard only through a change (speed, a loud voice): the post's audio joins the index as a
+    # copy of that sound, (sound id, Via), so a later copy of this post is heard plainly through it
+    index_as_copy: tuple[str, Via] | None = None
 
 
 def _union_length(spans: list[tuple[float, float]]) -> float:
@@ -114,6 +129,11 @@ def _heard_whole(sound_id: str, ms: list[Match], durations: dict[str, float]) ->
     return total > 0 and heard >= WHOLE_SOUND * total - MAX_UNCOVERED_S
 
 
+def _plain(m: Match) -> bool:
+    """Heard as posted, without a voice over it: another copy of the same audio will be heard the same way."""
+    return m.method == "chromaprint" or (m.method == "landmarks" and m.score >= CLEAN_LANDMARK_SCORE)
+
+
 def _clean(m: Match) -> bool:
     """Evidence strong enough to merge sounds on: a BER-verified Chromaprint stretch or a landmark stretch
     where a large share of the post's landmarks align (not a voice-over heard through the music)."""
@@ -124,12 +144,18 @@ class Resolver:
     """Sequential state over one day: which audio is which sound, merges, origins (created_at order)."""
 
     def __init__(self, audio_sound: dict[int, str], merged_into: dict[str, str | None],
-                 origins: dict[str, tuple[datetime, str]], durations: dict[str, float] | None = None) -> None:
+                 origins: dict[str, tuple[datetime, str]], durations: dict[str, float] | None = None,
+                 audio_via: dict[int, Via] | None = None) -> None:
         self.audio_sound = dict(audio_sound)
+        self.audio_via = dict(audio_via or {})  # indexed copies of a sound (not its own audio): how they play it
+        self.copies: dict[str, int] = {}  # sound -> its indexed copies
+        for audio_id in self.audio_via:
+            self.copies[self.audio_sound[audio_id]] = self.copies.get(self.audio_sound[audio_id], 0) + 1
         self.durations = dict(durations or {})  # seconds of indexed audio per sound
         self.merged_into = dict(merged_into)
         self.origins = dict(origins)
         self.chunk_sound: dict[int, str] = {}  # qid -> sound it created (same-day references)
+        self.chunk_heard: dict[int, tuple[str, Via]] = {}  # qid -> sound it matched, and how (its primary match)
 
     def canonical(self, sound_id: str) -> str:
         seen = 0
@@ -137,8 +163,26 @@ class Resolver:
             sound_id, seen = nxt, seen + 1
         return sound_id
 
-    def _sound_of(self, ref: int) -> str | None:
-        return self.audio_sound.get(ref) if ref >= 0 else self.chunk_sound.get(-1 - ref)
+    def _sound_of(self, m: Match) -> tuple[str, Match] | None:
+        """The sound `m` heard, and `m` with its reference times on that sound's audio. The reference is a
+        sound's own audio, an indexed copy of a sound, or an earlier post of the chunk: the sound that post
+        created, or the sound it matched. Through a copy, the match is carried onto the sound (`through`)."""
+        if m.ref >= 0:
+            sound = self.audio_sound.get(m.ref)
+            via = self.audio_via.get(m.ref)
+        elif (k := -1 - m.ref) in self.chunk_sound:
+            sound, via = self.chunk_sound[k], None
+        else:
+            sound, via = self.chunk_heard.get(k, (None, None))
+        if sound is None:
+            return None
+        return sound, (m if via is None else through(m, via))
+
+    def add_copy(self, audio_id: int, sound_id: str, via: Via) -> None:
+        """Indexed audio `audio_id` is a copy of `sound_id` (see Resolution.index_as_copy)."""
+        self.audio_sound[audio_id] = sound_id
+        self.audio_via[audio_id] = via
+        self.copies[sound_id] = self.copies.get(sound_id, 0) + 1
 
     def _order(self, sound_id: str) -> tuple:
         return (0, self.origins[sound_id], sound_id) if sound_id in self.origins else (1, sound_id)
@@ -186,9 +230,8 @@ class Resolver:
     def resolve(self, q: Query, first_post_id: str, first_at: datetime, matches: list[Match]) -> Resolution:
         by_canon: dict[str, list[tuple[str, Match]]] = {}
         for m in matches:
-            sound = self._sound_of(m.ref)
-            if sound is not None:
-                by_canon.setdefault(self.canonical(sound), []).append((sound, m))
+            if (heard := self._sound_of(m)) is not None:
+                by_canon.setdefault(self.canonical(heard[0]), []).append(heard)
         spans = {c: [(m.post_start_s, m.post_end_s) for _, m in pairs] for c, pairs in by_canon.items()}
         capable = [c for c, pairs in by_canon.items() if is_primary([m for _, m in pairs], q.duration_s)]
         key = (first_at, first_post_id)
@@ -248,6 +291,11 @@ class Resolver:
             dominant_sound = max(best_pairs, key=lambda p: (p[1].post_end_s - p[1].post_start_s, p[1].score))[0]
             res.rows.append(_row(dominant_sound, "primary", [m for s, m in best_pairs if s == dominant_sound],
                                  q.duration_s))
+            dom = max((m for s, m in best_pairs if s == dominant_sound),
+                      key=lambda m: (m.post_end_s - m.post_start_s, m.score))
+            self.chunk_heard[q.qid] = (dominant_sound, (dom.post_start_s, dom.ref_start_s, dom.speed))
+            if not _plain(dom) and self.copies.get(dominant_sound, 0) < MAX_INDEXED_COPIES:
+                res.index_as_copy = (dominant_sound, self.chunk_heard[q.qid][1])
             res.detail = f"primary {best} by {res.rows[0].method} (score {res.rows[0].score:.2f})"
             self.origins[best] = min(self.origins.get(best, key), key)
             # other sounds heard too: a stitch's parent, or the other half of a mixture (landmarks hear both)

@@ -34,7 +34,11 @@ REQUERY_PER_SOUND = 2  # best-matching posts per sound and day queried again in 
 
 
 def _resolver(con, day: date) -> Resolver:
-    audio_sound = dict(con.execute(warehouse.sql_text("ops/match_audio_sounds"), {"day": day}).fetchall())
+    audio_sound, audio_via = {}, {}
+    for audio_id, sound_id, copy_s, sound_s, speed in warehouse.fetch_rows(con, "ops/match_audio_sounds", {"day": day}):
+        audio_sound[audio_id] = sound_id
+        if speed is not None:
+            audio_via[audio_id] = (copy_s, sound_s, speed)
     merged, origins, durations = {}, {}, {}
     for sound_id, merged_into, origin_at, origin_post_id, duration_s in con.execute(
             warehouse.sql_text("ops/match_known_sounds")).fetchall():
@@ -42,7 +46,7 @@ def _resolver(con, day: date) -> Resolver:
         durations[sound_id] = duration_s or 0.0
         if origin_at is not None:
             origins[sound_id] = (origin_at, origin_post_id)
-    return Resolver(audio_sound, merged, origins, durations)
+    return Resolver(audio_sound, merged, origins, durations, audio_via)
 
 
 def _media(partition: Path, media_path: str | None, extensions: tuple[str, ...]) -> Path | None:
@@ -171,6 +175,12 @@ def run(day: date, run_id: str = "cli") -> StageResult:
                     new_audio.append(index.NewIndexAudio(next_id, q.audio_sha256, res.new_sound_id,
                                                          int(q.fingerprint.size), q.peak_frames, q.peak_bins))
                     resolver.audio_sound[next_id] = res.new_sound_id
+                    next_id += 1
+                elif res.index_as_copy is not None:  # heard only through a change: index this copy too
+                    sound_id, via = res.index_as_copy
+                    new_audio.append(index.NewIndexAudio(next_id, q.audio_sha256, sound_id, int(q.fingerprint.size),
+                                                         q.peak_frames, q.peak_bins, via))
+                    resolver.add_copy(next_id, sound_id, via)
                     next_id += 1
             index.add(con, new_audio, day)
         merges.extend((m.sound_id, m.into_sound_id, m.via_post_id, m.score, m.method, m.reason, day)

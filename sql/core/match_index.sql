@@ -8,13 +8,21 @@ CREATE TABLE IF NOT EXISTS match_audio (
     n_landmarks   INTEGER NOT NULL,
     added_day     DATE NOT NULL
 );
-COMMENT ON TABLE match_audio IS 'Audio indexed for sound matching: one row per sound (the audio of the post that created it), not per copy.';
+COMMENT ON TABLE match_audio IS 'Audio indexed for sound matching: one row per sound (the audio of the post that created it), plus copies heard as the sound only through a change (sped up, under a loud voice), so that copies of those copies are heard plainly. Not every copy.';
 COMMENT ON COLUMN match_audio.audio_id IS 'Compact integer id used by the postings (dense, assigned in creation order).';
 COMMENT ON COLUMN match_audio.audio_sha256 IS 'The indexed media file (audio_fingerprints.audio_sha256).';
-COMMENT ON COLUMN match_audio.sound_id IS 'Sound this audio created (sounds.sound_id); positions in post_sounds.sound_start_s are relative to it.';
+COMMENT ON COLUMN match_audio.sound_id IS 'Sound this audio created, or is a copy of (sounds.sound_id); positions in post_sounds.sound_start_s are relative to the sound''s own audio.';
 COMMENT ON COLUMN match_audio.n_items IS 'Chromaprint items indexed.';
 COMMENT ON COLUMN match_audio.n_landmarks IS 'Spectral-peak landmark hashes indexed.';
 COMMENT ON COLUMN match_audio.added_day IS 'ingest_day of the match_sounds run that added it (a rerun of that day removes it).';
+
+-- indexed copies (issue 5, docs/matching.md): audio heard as a sound only through a change is indexed too
+ALTER TABLE match_audio ADD COLUMN IF NOT EXISTS via_copy_s DOUBLE;
+ALTER TABLE match_audio ADD COLUMN IF NOT EXISTS via_sound_s DOUBLE;
+ALTER TABLE match_audio ADD COLUMN IF NOT EXISTS via_speed DOUBLE;
+COMMENT ON COLUMN match_audio.via_copy_s IS 'NULL for the audio that created the sound. For a copy: the second of the copy that plays via_sound_s of the sound.';
+COMMENT ON COLUMN match_audio.via_sound_s IS 'For a copy: the second of the sound''s own audio that the copy plays at via_copy_s.';
+COMMENT ON COLUMN match_audio.via_speed IS 'For a copy: sound seconds played per copy second. A match to a copy is carried onto the sound through these three (pipelines.matching.sounds.through).';
 
 CREATE TABLE IF NOT EXISTS match_postings (
     key       UINTEGER NOT NULL,

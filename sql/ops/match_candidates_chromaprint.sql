@@ -21,8 +21,16 @@ votes AS (
 per_ref AS (
     SELECT *, row_number() OVER (PARTITION BY qid, ref ORDER BY votes DESC, off) AS rk_off FROM votes
 ),
+-- at most $refs_per_sound indexed audios of one sound (its own and its indexed copies): a sound with many
+-- copies must not crowd another sound of the post (a stitch's parent, a duet's other track) out of the top k
+per_sound AS (
+    SELECT p.*, dense_rank() OVER (PARTITION BY p.qid, coalesce(a.sound_id, p.ref::VARCHAR)
+                                   ORDER BY p.ref_best DESC, p.ref) AS rk_ref
+    FROM (SELECT *, max(votes) OVER (PARTITION BY qid, ref) AS ref_best FROM per_ref WHERE rk_off <= $offsets_per_ref) p
+    LEFT JOIN match_audio a ON a.audio_id = p.ref
+),
 ranked AS (
     SELECT *, row_number() OVER (PARTITION BY qid ORDER BY votes DESC, ref, off) AS rk
-    FROM per_ref WHERE rk_off <= $offsets_per_ref
+    FROM per_sound WHERE rk_ref <= $refs_per_sound
 )
 SELECT qid, ref, off, votes FROM ranked WHERE rk <= $top_k ORDER BY qid, rk;

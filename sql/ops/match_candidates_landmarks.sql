@@ -36,11 +36,22 @@ runner_up AS (
     JOIN smoothed s ON s.qid = b.qid AND s.variant = b.variant AND s.ref = b.ref AND abs(s.off - b.off) > 3
     GROUP BY ALL
 ),
-ranked AS (
-    SELECT b.*, row_number() OVER (PARTITION BY b.qid ORDER BY b.votes3 DESC, b.variant, b.ref) AS rk
-    FROM best_off b
+standing AS (
+    SELECT b.* FROM best_off b
     LEFT JOIN runner_up u ON u.qid = b.qid AND u.variant = b.variant AND u.ref = b.ref
     WHERE b.votes3 >= $min_ratio * coalesce(u.second, 0)
+),
+-- at most $refs_per_sound indexed audios of one sound (its own and its indexed copies) per query: a sound with
+-- many copies must not crowd another sound of the post (a stitch's parent, a duet's other track) out of the top k
+per_sound AS (
+    SELECT s.*, dense_rank() OVER (PARTITION BY s.qid, coalesce(a.sound_id, s.ref::VARCHAR)
+                                   ORDER BY s.ref_best DESC, s.ref) AS rk_ref
+    FROM (SELECT *, max(votes3) OVER (PARTITION BY qid, ref) AS ref_best FROM standing) s
+    LEFT JOIN match_audio a ON a.audio_id = s.ref
+),
+ranked AS (
+    SELECT *, row_number() OVER (PARTITION BY qid ORDER BY votes3 DESC, variant, ref) AS rk
+    FROM per_sound WHERE rk_ref <= $refs_per_sound
 ),
 best AS (
     SELECT qid, variant, ref, off, votes3 FROM ranked WHERE rk <= $top_k

@@ -16,8 +16,11 @@ from pipelines.audio.peaks import PEAKS_ALGORITHM, peaks
 from pipelines.matching import index
 
 
-def index_songs(con: duckdb.DuckDBPyConnection, songs: dict[str, np.ndarray], first_id: int, day: date) -> None:
-    """Index each PCM in `songs` (name -> int16 mono at SAMPLE_RATE) as the sound 'snd-<name>'."""
+def index_songs(con: duckdb.DuckDBPyConnection, songs: dict[str, np.ndarray], first_id: int, day: date,
+                copies: dict[str, tuple[str, index.Via]] | None = None) -> None:
+    """Index each PCM in `songs` (name -> int16 mono at SAMPLE_RATE) as the sound 'snd-<name>', or, for a name
+    in `copies`, as a copy of the sound given there, playing it as its Via says."""
+    copies = copies or {}
     fps = {name: raw_fingerprint(pcm) for name, pcm in songs.items()}
     found = {name: peaks(pcm) for name, pcm in songs.items()}
     created = [datetime(day.year, day.month, day.day)] * len(songs)
@@ -35,7 +38,8 @@ def index_songs(con: duckdb.DuckDBPyConnection, songs: dict[str, np.ndarray], fi
         schema={"audio_sha256": pl.String, "frames": pl.List(pl.Int32), "bins": pl.List(pl.UInt16),
                 "algorithm": pl.String, "created_at": pl.Datetime("us")},
     )
-    audios = [index.NewIndexAudio(first_id + i, name, f"snd-{name}", int(fps[name].size), *found[name])
+    audios = [index.NewIndexAudio(first_id + i, name, copies.get(name, (f"snd-{name}", None))[0],
+                                  int(fps[name].size), *found[name], copies.get(name, (None, None))[1])
               for i, name in enumerate(songs)]
     with warehouse.transaction(con):
         warehouse.run_sql(con, "ops/match_insert_peaks", frames={"new_peaks": new_peaks})

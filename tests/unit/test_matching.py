@@ -16,7 +16,7 @@ from pipelines.audio.peaks import peaks
 from pipelines.matching import verify
 from pipelines.matching.landmarks import landmarks, pair_hashes
 from pipelines.matching.search import Match, Query, aligned
-from pipelines.matching.sounds import Resolver, coverage, is_primary
+from pipelines.matching.sounds import MAX_INDEXED_COPIES, Resolver, coverage, is_primary
 from tests.support import media
 
 
@@ -146,3 +146,37 @@ def test_resolver_rules():
     # too little signal and no match: no sound at all
     tiny = Query(8, "sha8", 0.8, np.zeros(0, np.uint32), np.zeros(0, np.int32), np.zeros(0, np.int32))
     assert r.resolve(tiny, "p8", t, []).outcome == "too_short"
+
+
+def test_a_same_chunk_post_that_matched_a_known_sound_leads_to_that_sound():
+    """Post 11 hears post 10 of its own chunk, and post 10 was a sped-up clip of known sound A: post 11 is A,
+    at A's times (post 10 at 1.25x from A's 20 s), not a new sound."""
+    t = datetime(2024, 1, 1)
+    r = Resolver({0: "snd-a"}, {"snd-a": None}, {"snd-a": (t, "a")}, {"snd-a": 60.0})
+    first = r.resolve(_q(10, 8.0), "p10", datetime(2024, 1, 2),
+                      [Match(10, 0, 0.0, 8.0, 20.0, 30.0, 1.25, 0.5, "landmarks_speed_pitch")])
+    assert first.outcome == "matched" and first.rows[0].sound_id == "snd-a"
+    # post 11 plays post 10's seconds 2..8 from its own second 1, at post 10's speed
+    res = r.resolve(_q(11, 7.0), "p11", datetime(2024, 1, 3), [_m(11, -1 - 10, 1.0, 7.0, 2.0, "landmarks", 0.4)])
+    assert res.outcome == "matched", res.detail
+    row = res.rows[0]
+    assert (row.sound_id, row.role, row.speed) == ("snd-a", "primary", 1.25)
+    assert (row.post_start_s, row.sound_start_s, row.sound_end_s) == (1.0, 22.5, 30.0)
+    # a post of the chunk that created a sound still leads to that sound, at its own times
+    new = r.resolve(_q(12, 9.0), "p12", datetime(2024, 1, 4), [])
+    assert new.outcome == "new_sound"
+    res = r.resolve(_q(13, 9.0), "p13", datetime(2024, 1, 5), [_m(13, -1 - 12, 0.0, 9.0, 0.0)])
+    assert (res.rows[0].sound_id, res.rows[0].sound_start_s) == ("snd-p12", 0.0)
+
+
+def test_copies_heard_through_a_change_are_indexed_up_to_a_bound_per_sound():
+    t = datetime(2024, 1, 1)
+    r = Resolver({0: "snd-a"}, {"snd-a": None}, {"snd-a": (t, "a")}, {"snd-a": 60.0})
+    voice_over = [_m(20, 0, 0.0, 10.0, 5.0, "landmarks", 0.1)]  # 10 % of its landmarks: under a loud voice
+    plain = [_m(21, 0, 0.0, 10.0, 5.0, "landmarks", 0.5)]  # a clean copy is found through the sound itself
+    assert r.resolve(_q(21, 10.0), "p21", t, plain).index_as_copy is None
+    for k in range(MAX_INDEXED_COPIES):
+        res = r.resolve(_q(20, 10.0), f"p{k}", t, voice_over)
+        assert res.index_as_copy == ("snd-a", (0.0, 5.0, 1.0))
+        r.add_copy(100 + k, *res.index_as_copy)
+    assert r.resolve(_q(20, 10.0), "p-next", t, voice_over).index_as_copy is None
