@@ -28,7 +28,6 @@ SAME_PART = 0.5  # overlap (share of the shorter) for two sounds to be heard "ov
 WHOLE_SOUND = 0.8  # share of a sound's own audio a post must contain to show it is the same as another
 CLEAN_LANDMARK_SCORE = 0.3  # re-encoded copies align ~0.3-0.6 of their landmarks, voice-overs ~0.02-0.2
 MIN_ITEMS_TO_INDEX = 16
-MAX_INDEXED_COPIES = 32  # per sound: bounds the index at (1 + this) audios per sound, however popular it gets
 MIN_LANDMARKS_TO_INDEX = 40
 
 
@@ -148,9 +147,6 @@ class Resolver:
                  audio_via: dict[int, Via] | None = None) -> None:
         self.audio_sound = dict(audio_sound)
         self.audio_via = dict(audio_via or {})  # indexed copies of a sound (not its own audio): how they play it
-        self.copies: dict[str, int] = {}  # sound -> its indexed copies
-        for audio_id in self.audio_via:
-            self.copies[self.audio_sound[audio_id]] = self.copies.get(self.audio_sound[audio_id], 0) + 1
         self.durations = dict(durations or {})  # seconds of indexed audio per sound
         self.merged_into = dict(merged_into)
         self.origins = dict(origins)
@@ -182,7 +178,6 @@ class Resolver:
         """Indexed audio `audio_id` is a copy of `sound_id` (see Resolution.index_as_copy)."""
         self.audio_sound[audio_id] = sound_id
         self.audio_via[audio_id] = via
-        self.copies[sound_id] = self.copies.get(sound_id, 0) + 1
 
     def _order(self, sound_id: str) -> tuple:
         return (0, self.origins[sound_id], sound_id) if sound_id in self.origins else (1, sound_id)
@@ -193,9 +188,9 @@ class Resolver:
         mine = self.canonical(sound_id)
         by_canon: dict[str, list[Match]] = {}
         for m in matches:
-            sound = self.audio_sound.get(m.ref) if m.ref >= 0 else None
-            if sound is not None and (c := self.canonical(sound)) != mine:
-                by_canon.setdefault(c, []).append(m)
+            heard = self._sound_of(m) if m.ref >= 0 else None
+            if heard is not None and (c := self.canonical(heard[0])) != mine:
+                by_canon.setdefault(c, []).append(heard[1])
         capable = [c for c, ms in by_canon.items() if is_primary(ms, q.duration_s)]
         if not capable:
             return None
@@ -294,7 +289,7 @@ class Resolver:
             dom = max((m for s, m in best_pairs if s == dominant_sound),
                       key=lambda m: (m.post_end_s - m.post_start_s, m.score))
             self.chunk_heard[q.qid] = (dominant_sound, (dom.post_start_s, dom.ref_start_s, dom.speed))
-            if not _plain(dom) and self.copies.get(dominant_sound, 0) < MAX_INDEXED_COPIES:
+            if not _plain(dom):
                 res.index_as_copy = (dominant_sound, self.chunk_heard[q.qid][1])
             res.detail = f"primary {best} by {res.rows[0].method} (score {res.rows[0].score:.2f})"
             self.origins[best] = min(self.origins.get(best, key), key)
