@@ -73,7 +73,7 @@ class Resolution:
     rows: list[Row] = field(default_factory=list)
     new_sound_id: str | None = None
     merges: list[Merge] = field(default_factory=list)
-    # a primary sound heard only through a change (speed, a loud voice): the post's audio joins the index as a
+    # a primary sound heard only at another speed: the post's audio joins the index as a
     # copy of that sound, (sound id, Via), so a later copy of this post is heard plainly through it
     index_as_copy: tuple[str, Via] | None = None
 
@@ -172,7 +172,11 @@ class Resolver:
             sound, via = self.chunk_heard.get(k, (None, None))
         if sound is None:
             return None
-        return sound, (m if via is None else through(m, via))
+        if via is None:
+            return sound, m
+        # the peak-presence test asks whether all of the reference's peaks are in the post; a copy's peaks
+        # include what the copy added (a voice), so through a copy it says nothing about the sound
+        return None if m.method == "landmarks_presence" else (sound, through(m, via))
 
     def add_copy(self, audio_id: int, sound_id: str, via: Via) -> None:
         """Indexed audio `audio_id` is a copy of `sound_id` (see Resolution.index_as_copy)."""
@@ -288,8 +292,12 @@ class Resolver:
                                  q.duration_s))
             dom = max((m for s, m in best_pairs if s == dominant_sound),
                       key=lambda m: (m.post_end_s - m.post_start_s, m.score))
-            self.chunk_heard[q.qid] = (dominant_sound, (dom.post_start_s, dom.ref_start_s, dom.speed))
-            if not _plain(dom):
+            # what later posts may hear this post as: a plain copy of the sound, or the sound at another speed
+            # (its own audio). A voice-over is not: a post sharing only its voice would be heard as the sound
+            changed_speed = dom.method.startswith("landmarks_speed")
+            if _plain(dom) or changed_speed:
+                self.chunk_heard[q.qid] = (dominant_sound, (dom.post_start_s, dom.ref_start_s, dom.speed))
+            if changed_speed:
                 res.index_as_copy = (dominant_sound, self.chunk_heard[q.qid][1])
             res.detail = f"primary {best} by {res.rows[0].method} (score {res.rows[0].score:.2f})"
             self.origins[best] = min(self.origins.get(best, key), key)

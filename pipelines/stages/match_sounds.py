@@ -176,7 +176,7 @@ def run(day: date, run_id: str = "cli") -> StageResult:
                                                          int(q.fingerprint.size), q.peak_frames, q.peak_bins))
                     resolver.audio_sound[next_id] = res.new_sound_id
                     next_id += 1
-                elif res.index_as_copy is not None:  # heard only through a change: index this copy too
+                elif res.index_as_copy is not None:  # heard only at another speed: index this copy too
                     sound_id, via = res.index_as_copy
                     new_audio.append(index.NewIndexAudio(next_id, q.audio_sha256, sound_id, int(q.fingerprint.size),
                                                          q.peak_frames, q.peak_bins, via))

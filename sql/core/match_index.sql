@@ -8,7 +8,7 @@ CREATE TABLE IF NOT EXISTS match_audio (
     n_landmarks   INTEGER NOT NULL,
     added_day     DATE NOT NULL
 );
-COMMENT ON TABLE match_audio IS 'Audio indexed for sound matching: one row per sound (the audio of the post that created it), plus copies heard as the sound only through a change (sped up, under a loud voice), so that copies of those copies are heard plainly. Not every copy.';
+COMMENT ON TABLE match_audio IS 'Audio indexed for sound matching: one row per sound (the audio of the post that created it), plus copies heard as the sound only at another speed (sped up, slowed, key-shifted), so that copies of those copies are heard as posted. Not every copy.';
 COMMENT ON COLUMN match_audio.audio_id IS 'Compact integer id used by the postings (dense, assigned in creation order).';
 COMMENT ON COLUMN match_audio.audio_sha256 IS 'The indexed media file (audio_fingerprints.audio_sha256).';
 COMMENT ON COLUMN match_audio.sound_id IS 'Sound this audio created, or is a copy of (sounds.sound_id); positions in post_sounds.sound_start_s are relative to the sound''s own audio.';
@@ -16,7 +16,7 @@ COMMENT ON COLUMN match_audio.n_items IS 'Chromaprint items indexed.';
 COMMENT ON COLUMN match_audio.n_landmarks IS 'Spectral-peak landmark hashes indexed.';
 COMMENT ON COLUMN match_audio.added_day IS 'ingest_day of the match_sounds run that added it (a rerun of that day removes it).';
 
--- indexed copies (issue 5, docs/matching.md): audio heard as a sound only through a change is indexed too
+-- indexed copies (issue 5, docs/matching.md): audio heard as a sound only at another speed is indexed too
 ALTER TABLE match_audio ADD COLUMN IF NOT EXISTS via_copy_s DOUBLE;
 ALTER TABLE match_audio ADD COLUMN IF NOT EXISTS via_sound_s DOUBLE;
 ALTER TABLE match_audio ADD COLUMN IF NOT EXISTS via_speed DOUBLE;

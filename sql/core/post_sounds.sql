@@ -18,8 +18,8 @@ COMMENT ON COLUMN post_sounds.sound_id IS 'Canonical sound (after merges; follow
 COMMENT ON COLUMN post_sounds.role IS 'primary: the post''s sound (one per post; a post whose audio matched nothing is the origin of a new sound); contained: a sound heard in a part of the post only.';
 COMMENT ON COLUMN post_sounds.post_start_s IS 'Start of the matched part of the post''s audio, seconds.';
 COMMENT ON COLUMN post_sounds.post_end_s IS 'End of the matched part of the post''s audio, seconds.';
-COMMENT ON COLUMN post_sounds.sound_start_s IS 'Where that part starts in the matched sound''s indexed audio (match_audio of matched_sound_id), seconds.';
-COMMENT ON COLUMN post_sounds.sound_end_s IS 'Where it ends in the matched sound''s indexed audio, seconds.';
+COMMENT ON COLUMN post_sounds.sound_start_s IS 'Where that part starts in the matched sound''s own audio (the match_audio row of matched_sound_id with via_speed NULL), seconds; matches through an indexed copy are carried onto it.';
+COMMENT ON COLUMN post_sounds.sound_end_s IS 'Where it ends in the matched sound''s own audio, seconds.';
 COMMENT ON COLUMN post_sounds.speed IS 'Playback speed of the post relative to the sound (1.25 = sped up by 25 %, pitch included).';
 COMMENT ON COLUMN post_sounds.score IS '0..1 confidence: 1 - 2 x bit error rate for chromaprint, share of landmarks aligned for landmarks; 1 for origin rows.';
 COMMENT ON COLUMN post_sounds.method IS 'origin (the post created the sound), identical_file (same file as the origin post), chromaprint, landmarks, landmarks_speed_pitch / landmarks_speed_tempo / landmarks_speed_key (query peaks mapped back at a speed preset: resampled, time-stretched, or pitch-shifted at the original tempo, where speed stays 1), landmarks_speed_estimated (time factor measured and pitch factor tried from a short list: two speed changes chained; speed is the time factor) or landmarks_presence (a landmark alignment grown over the windows where the sound''s peaks are still in the post, under a loud voice).';

@@ -1,4 +1,4 @@
-"""A copy of a copy: audio heard as a sound only through a change is indexed as a copy of that sound, so a
+"""A copy of a copy: audio heard as a sound only at another speed is indexed as a copy of that sound, so a
 re-upload of it is heard plainly, and placed on the sound's own time line (pipelines/matching/sounds.py).
 
 Real synthetic songs in a real DuckDB file; the copy is a real ffmpeg rendition (resampled x1.25, AAC), the

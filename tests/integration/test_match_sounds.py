@@ -166,10 +166,16 @@ def test_sounds_merges_and_origins(built):
     assert sounds["snd-p12"] == ("p12", 3, None)
     merges = _q(warehouse, "SELECT sound_id, into_sound_id, via_post_id, day FROM sound_merges")
     assert merges == [("snd-p13", "snd-p12", "p14", DAY2)]
-    # the index holds each distinct sound's audio once, not every copy
-    indexed = _q(warehouse, "SELECT sound_id FROM match_audio ORDER BY 1")
+    # the index holds each distinct sound's audio once, not every copy...
+    indexed = _q(warehouse, "SELECT sound_id FROM match_audio WHERE via_speed IS NULL ORDER BY 1")
     assert [r[0] for r in indexed] == sorted(["snd-p01", "snd-p04", "snd-p07", "snd-p08", "snd-p09", "snd-p12",
                                               "snd-p13", "snd-p16"])
+    # ...plus the copies heard as their sound only at another speed (the sped-up post), at that speed
+    copies = _q(warehouse, "SELECT p.post_id, a.sound_id, round(a.via_speed, 2) FROM match_audio a "
+                           "JOIN posts p USING (audio_sha256) WHERE a.via_speed IS NOT NULL ORDER BY 1")
+    sped = _q(warehouse, "SELECT post_id, matched_sound_id, round(speed, 2) FROM post_sounds "
+                         "WHERE role = 'primary' AND method LIKE 'landmarks_speed%' ORDER BY 1")
+    assert copies and copies == sped, (copies, sped)
     outcomes = dict(_q(warehouse, "SELECT outcome, count(*) FROM post_match_outcomes GROUP BY 1"))
     assert outcomes == {"matched": 8, "new_sound": 8, "too_short": 1}
     assert _q(warehouse, "SELECT detail FROM post_match_outcomes WHERE post_id = 'p17'")[0][0].endswith("index")

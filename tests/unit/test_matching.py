@@ -170,10 +170,14 @@ def test_a_same_chunk_post_that_matched_a_known_sound_leads_to_that_sound():
 
 
 
-def test_only_copies_heard_through_a_change_are_indexed():
+
+def test_only_copies_of_a_sound_at_another_speed_are_indexed():
     t = datetime(2024, 1, 1)
     r = Resolver({0: "snd-a"}, {"snd-a": None}, {"snd-a": (t, "a")}, {"snd-a": 60.0})
-    voice_over = [_m(20, 0, 0.0, 10.0, 5.0, "landmarks", 0.1)]  # 10 % of its landmarks: under a loud voice
     plain = [_m(21, 0, 0.0, 10.0, 5.0, "landmarks", 0.5)]  # a clean copy is found through the sound itself
     assert r.resolve(_q(21, 10.0), "p21", t, plain).index_as_copy is None
-    assert r.resolve(_q(20, 10.0), "p20", t, voice_over).index_as_copy == ("snd-a", (0.0, 5.0, 1.0))
+    # a voice-over (10 % of its landmarks aligned): its voice is not the sound, so it is no copy to match against
+    voice_over = [_m(20, 0, 0.0, 10.0, 5.0, "landmarks", 0.1)]
+    assert r.resolve(_q(20, 10.0), "p20", t, voice_over).index_as_copy is None
+    sped = [Match(22, 0, 0.0, 8.0, 5.0, 15.0, 1.25, 0.2, "landmarks_speed_pitch")]
+    assert r.resolve(_q(22, 8.0), "p22", t, sped).index_as_copy == ("snd-a", (0.0, 5.0, 1.25))
