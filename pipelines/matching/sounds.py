@@ -108,9 +108,14 @@ def is_primary(matches: list[Match], duration_s: float) -> bool:
     return bool(matches) and (share >= PRIMARY_COVERAGE or left < MAX_UNCOVERED_S)
 
 
+def _longest(m: Match) -> tuple[float, float]:
+    """Sort key of a sound's dominant match in a post: the longest stretch, then the best score."""
+    return m.post_end_s - m.post_start_s, m.score
+
+
 def _row(sound_id: str, role: str, ms: list[Match], duration_s: float) -> Row:
     """One row for a sound: the hull of its stretches in the post, mapped through the longest stretch."""
-    dom = max(ms, key=lambda m: (m.post_end_s - m.post_start_s, m.score))
+    dom = max(ms, key=_longest)
     same = [m for m in ms if m.speed == dom.speed]
     ps = max(0.0, min(m.post_start_s for m in same))
     pe = min(duration_s, max(m.post_end_s for m in same))
@@ -200,7 +205,7 @@ class Resolver:
             return None
         other = max(capable, key=lambda c: (coverage(by_canon[c], q.duration_s)[0],
                                             max(m.score for m in by_canon[c]), c))
-        return other, max(by_canon[other], key=lambda m: (m.post_end_s - m.post_start_s, m.score))
+        return other, max(by_canon[other], key=_longest)
 
     def requery_merge(self, sound_id: str, checks: list[tuple[str, Query, list[Match]]]) -> Merge | None:
         """A sound is the same as another when most of its re-queried files (its creating audio, its best posts of
@@ -287,11 +292,9 @@ class Resolver:
                 spans[a] = spans.get(a, []) + spans[b]
                 best = a
             best_pairs = by_canon[best]
-            dominant_sound = max(best_pairs, key=lambda p: (p[1].post_end_s - p[1].post_start_s, p[1].score))[0]
+            dominant_sound, dom = max(best_pairs, key=lambda p: _longest(p[1]))
             res.rows.append(_row(dominant_sound, "primary", [m for s, m in best_pairs if s == dominant_sound],
                                  q.duration_s))
-            dom = max((m for s, m in best_pairs if s == dominant_sound),
-                      key=lambda m: (m.post_end_s - m.post_start_s, m.score))
             # what later posts may hear this post as: a plain copy of the sound, or the sound at another speed
             # (its own audio). A voice-over is not: a post sharing only its voice would be heard as the sound
             changed_speed = dom.method.startswith("landmarks_speed")
@@ -317,7 +320,7 @@ class Resolver:
             contained = list(by_canon)
         for c in sorted(contained):
             pairs = by_canon[c]
-            dom_sound = max(pairs, key=lambda p: (p[1].post_end_s - p[1].post_start_s, p[1].score))[0]
+            dom_sound = max(pairs, key=lambda p: _longest(p[1]))[0]
             res.rows.append(_row(dom_sound, "contained", [m for s, m in pairs if s == dom_sound], q.duration_s))
         if len(res.rows) > 1:
             res.detail += "; contains " + ", ".join(self.canonical(r.sound_id) for r in res.rows[1:])
