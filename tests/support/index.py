@@ -38,9 +38,10 @@ def index_songs(con: duckdb.DuckDBPyConnection, songs: dict[str, np.ndarray], fi
         schema={"audio_sha256": pl.String, "frames": pl.List(pl.Int32), "bins": pl.List(pl.UInt16),
                 "algorithm": pl.String, "created_at": pl.Datetime("us")},
     )
-    audios = [index.NewIndexAudio(first_id + i, name, copies.get(name, (f"snd-{name}", None))[0],
-                                  int(fps[name].size), *found[name], copies.get(name, (None, None))[1])
-              for i, name in enumerate(songs)]
+    audios = []
+    for i, name in enumerate(songs):
+        sound_id, via = copies.get(name, (f"snd-{name}", None))
+        audios.append(index.NewIndexAudio(first_id + i, name, sound_id, int(fps[name].size), *found[name], via))
     with warehouse.transaction(con):
         warehouse.run_sql(con, "ops/match_insert_peaks", frames={"new_peaks": new_peaks})
         con.register("new_fps", fingerprints)
