@@ -261,13 +261,95 @@ def landmark_run(con, rng: np.random.Generator):
     sql = warehouse.sql_text("ops/match_candidates_landmarks")
     params = {"min_votes": 20, "top_k": 10, "refs_per_sound": 2, "min_ratio": 2.0, "min_variant": 0, "chunk_refs": True}
 
-    def run() -> None:
+    def run() -> None:  # the voting over every indexed pair (what the speed-corrected queries still do)
         con.register("q_marks", q_marks)
+        con.register("lm_index", con.sql(warehouse.sql_text("ops/match_landmark_index_all")))
         try:
             con.sql(sql, params=params).pl()
         finally:
             con.unregister("q_marks")
+            con.unregister("lm_index")
     return run
+
+
+TRIPLETS = 2250  # triplet postings per indexed sound (index fan 4: 6 per anchor, ~15 s of music)
+PAIRS = 2250  # its pair hashes, one row of match_audio_landmarks
+POST_TRIPLETS, POST_TRUE = 5000, 600  # one query post's triplet keys (fan 6), of which this many are its sound's
+POST_PAIRS, POST_TRUE_PAIRS = 1500, 600
+
+
+def fill_triplets(con, n: int, rng: np.random.Generator) -> float:
+    """The landmark candidate index at n sounds: random 34-bit triplet postings (ART maintained by the inserts,
+    as match_sounds does) and each sound's pair hashes in one row of match_audio_landmarks."""
+    t = time.perf_counter()
+    step = 2000
+    for start in range(0, n, step):
+        m = min(step, n - start)
+        ids = np.repeat(np.arange(start, start + m, dtype=np.int32), TRIPLETS)
+        con.register("f", pl.DataFrame({"key": rng.integers(0, 1 << 34, ids.size, dtype=np.uint64), "audio_id": ids,
+                                        "t": rng.integers(0, 1300, ids.size, dtype=np.int32)}))
+        con.execute("INSERT INTO match_triplet_postings SELECT * FROM f ORDER BY key")
+        con.unregister("f")
+        hashes = rng.integers(0, 1 << 21, (m, PAIRS), dtype=np.uint32)
+        frames = np.sort(rng.integers(0, 1300, (m, PAIRS), dtype=np.int32), axis=1)
+        con.register("f", pl.DataFrame({"audio_id": np.arange(start, start + m, dtype=np.int32),
+                                        "hashes": list(hashes), "frames": list(frames)},
+                                       schema={"audio_id": pl.Int32, "hashes": pl.List(pl.UInt32),
+                                               "frames": pl.List(pl.Int32)}))
+        con.execute("INSERT INTO match_audio_landmarks SELECT * FROM f")
+        con.unregister("f")
+    con.execute("CHECKPOINT")
+    return time.perf_counter() - t
+
+
+def post_queries(con, n: int, rng: np.random.Generator) -> list[tuple[pl.DataFrame, pl.DataFrame]]:
+    """N_QUERIES posts, each playing a different indexed sound: (q_triplets, q_marks) with POST_TRUE of the
+    sound's triplet keys and POST_TRUE_PAIRS of its pair hashes at one offset, the rest random."""
+    out = []
+    for qid, audio_id in enumerate(rng.choice(n, N_QUERIES, replace=False)):
+        keys = con.execute("SELECT key, t FROM match_triplet_postings WHERE audio_id = $a LIMIT $n",
+                           {"a": int(audio_id), "n": POST_TRUE}).fetchall()
+        ((hashes, frames),) = con.execute("SELECT hashes, frames FROM match_audio_landmarks WHERE audio_id = $a",
+                                          {"a": int(audio_id)}).fetchall()
+        off = int(rng.integers(0, 200))
+        k = np.concatenate([np.array([x for x, _ in keys], np.uint64),
+                            rng.integers(0, 1 << 34, POST_TRIPLETS - len(keys), dtype=np.uint64)])
+        kt = np.concatenate([np.array([y for _, y in keys], np.int32) - off,
+                             rng.integers(0, 1300, POST_TRIPLETS - len(keys), dtype=np.int32)])
+        h = np.concatenate([np.array(hashes[:POST_TRUE_PAIRS], np.uint32),
+                            rng.integers(0, 1 << 21, POST_PAIRS - POST_TRUE_PAIRS, dtype=np.uint32)])
+        ht = np.concatenate([np.array(frames[:POST_TRUE_PAIRS], np.int32) - off,
+                             rng.integers(0, 1300, POST_PAIRS - POST_TRUE_PAIRS, dtype=np.int32)])
+        out.append((pl.DataFrame({"qid": np.full(k.size, qid, np.int32), "key": k, "t": kt}),
+                    pl.DataFrame({"qid": np.full(h.size, qid, np.int32), "variant": np.zeros(h.size, np.int16),
+                                  "hash": h, "t": ht})))
+    return out
+
+
+def landmark_candidate_runs(con, posts: list[tuple[pl.DataFrame, pl.DataFrame]]) -> dict[str, object]:
+    """The as-posted landmark path of match_sounds on synthetic posts: triplet lookup, the named audios' pairs
+    (match_ref_landmark_pairs.sql), the pair-hash voting on them; one post at a time (the ART path) and the
+    N_QUERIES posts as one chunk (scanned, as production chunks are). Fails unless every post finds its sound."""
+    from pipelines.matching import search
+
+    def run(chunk: list[tuple[pl.DataFrame, pl.DataFrame]]) -> pl.DataFrame:
+        q_triplets = pl.concat([t for t, _ in chunk])
+        q_marks = pl.concat([m for _, m in chunk])
+        con.register("q_marks", q_marks)
+        try:
+            lm_index = search.candidate_pairs(con, q_triplets)
+            con.register("lm_index", lm_index)
+            return con.sql(warehouse.sql_text("ops/match_candidates_landmarks"), params={
+                "min_votes": search.MIN_LM_VOTES, "top_k": search.LM_TOP_K, "refs_per_sound": search.REFS_PER_SOUND,
+                "min_ratio": search.LM_MIN_RATIO, "min_variant": 0, "chunk_refs": False}).pl()
+        finally:
+            con.unregister("q_marks")
+            con.unregister("lm_index")
+
+    found = run(posts)
+    if found["qid"].n_unique() != len(posts):
+        raise SystemExit("a synthetic post did not find its sound through the triplet lookup")
+    return {"lm_post": lambda: [run([p]) for p in posts], "lm_chunk": lambda: run(posts)}
 
 
 def time_day_add_and_reset(con, n: int, rng: np.random.Generator) -> tuple[float, float]:
@@ -322,6 +404,7 @@ def scale_main(argv: list[str]) -> None:
     ap = argparse.ArgumentParser(prog="bench_matching.py --scale")
     ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
     ap.add_argument("--landmark-sizes", type=int, nargs="+", default=[1000, 10000])
+    ap.add_argument("--triplet-sizes", type=int, nargs="+", default=[1000, 10000, 100000])
     args = ap.parse_args(argv)
     sizes = sorted(args.sizes)
     rng = np.random.default_rng(3)
@@ -333,6 +416,9 @@ def scale_main(argv: list[str]) -> None:
             runs[n] = chromaprint_runs(cons[n], chunk_items(cons[n], n, rng))
             if n in args.landmark_sizes:
                 runs[n]["landmarks"] = landmark_run(cons[n], rng)
+            if n in args.triplet_sizes:
+                fills[n] += fill_triplets(cons[n], n, rng)
+                runs[n].update(landmark_candidate_runs(cons[n], post_queries(cons[n], n, rng)))
         # best of REPS rounds, each round timing every size once: load from other processes on the shared
         # cores then hits all sizes alike instead of whichever size happened to run during a busy spell
         best: dict[tuple[int, str], float] = {}
@@ -356,6 +442,18 @@ def scale_main(argv: list[str]) -> None:
         for a, b in zip(sizes, sizes[1:]):
             print(f"lookup growth {a} -> {b} sounds: {best[b, 'lookup'] / best[a, 'lookup']:.2f}x "
                   f"for {b / a:.0f}x the index (plain scan: {best[b, 'scan'] / best[a, 'scan']:.2f}x)")
+        lm_sizes = [n for n in sizes if (n, "lm_post") in best]
+        if lm_sizes:
+            print(f"\nlandmarks as posted (triplet lookup, the named audios' pairs, pair-hash voting), ms per post: "
+                  f"one post at a time / chunk of {N_QUERIES}; old = pair-hash voting over every indexed pair")
+            print(f"{'sounds':>8}{'one post':>10}{'chunk':>8}{'old':>8}")
+            for n in lm_sizes:
+                old_ms = best[n, "landmarks"] / N_QUERIES * 1000 if (n, "landmarks") in best else float("nan")
+                print(f"{n:>8}{best[n, 'lm_post'] / N_QUERIES * 1000:>10.2f}"
+                      f"{best[n, 'lm_chunk'] / N_QUERIES * 1000:>8.2f}{old_ms:>8.1f}")
+            for a, b in zip(lm_sizes, lm_sizes[1:]):
+                print(f"landmark query growth {a} -> {b} sounds: one post {best[b, 'lm_post'] / best[a, 'lm_post']:.2f}x,"
+                      f" chunk {best[b, 'lm_chunk'] / best[a, 'lm_chunk']:.2f}x for {b / a:.0f}x the index")
         for con in cons.values():
             con.close()
 

@@ -16,7 +16,7 @@ import numpy as np
 import polars as pl
 
 from pipelines import warehouse
-from pipelines.matching.landmarks import pair_hashes
+from pipelines.matching.landmarks import INDEX_TRIPLET_FAN, pair_hashes, triplet_keys
 
 # how an indexed copy of a sound plays it: (second in the copy, second in the sound, sound seconds per copy second)
 Via = tuple[float, float, float]
@@ -38,11 +38,12 @@ def next_audio_id(con: duckdb.DuckDBPyConnection) -> int:
 
 
 @contextmanager
-def lookup(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Run candidate queries with the settings that let DuckDB answer a small chunk from the ART index on
-    `match_postings.key` instead of scanning every posting (sql/ops/match_lookup_begin.sql), then restore
-    the defaults so the connection's other joins plan as before."""
-    warehouse.run_sql(con, "ops/match_lookup_begin")
+def lookup(con: duckdb.DuckDBPyConnection,
+           settings: str = "ops/match_lookup_begin") -> Iterator[duckdb.DuckDBPyConnection]:
+    """Run candidate queries with the settings that let DuckDB answer a small chunk from an ART index (on
+    `match_postings.key`, or with `ops/match_lookup_landmarks_begin` on the landmark candidate tables) instead of
+    scanning every posting, then restore the defaults so the connection's other joins plan as before."""
+    warehouse.run_sql(con, settings)
     try:
         yield con
     finally:
@@ -53,10 +54,11 @@ def add(con: duckdb.DuckDBPyConnection, audios: list[NewIndexAudio], day: date) 
     """Index `audios` (inside the caller's transaction): postings of both signals, set-based inserts."""
     if not audios:
         return
+    ids = [a.audio_id for a in audios]
     marks = [pair_hashes(a.peak_frames, a.peak_bins) for a in audios]
     new_index_audio = pl.DataFrame(
         {
-            "audio_id": [a.audio_id for a in audios],
+            "audio_id": ids,
             "audio_sha256": [a.audio_sha256 for a in audios],
             "sound_id": [a.sound_id for a in audios],
             "n_items": [a.n_items for a in audios],
@@ -70,14 +72,51 @@ def add(con: duckdb.DuckDBPyConnection, audios: list[NewIndexAudio], day: date) 
                 "n_landmarks": pl.Int32, "added_day": pl.Date, "via_copy_s": pl.Float64,
                 "via_sound_s": pl.Float64, "via_speed": pl.Float64},
     )
-    hashes = np.concatenate([h for h, _ in marks]) if marks else np.zeros(0, np.uint32)
-    new_landmark_postings = pl.DataFrame(
-        {
-            "hash": hashes,
-            "audio_id": np.repeat(np.array([a.audio_id for a in audios], dtype=np.int32), [h.size for h, _ in marks]),
-            "t": np.concatenate([t for _, t in marks]).astype(np.int32),
-        },
-        schema={"hash": pl.UInt32, "audio_id": pl.Int32, "t": pl.Int32},
-    ).sort("hash")
+    new_landmark_postings = _postings(ids, marks, "hash", pl.UInt32).sort("hash")
     warehouse.run_sql(con, "ops/match_index_add",
                       frames={"new_index_audio": new_index_audio, "new_landmark_postings": new_landmark_postings})
+    warehouse.run_sql(con, "ops/match_candidate_index_add",
+                      frames=_candidate_frames(ids, marks, [(a.peak_frames, a.peak_bins) for a in audios]))
+
+
+def add_missing_candidate_index(con: duckdb.DuckDBPyConnection) -> int:
+    """Give indexed audio that predates the landmark candidate index (match_triplet_postings,
+    match_audio_landmarks) its rows, from its stored peaks; returns how many audios were added. Without them a
+    warehouse built before would never offer its older sounds as landmark candidates."""
+    missing = [int(a) for (a,) in warehouse.fetch_rows(con, "ops/match_candidate_index_missing")]
+    if not missing:
+        return 0
+    rows = warehouse.fetch_rows(con, "ops/match_ref_peaks", frames={
+        "want_refs": pl.DataFrame({"audio_id": missing}, schema={"audio_id": pl.Int32})})
+    ids = [int(a) for a, _, _ in rows]
+    peaks = [(np.asarray(fr, np.int32), np.asarray(b, np.int32)) for _, fr, b in rows]
+    warehouse.run_sql(con, "ops/match_candidate_index_add",
+                      frames=_candidate_frames(ids, [pair_hashes(*p) for p in peaks], peaks))
+    return len(ids)
+
+
+def _postings(ids: list[int], pairs: list[tuple[np.ndarray, np.ndarray]], column: str,
+              dtype: type[pl.DataType]) -> pl.DataFrame:
+    """(column, audio_id, t) rows of each audio's (value, anchor frame) arrays."""
+    return pl.DataFrame(
+        {
+            column: np.concatenate([v for v, _ in pairs]) if pairs else np.zeros(0),
+            "audio_id": np.repeat(np.array(ids, dtype=np.int32), [v.size for v, _ in pairs]),
+            "t": np.concatenate([t for _, t in pairs]).astype(np.int32) if pairs else np.zeros(0, np.int32),
+        },
+        schema={column: dtype, "audio_id": pl.Int32, "t": pl.Int32},
+    )
+
+
+def _candidate_frames(ids: list[int], marks: list[tuple[np.ndarray, np.ndarray]],
+                      peaks: list[tuple[np.ndarray, np.ndarray]]) -> dict[str, pl.DataFrame]:
+    """The rows of the landmark candidate index for these audios: their pair hashes in one row each, and their
+    triplet postings (sorted by key, so the ART is built from ordered inserts)."""
+    triplets = [triplet_keys(f, b, INDEX_TRIPLET_FAN) for f, b in peaks]
+    return {
+        "new_audio_landmarks": pl.DataFrame(
+            {"audio_id": ids, "hashes": [h.astype(np.uint32) for h, _ in marks],
+             "frames": [t.astype(np.int32) for _, t in marks]},
+            schema={"audio_id": pl.Int32, "hashes": pl.List(pl.UInt32), "frames": pl.List(pl.Int32)}),
+        "new_triplet_postings": _postings(ids, triplets, "key", pl.UInt64).sort("key"),
+    }

@@ -20,7 +20,8 @@ MAX_DT = 63  # frames (6 bits)
 MAX_DF = 63  # bins (7 bits with sign)
 AMBIGUOUS = 0.25  # a mapped coordinate within this of x.5 is hashed with both roundings
 
-__all__ = ["FRAME_S", "landmarks", "pair_hashes", "peaks", "raw_pairs", "scaled_pair_hashes"]
+__all__ = ["FRAME_S", "INDEX_TRIPLET_FAN", "QUERY_TRIPLET_FAN", "landmarks", "pair_hashes", "peaks", "raw_pairs",
+           "scaled_pair_hashes", "triplet_keys"]
 
 
 def pair_hashes(t: np.ndarray, f: np.ndarray, speed: float = 1.0, mode: str = "pitch") -> tuple[np.ndarray, np.ndarray]:
@@ -90,3 +91,43 @@ def landmarks(pcm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(hash, anchor frame) of `pcm` at its own speed."""
     t, f = peaks(pcm)
     return pair_hashes(t, f)
+
+
+# Triplet keys: the index's lookup key for landmark candidates (docs/matching.md, "Landmark candidates").
+INDEX_TRIPLET_FAN = 4  # the index keeps each anchor with 2 of its next 4 peaks (6 keys per anchor)
+QUERY_TRIPLET_FAN = 6  # a query tries 2 of its next 6 (15 per anchor): steps over peaks a voice added
+
+
+def triplet_keys(t: np.ndarray, f: np.ndarray, fan: int) -> tuple[np.ndarray, np.ndarray]:
+    """(key uint64, anchor frame int32) for each anchor with two of its next `fan` eligible peaks (the same
+    eligibility as pairs): bin (8 bits) | df1+64 (7) | dt1 (6) | df2+64 (7) | dt2 (6). A pair hash has 21 bits,
+    so at 10k indexed sounds every hash has ~20 postings and a lookup returns mostly chance; a triplet's 34 bits
+    are ~8,000x rarer, so what a lookup returns is mostly the true alignments, whatever the index size."""
+    n = t.size
+    if n < 3:
+        return np.zeros(0, np.uint64), np.zeros(0, np.int32)
+    t = t.astype(np.int64)
+    f = f.astype(np.int64)
+    j = np.arange(n)[:, None] + np.arange(1, LOOK_AHEAD + 1)[None, :]
+    inside = j < n
+    j = np.minimum(j, n - 1)
+    dt = t[j] - t[:, None]
+    df = f[j] - f[:, None]
+    ok = inside & (dt >= 1) & (dt <= MAX_DT) & (np.abs(df) <= MAX_DF)
+    rank = np.cumsum(ok, axis=1)
+    ok &= rank <= fan
+    # column of each anchor's r-th eligible peak (r = 1..fan); -1 where it has fewer
+    nth = [np.where(ok.any(axis=1) & (rank[:, -1] >= r), np.argmax(ok & (rank == r), axis=1), -1)
+           for r in range(1, fan + 1)]
+    keys, frames = [], []
+    for a in range(fan):
+        for b in range(a + 1, fan):
+            rows = np.flatnonzero(nth[b] >= 0)
+            ca, cb = nth[a][rows], nth[b][rows]
+            keys.append((f[rows].astype(np.uint64) << np.uint64(26))
+                        | ((df[rows, ca] + 64).astype(np.uint64) << np.uint64(19))
+                        | (dt[rows, ca].astype(np.uint64) << np.uint64(13))
+                        | ((df[rows, cb] + 64).astype(np.uint64) << np.uint64(6))
+                        | dt[rows, cb].astype(np.uint64))
+            frames.append(t[rows])
+    return np.concatenate(keys), np.concatenate(frames).astype(np.int32)

@@ -19,7 +19,7 @@ from pipelines import warehouse
 from pipelines.audio.decode import DecodeError, decode_pcm
 from pipelines.audio.peaks import FRAME_S
 from pipelines.matching import index, presence, verify
-from pipelines.matching.landmarks import pair_hashes
+from pipelines.matching.landmarks import QUERY_TRIPLET_FAN, pair_hashes, triplet_keys
 
 # Chromaprint voting (stack notes: 24-bit keys, best offsets, ~20 candidates, then BER)
 MIN_CP_VOTES = 2
@@ -38,6 +38,10 @@ LM_MIN_RATIO_SPEED = 1.2  # a preset a few % off the real speed smears the votes
 LM_PAIR_S = 0.35  # audio a landmark pair spans after its anchor, on average
 LM_MIN_DISTINCT = 0.5  # distinct hashes / aligned landmarks; a loop repeats the same few
 LM_MIN_BINS = 5  # distinct anchor frequencies and frequency steps among them; a tone or a beat has a few
+# Landmark candidates (triplet lookup): which indexed audios the pair-hash voting compares a chunk with
+TRIPLET_MIN_VOTES = 2  # aligned triplets at one offset (+-1 frame): chance alignments of 34-bit keys are rare
+TRIPLET_TOP_REFS = 32  # best audios per query by aligned triplets (free alignment), at least LM_TOP_K
+TRIPLET_TOP_HEAD_REFS = 16  # best audios per query aligned near offset 0 in the first seconds (stitch parents)
 # Stitch hypothesis (query start = reference start): offset fixed, so few aligned landmarks suffice
 STITCH_HEAD_S = 6.0
 STITCH_MIN_VOTES = 5
@@ -162,6 +166,8 @@ def landmark_matches(con: duckdb.DuckDBPyConnection, queries: list[Query], chunk
     q_marks = pl.DataFrame({"qid": np.concatenate(qids), "variant": np.concatenate(vars_),
                             "hash": np.concatenate(hs).astype(np.uint32), "t": np.concatenate(ts).astype(np.int32)})
     con.register("q_marks", q_marks)
+    con.register("lm_index", _candidate_landmarks(con, queries) if speeds is None
+                 else con.sql(warehouse.sql_text("ops/match_landmark_index_all")))
     stitch_head: list[Match] = []
     try:
         if speeds is None:
@@ -185,6 +191,7 @@ def landmark_matches(con: duckdb.DuckDBPyConnection, queries: list[Query], chunk
         ).pl()
     finally:
         con.unregister("q_marks")
+        con.unregister("lm_index")
     if cands.is_empty():
         return stitch_head
     if speeds is None:
@@ -216,6 +223,32 @@ def landmark_matches(con: duckdb.DuckDBPyConnection, queries: list[Query], chunk
     return out
 
 
+def _candidate_landmarks(con: duckdb.DuckDBPyConnection, queries: list[Query]) -> pl.DataFrame:
+    """`lm_index` for the queries as posted: the pairs of the indexed audios their triplet keys point to."""
+    keyed = [(q.qid, *triplet_keys(q.peak_frames, q.peak_bins, QUERY_TRIPLET_FAN)) for q in queries]
+    return candidate_pairs(con, pl.DataFrame(
+        {"qid": np.concatenate([np.full(k.size, qid, np.int32) for qid, k, _ in keyed]),
+         "key": np.concatenate([k for _, k, _ in keyed]), "t": np.concatenate([t for _, _, t in keyed])},
+        schema={"qid": pl.Int32, "key": pl.UInt64, "t": pl.Int32}))
+
+
+def candidate_pairs(con: duckdb.DuckDBPyConnection, q_triplets: pl.DataFrame) -> pl.DataFrame:
+    """(hash, audio_id, t): the landmark pairs of the indexed audios that the triplet keys `q_triplets(qid, key,
+    t)` point to (sql/ops/match_candidates_triplets.sql). Reading the pairs of every indexed audio instead would
+    cost in proportion to the index: a 21-bit pair hash has ~20 postings per 10k sounds."""
+    with index.lookup(con, "ops/match_lookup_landmarks_begin"):
+        refs = [int(r) for (r,) in warehouse.fetch_rows(
+            con, "ops/match_candidates_triplets", frames={"q_triplets": q_triplets},
+            params={"min_votes": TRIPLET_MIN_VOTES, "top_refs": TRIPLET_TOP_REFS,
+                    "top_head_refs": TRIPLET_TOP_HEAD_REFS, "head_frames": int(STITCH_HEAD_S / FRAME_S),
+                    "max_off": STITCH_MAX_OFF})]
+        con.register("want_refs", _want_refs(refs)["want_refs"])
+        try:
+            return con.sql(warehouse.sql_text("ops/match_ref_landmark_pairs")).pl()
+        finally:
+            con.unregister("want_refs")
+
+
 def aligned(qh: np.ndarray, qt: np.ndarray, rh: np.ndarray, rt: np.ndarray, off: int) -> np.ndarray:
     """Mask of query landmarks with a reference landmark of the same hash at query time + off (+-1 frame)."""
     ref_keys = (rh.astype(np.int64) << 32) | (rt.astype(np.int64) & 0xFFFFFFFF)
@@ -235,7 +268,11 @@ def _indexed_peaks(con: duckdb.DuckDBPyConnection, audio_ids: list[int]) -> dict
 
 
 def indexed_marks(con: duckdb.DuckDBPyConnection, audio_ids: list[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-    return {a: pair_hashes(f, b) for a, (f, b) in _indexed_peaks(con, audio_ids).items()}
+    """Landmark pairs (hash, anchor frame) of indexed audio, as stored in match_audio_landmarks."""
+    if not audio_ids:
+        return {}
+    rows = warehouse.fetch_rows(con, "ops/match_ref_landmarks", frames=_want_refs(audio_ids))
+    return {int(a): (np.asarray(h, np.uint32), np.asarray(t, np.int32)) for a, h, t in rows}
 
 
 def presence_matches(con: duckdb.DuckDBPyConnection, queries: list[Query], found: dict[int, list[Match]],

@@ -144,6 +144,7 @@ def run(day: date, run_id: str = "cli") -> StageResult:
             result.status = "no_data"
             result.message = "no posts with fingerprinted audio on this day"
             return result
+        index.add_missing_candidate_index(con)  # a warehouse indexed before the triplet lookup existed
         resolver = _resolver(con, day)
         next_id = index.next_audio_id(con)
         rows, sounds, merges, outcomes = [], [], [], []

@@ -50,6 +50,32 @@ COMMENT ON COLUMN match_landmark_postings.hash IS 'Anchor frequency bin, frequen
 COMMENT ON COLUMN match_landmark_postings.audio_id IS 'match_audio.audio_id.';
 COMMENT ON COLUMN match_landmark_postings.t IS 'Anchor frame (x 256/11025 s).';
 
+-- Landmark candidates (docs/matching.md, "Landmark candidates"): triplet keys are specific enough for an index,
+-- so a lookup returns the true alignments and little else; the pair hashes of the audios it names are then
+-- read whole from match_audio_landmarks for the offset voting and verification.
+CREATE TABLE IF NOT EXISTS match_triplet_postings (
+    key       UBIGINT NOT NULL,
+    audio_id  INTEGER NOT NULL,
+    t         INTEGER NOT NULL
+);
+COMMENT ON TABLE match_triplet_postings IS 'Landmark triplet postings: each spectral peak with two of its next 4 peaks (pipelines.matching.landmarks.triplet_keys), looked up to choose which indexed audios a query is compared with by landmarks.';
+COMMENT ON COLUMN match_triplet_postings.key IS 'Anchor bin, then frequency and time steps to the two other peaks, packed in 34 bits.';
+COMMENT ON COLUMN match_triplet_postings.audio_id IS 'match_audio.audio_id.';
+COMMENT ON COLUMN match_triplet_postings.t IS 'Anchor frame (x 256/11025 s).';
+CREATE INDEX IF NOT EXISTS match_triplet_postings_key ON match_triplet_postings (key);
+COMMENT ON INDEX match_triplet_postings_key IS 'ART on match_triplet_postings.key: a small lookup (one post) reads only the postings of its keys.';
+
+CREATE TABLE IF NOT EXISTS match_audio_landmarks (
+    audio_id  INTEGER NOT NULL,
+    hashes    UINTEGER[] NOT NULL,
+    frames    INTEGER[] NOT NULL
+);
+COMMENT ON TABLE match_audio_landmarks IS 'The landmark pair hashes of each indexed audio in one row, read for the few audios a triplet lookup names.';
+COMMENT ON COLUMN match_audio_landmarks.audio_id IS 'match_audio.audio_id.';
+COMMENT ON COLUMN match_audio_landmarks.hashes IS 'Pair hashes, as match_landmark_postings.hash.';
+COMMENT ON COLUMN match_audio_landmarks.frames IS 'Anchor frame of each hash, as match_landmark_postings.t.';
+CREATE INDEX IF NOT EXISTS match_audio_landmarks_id ON match_audio_landmarks (audio_id);
+
 CREATE TABLE IF NOT EXISTS post_match_outcomes (
     post_id     VARCHAR NOT NULL,
     outcome     VARCHAR NOT NULL,

@@ -1,9 +1,10 @@
 -- match_sounds: landmark candidates by offset voting, +-1 frame tolerance. `q_marks(qid, variant, hash, t)`
--- holds one chunk's queries (variant 0 = as posted, others = speed-corrected); references are the index
--- plus the chunk's earlier queries as posted (unless $chunk_refs is false: the end-of-day merge pass). Returns, per best (query, variant, ref, offset), the matched
--- query anchor times and hashes for verification in numpy.
+-- holds one chunk's queries (variant 0 = as posted, others = speed-corrected); references are `lm_index` (the
+-- landmark candidates' pairs, or every indexed pair for speed variants) plus the chunk's earlier queries as
+-- posted (unless $chunk_refs is false: the end-of-day merge pass). Returns, per best (query, variant, ref,
+-- offset), the matched query anchor times and hashes for verification in numpy.
 WITH refs AS (
-    SELECT hash, audio_id AS ref, t FROM match_landmark_postings
+    SELECT hash, audio_id AS ref, t FROM lm_index
     UNION ALL
     SELECT hash, -1 - qid AS ref, t FROM q_marks WHERE variant = 0 AND $chunk_refs
 ),

@@ -1,10 +1,10 @@
 -- match_sounds: the stitch hypothesis. A stitch starts with the first seconds of its parent, so its landmarks
 -- in the first seconds align with the parent's at offset ~0. With the offset fixed, a handful of aligned
 -- landmarks is already far beyond chance (unlike the free search over every offset), which is what lets a
--- 1-2 s stitch be heard at all. References: the index plus the chunk's earlier
+-- 1-2 s stitch be heard at all. References: `lm_index` (the landmark candidates' pairs) plus the chunk's earlier
 -- queries (not when $chunk_refs is false).
 WITH refs AS (
-    SELECT hash, audio_id AS ref, t FROM match_landmark_postings WHERE t < $head_frames
+    SELECT hash, audio_id AS ref, t FROM lm_index WHERE t < $head_frames
     UNION ALL
     SELECT hash, -1 - qid AS ref, t FROM q_marks WHERE variant = 0 AND t < $head_frames AND $chunk_refs
 ),

@@ -5,5 +5,7 @@ DELETE FROM post_match_outcomes WHERE ingest_day = $day;
 DELETE FROM sound_merges WHERE day = $day;
 DELETE FROM match_postings WHERE audio_id IN (SELECT audio_id FROM match_audio WHERE added_day = $day);
 DELETE FROM match_landmark_postings WHERE audio_id IN (SELECT audio_id FROM match_audio WHERE added_day = $day);
+DELETE FROM match_audio_landmarks WHERE audio_id IN (SELECT audio_id FROM match_audio WHERE added_day = $day);
+DELETE FROM match_triplet_postings WHERE audio_id IN (SELECT audio_id FROM match_audio WHERE added_day = $day);
 DELETE FROM match_audio WHERE added_day = $day;
 DELETE FROM sounds WHERE created_day = $day;

@@ -184,7 +184,7 @@ def test_sounds_merges_and_origins(built):
 def test_rerun_replaces_and_restores(built):
     warehouse, _, mp = built
     tables = ("sounds", "post_sounds", "sound_merges", "match_audio", "match_postings", "match_landmark_postings",
-              "post_match_outcomes")
+              "match_triplet_postings", "match_audio_landmarks", "post_match_outcomes")
 
     def snap():  # postings by sound, not by the index's internal audio ids (a rerun may renumber them)
         return {t: sorted(_q(warehouse, f"SELECT * EXCLUDE (audio_id), (SELECT sound_id FROM match_audio a "

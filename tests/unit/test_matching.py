@@ -14,7 +14,7 @@ from pipelines.audio.chromaprint import raw_fingerprint
 from pipelines.audio.decode import decode_pcm
 from pipelines.audio.peaks import peaks
 from pipelines.matching import verify
-from pipelines.matching.landmarks import landmarks, pair_hashes
+from pipelines.matching.landmarks import INDEX_TRIPLET_FAN, QUERY_TRIPLET_FAN, landmarks, pair_hashes, triplet_keys
 from pipelines.matching.search import Match, Query, aligned
 from pipelines.matching.sounds import Resolver, coverage, is_primary
 from tests.support import media
@@ -86,6 +86,27 @@ def test_landmarks_survive_a_voice_as_loud_as_the_music(audio):
     n_other, _ = _votes(other, song)
     assert abs(off) <= 1 and n_voiced >= 40, n_voiced
     assert n_other < 15, n_other
+
+
+def test_triplet_keys_align_under_a_voice_and_stay_rare_between_songs(audio):
+    """The landmark candidate lookup's keys: the index's keys of a song are among a query's keys of the same
+    peaks, a loud voice leaves many aligned at one offset, and an unrelated song shares almost none."""
+    song_t, song_f = peaks(audio["song"])
+    indexed = triplet_keys(song_t, song_f, INDEX_TRIPLET_FAN)
+    same = triplet_keys(song_t, song_f, QUERY_TRIPLET_FAN)
+    assert set(zip(*map(np.ndarray.tolist, indexed))) <= set(zip(*map(np.ndarray.tolist, same)))
+
+    def best_offset_votes(query: tuple[np.ndarray, np.ndarray]) -> int:
+        keys, frames = query
+        ref = {}
+        for k, t in zip(*map(np.ndarray.tolist, indexed)):
+            ref.setdefault(k, []).append(t)
+        offs = [rt - t for k, t in zip(keys.tolist(), frames.tolist()) for rt in ref.get(k, ())]
+        return max(np.bincount(np.asarray(offs) - min(offs)).tolist()) if offs else 0
+
+    voiced = best_offset_votes(triplet_keys(*peaks(audio["voiced"]), QUERY_TRIPLET_FAN))
+    other = best_offset_votes(triplet_keys(*peaks(audio["other"]), QUERY_TRIPLET_FAN))
+    assert voiced >= 10 * max(other, 1) and voiced >= 20, (voiced, other)
 
 
 def test_speed_corrected_hashes_match_a_sped_up_copy(audio):

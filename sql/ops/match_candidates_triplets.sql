@@ -1,0 +1,33 @@
+-- match_sounds: which indexed audios a chunk's queries are compared with by landmarks (docs/matching.md,
+-- "Landmark candidates"). `q_triplets(qid, key, t)` holds the triplet keys of the queries as posted. A triplet
+-- key is rare enough that two aligned at one offset (+-1 frame) name the audio (free alignment: a clip, a
+-- reuse under a voice), and one aligned near offset 0 in the first seconds of both names a stitch's parent.
+-- Returns the union over the chunk of each query's best audios of either kind; the pair-hash voting and its
+-- checks then run on these audios only (sql/ops/match_candidates_landmarks.sql, match_candidates_stitch.sql).
+WITH hits AS MATERIALIZED (
+    SELECT q.qid, p.audio_id AS ref, p.t - q.t AS off, q.t AS qt, p.t AS rt
+    FROM q_triplets q
+    JOIN match_triplet_postings p ON p.key = q.key
+),
+votes AS (
+    SELECT qid, ref, off, count(*) AS votes FROM hits GROUP BY ALL
+),
+smoothed AS (
+    SELECT qid, ref, sum(votes) OVER (PARTITION BY qid, ref ORDER BY off
+                                      RANGE BETWEEN 1 PRECEDING AND 1 FOLLOWING) AS votes3
+    FROM votes
+),
+free AS (
+    SELECT qid, ref, max(votes3) AS votes FROM smoothed GROUP BY ALL HAVING max(votes3) >= $min_votes
+),
+head AS (
+    SELECT qid, ref, count(*) AS votes FROM hits
+    WHERE qt < $head_frames AND rt < $head_frames AND abs(off) <= $max_off
+    GROUP BY ALL
+),
+ranked AS (
+    SELECT ref, row_number() OVER (PARTITION BY qid ORDER BY votes DESC, ref) <= $top_refs AS kept FROM free
+    UNION ALL
+    SELECT ref, row_number() OVER (PARTITION BY qid ORDER BY votes DESC, ref) <= $top_head_refs AS kept FROM head
+)
+SELECT DISTINCT ref FROM ranked WHERE kept ORDER BY ref;
