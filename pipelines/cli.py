@@ -206,6 +206,48 @@ def evaluate(
 
 
 @app.command()
+def identify(
+    media: Annotated[Path, typer.Argument(help="A media file (audio or video) to identify.", exists=False)],
+    warehouse: WarehouseOpt = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the result as JSON instead of a table.")] = False,
+) -> None:
+    """Which known sounds does this file play, where, at what speed, and where did each start? Matches one file
+    against the warehouse's sound index with the same rules as match_sounds; writes nothing."""
+    import json
+
+    _configure(None, warehouse)
+    from pipelines import warehouse as wh
+    from pipelines.audio.decode import DecodeError
+    from pipelines.identify import IndexNotReady, identify_file
+
+    con = wh.connect(read_only=True)
+    try:
+        result = identify_file(con, media)
+    except DecodeError as exc:
+        out.print(f"[red]{media}: no decodable audio ({exc})[/red]", highlight=False)
+        raise typer.Exit(2) from exc
+    except IndexNotReady as exc:
+        out.print(f"[red]{settings.warehouse_path()}: {exc}[/red]", highlight=False)
+        raise typer.Exit(2) from exc
+    finally:
+        con.close()
+    if json_out:
+        out.print_json(json.dumps(result.as_dict(), default=str))
+        return
+    out.print(f"{result.path}: {result.duration_s:.1f} s, {result.outcome}: {result.detail}", highlight=False)
+    if not result.sounds:
+        return
+    table = Table("sound", "role", "file s", "sound s", "speed", "score", "how", "origin post", "first seen", "posts",
+                  "title")
+    for h in result.sounds:
+        table.add_row(h.sound_id, h.role, f"{h.file_start_s:.1f}–{h.file_end_s:.1f}",
+                      f"{h.sound_start_s:.1f}–{h.sound_end_s:.1f}", f"{h.speed:.3g}", f"{h.score:.2f}", h.method,
+                      h.origin_post_id or "", f"{h.first_seen_at:%Y-%m-%d %H:%M}" if h.first_seen_at else "",
+                      str(h.n_posts or ""), h.title or "")
+    out.print(table)
+
+
+@app.command()
 def days(landing: LandingOpt = None) -> None:
     """List the partition days present in the landing zone."""
     _configure(landing, None)

@@ -452,7 +452,8 @@ def scale_main(argv: list[str]) -> None:
                 print(f"{n:>8}{best[n, 'lm_post'] / N_QUERIES * 1000:>10.2f}"
                       f"{best[n, 'lm_chunk'] / N_QUERIES * 1000:>8.2f}{old_ms:>8.1f}")
             for a, b in zip(lm_sizes, lm_sizes[1:]):
-                print(f"landmark query growth {a} -> {b} sounds: one post {best[b, 'lm_post'] / best[a, 'lm_post']:.2f}x,"
+                one = best[b, "lm_post"] / best[a, "lm_post"]
+                print(f"landmark query growth {a} -> {b} sounds: one post {one:.2f}x,"
                       f" chunk {best[b, 'lm_chunk'] / best[a, 'lm_chunk']:.2f}x for {b / a:.0f}x the index")
         for con in cons.values():
             con.close()

@@ -33,7 +33,8 @@ SPEED_VARIANTS = [(f, m) for m in SPEED_MODES for f in SPEED_FACTORS]
 REQUERY_PER_SOUND = 2  # best-matching posts per sound and day queried again in the merge pass
 
 
-def _resolver(con, day: date) -> Resolver:
+def resolver_as_of(con, day: date) -> Resolver:
+    """The resolution rules' view of the index: the sounds and copies indexed up to `day`, merges, origins."""
     audio_sound, audio_via = {}, {}
     for audio_id, sound_id, copy_s, sound_s, speed in warehouse.fetch_rows(con, "ops/match_audio_sounds", {"day": day}):
         audio_sound[audio_id] = sound_id
@@ -137,6 +138,7 @@ def requery_merges(con, resolver: Resolver, members: dict[str, list[tuple[float,
 def run(day: date, run_id: str = "cli") -> StageResult:
     with stage_run("match_sounds", day, run_id) as (con, result), warehouse.transaction(con):
         warehouse.run_sql(con, "ops/match_reset_day", {"day": day})
+        index.add_missing_candidate_index(con)  # a warehouse indexed before the triplet lookup existed
         warehouse.run_sql(con, "ops/match_refresh_sounds")  # merge state without this day's merges
         audio = con.sql(warehouse.sql_text("ops/match_day_audio"), params={"day": day}).pl()
         if audio.is_empty():
@@ -144,8 +146,7 @@ def run(day: date, run_id: str = "cli") -> StageResult:
             result.status = "no_data"
             result.message = "no posts with fingerprinted audio on this day"
             return result
-        index.add_missing_candidate_index(con)  # a warehouse indexed before the triplet lookup existed
-        resolver = _resolver(con, day)
+        resolver = resolver_as_of(con, day)
         next_id = index.next_audio_id(con)
         rows, sounds, merges, outcomes = [], [], [], []
         members: dict[str, list[tuple[float, int, Query, str]]] = {}  # sound -> (score, order, file, post)

@@ -18,7 +18,7 @@ from pipelines.audio.chromaprint import raw_fingerprint
 from pipelines.audio.decode import SAMPLE_RATE, decode_pcm
 from pipelines.audio.peaks import peaks
 from pipelines.matching.search import Query, chromaprint_matches, landmark_matches
-from pipelines.stages.match_sounds import SPEED_VARIANTS, _resolver
+from pipelines.stages.match_sounds import SPEED_VARIANTS, resolver_as_of
 from tests.support import media
 from tests.support.index import index_songs
 
@@ -47,7 +47,7 @@ def world(tmp_path_factory):
 
 def test_a_copy_heard_through_a_change_is_indexed_and_its_copies_follow_it(world):
     con, sped_pcm, again_pcm = world
-    resolver = _resolver(con, DAY)
+    resolver = resolver_as_of(con, DAY)
     sped = _query(0, sped_pcm)
     found = landmark_matches(con, [sped], [sped], speeds=SPEED_VARIANTS, chunk_refs=False)
     res = resolver.resolve(sped, "p-sped", datetime(2024, 6, 2), found)
@@ -63,7 +63,7 @@ def test_a_copy_heard_through_a_change_is_indexed_and_its_copies_follow_it(world
                                                                                  chunk_refs=False)
     copy_id = con.execute("SELECT audio_id FROM match_audio WHERE audio_sha256 = 'sped'").fetchall()[0][0]
     assert copy_id in {m.ref for m in plain}, "the re-upload must match the indexed copy as posted"
-    res = _resolver(con, DAY).resolve(again, "p-again", datetime(2024, 6, 3), plain)
+    res = resolver_as_of(con, DAY).resolve(again, "p-again", datetime(2024, 6, 3), plain)
     assert res.outcome == "matched", res.detail
     row = res.rows[0]
     assert row.sound_id == "snd-song1" and abs(row.speed - 1.25) < 0.02, row

@@ -1,0 +1,96 @@
+"""Identify the sounds inside one media file against the warehouse's sound index (`trendtrace identify`).
+
+An analyst holding a clip (a download, a rip of a post, a track from a label's catalogue) asks which known
+sounds it plays, where, at what speed, and where each sound started. The file goes through the same decode,
+fingerprint, peaks, candidate lookups, verification and resolution rules as a post in match_sounds, one post
+at a time (the index lookups take the ART path, docs/matching.md), and nothing is written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import numpy as np
+
+from pipelines import warehouse
+from pipelines.audio.chromaprint import raw_fingerprint
+from pipelines.audio.decode import SAMPLE_RATE, decode_pcm
+from pipelines.audio.peaks import peaks
+from pipelines.matching.search import Query
+from pipelines.stages.match_sounds import match_chunk, resolver_as_of
+
+MAX_SECONDS = 1200.0  # as the fingerprint stage: the first 20 minutes of a longer file
+
+
+@dataclass(frozen=True, slots=True)
+class HeardSound:
+    """One sound heard in the file: which part of the file plays which part of the sound."""
+
+    sound_id: str  # canonical (after merges)
+    title: str | None
+    origin_post_id: str | None
+    first_seen_at: datetime | None
+    n_posts: int | None
+    role: str  # primary | contained
+    file_start_s: float
+    file_end_s: float
+    sound_start_s: float
+    sound_end_s: float
+    speed: float
+    score: float
+    method: str
+
+
+@dataclass(frozen=True, slots=True)
+class Identification:
+    path: str
+    duration_s: float
+    outcome: str  # matched | no_known_sound | too_short
+    detail: str
+    sounds: list[HeardSound]
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+class IndexNotReady(Exception):
+    """The warehouse has no sound index, or one that match_sounds has not brought up to date since an upgrade."""
+
+
+def identify_file(con: duckdb.DuckDBPyConnection, path: Path) -> Identification:
+    """The sounds of the index heard in `path` (DecodeError if it has no decodable audio, IndexNotReady if the
+    index cannot answer). Read-only on `con`."""
+    try:
+        missing = warehouse.fetch_rows(con, "ops/match_candidate_index_missing")
+    except duckdb.CatalogException as exc:
+        raise IndexNotReady("this warehouse has no up-to-date sound index: run the pipeline for its latest day "
+                            "(`trendtrace run --date YYYY-MM-DD`), which builds or upgrades it") from exc
+    if missing:
+        raise IndexNotReady(f"{len(missing)} indexed audios lack the landmark candidate index (a warehouse built "
+                            "before it existed): run the pipeline for its latest day "
+                            "(`trendtrace run --date YYYY-MM-DD`), which adds them")
+    pcm = decode_pcm(path, max_seconds=MAX_SECONDS)
+    frames, bins = peaks(pcm)
+    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    query = Query(0, digest, pcm.size / SAMPLE_RATE, raw_fingerprint(pcm), frames.astype(np.int32),
+                  bins.astype(np.int32), media=Path(path))
+    found = match_chunk(con, [query])[0]
+    resolver = resolver_as_of(con, date.max)  # every sound indexed so far
+    res = resolver.resolve(query, f"file:{Path(path).name}", datetime.max, found)
+    if res.outcome != "matched":
+        outcome = "too_short" if res.outcome == "too_short" else "no_known_sound"
+        detail = res.detail if outcome == "too_short" else "no sound of the index is heard in this file"
+        return Identification(str(path), query.duration_s, outcome, detail, [])
+    canon = {r.sound_id: resolver.canonical(r.sound_id) for r in res.rows}
+    rows = warehouse.fetch_rows(con, "ops/identify_sounds", {"ids": sorted(set(canon.values()))})
+    info = {row[0]: row[1:] for row in rows}
+    sounds = []
+    for r in res.rows:
+        title, origin, first_seen, n_posts = info.get(canon[r.sound_id], (None, None, None, None))
+        sounds.append(HeardSound(canon[r.sound_id], title, origin, first_seen, n_posts, r.role, r.post_start_s,
+                                 r.post_end_s, r.sound_start_s, r.sound_end_s, r.speed, r.score, r.method))
+    return Identification(str(path), query.duration_s, "matched", res.detail, sounds)
