@@ -181,7 +181,7 @@ def baseline(specs: list[dict]) -> dict[str, bool]:
 
 # --- --scale: lookup cost vs index size ------------------------------------------------------------------
 ITEMS = 240  # ~30 s
-MARKS = 4500  # ~30 s at ~150 landmarks/s
+MARKS = 2250  # pair postings per sound (~15 s at ~150 landmarks/s), as many as its triplets below
 QUERY_ITEMS = 60
 QUERY_MARKS = 1500
 N_QUERIES = 16
@@ -273,7 +273,7 @@ def landmark_run(con, rng: np.random.Generator):
 
 
 TRIPLETS = 2250  # triplet postings per indexed sound (index fan 4: 6 per anchor, ~15 s of music)
-PAIRS = 2250  # its pair hashes, one row of match_audio_landmarks
+PAIRS = MARKS  # its pair hashes, one row of match_audio_landmarks
 POST_TRIPLETS, POST_TRUE = 5000, 600  # one query post's triplet keys (fan 6), of which this many are its sound's
 POST_PAIRS, POST_TRUE_PAIRS = 1500, 600
 
@@ -320,10 +320,66 @@ def post_queries(con, n: int, rng: np.random.Generator) -> list[tuple[pl.DataFra
                             rng.integers(0, 1 << 21, POST_PAIRS - POST_TRUE_PAIRS, dtype=np.uint32)])
         ht = np.concatenate([np.array(frames[:POST_TRUE_PAIRS], np.int32) - off,
                              rng.integers(0, 1300, POST_PAIRS - POST_TRUE_PAIRS, dtype=np.int32)])
-        out.append((pl.DataFrame({"qid": np.full(k.size, qid, np.int32), "key": k, "t": kt}),
+        out.append((pl.DataFrame({"qid": np.full(k.size, qid, np.int32), "variant": np.zeros(k.size, np.int16),
+                                  "key": k, "t": kt}),
                     pl.DataFrame({"qid": np.full(h.size, qid, np.int32), "variant": np.zeros(h.size, np.int16),
                                   "hash": h, "t": ht})))
     return out
+
+
+SPEED_PRESETS = 27  # 9 factors x 3 modes
+SPEED_TRIPLETS, SPEED_PAIRS = 5000, 3400  # per preset, first 12 s (measured on the demo world: ~2.6-7.3k, ~3.4k)
+
+
+def speed_posts(posts: list[tuple[pl.DataFrame, pl.DataFrame]], rng: np.random.Generator) -> list[tuple]:
+    """The same posts as unexplained queries at every speed preset: each preset's keys random, except that
+    the posts' own true keys stand at preset 5 (the one that undoes their speed change)."""
+    out = []
+    for trip, marks in posts:
+        qid = int(trip["qid"][0])
+        tk = [trip.with_columns(pl.lit(5, pl.Int16).alias("variant")).head(POST_TRUE)]
+        mk = [marks.with_columns(pl.lit(5, pl.Int16).alias("variant")).head(POST_TRUE_PAIRS)]
+        for v in range(1, SPEED_PRESETS + 1):
+            tk.append(pl.DataFrame({"qid": np.full(SPEED_TRIPLETS, qid, np.int32),
+                                    "variant": np.full(SPEED_TRIPLETS, v, np.int16),
+                                    "key": rng.integers(0, 1 << 34, SPEED_TRIPLETS, dtype=np.uint64),
+                                    "t": rng.integers(0, 600, SPEED_TRIPLETS, dtype=np.int32)}))
+            mk.append(pl.DataFrame({"qid": np.full(SPEED_PAIRS, qid, np.int32),
+                                    "variant": np.full(SPEED_PAIRS, v, np.int16),
+                                    "hash": rng.integers(0, 1 << 21, SPEED_PAIRS, dtype=np.uint32),
+                                    "t": rng.integers(0, 600, SPEED_PAIRS, dtype=np.int32)}))
+        out.append((pl.concat(tk), pl.concat(mk)))
+    return out
+
+
+def speed_runs(con, posts: list[tuple], with_all_pairs: bool) -> dict[str, object]:
+    """The speed presets' voting for N_QUERIES unexplained posts as one chunk: through the triplet lookup, and
+    (`with_all_pairs`) over every indexed pair as before. Fails unless every post finds its sound."""
+    from pipelines.matching import search
+    q_triplets = pl.concat([t for t, _ in posts])
+    q_marks = pl.concat([m for _, m in posts])
+    params = {"min_votes": search.MIN_LM_VOTES_SPEED, "top_k": search.LM_TOP_K,
+              "refs_per_sound": search.REFS_PER_SOUND, "min_ratio": search.LM_MIN_RATIO_SPEED, "min_variant": 1,
+              "chunk_refs": False}
+
+    def vote(lm_index) -> pl.DataFrame:
+        con.register("q_marks", q_marks)
+        con.register("lm_index", lm_index)
+        try:
+            return con.sql(warehouse.sql_text("ops/match_candidates_landmarks"), params=params).pl()
+        finally:
+            con.unregister("q_marks")
+            con.unregister("lm_index")
+
+    def through() -> pl.DataFrame:
+        return vote(search.candidate_pairs(con, q_triplets, search.TRIPLET_TOL_SPEED))
+
+    if through()["qid"].n_unique() != len(posts):
+        raise SystemExit("a synthetic speed-changed post did not find its sound through the triplet lookup")
+    runs = {"speed_lookup": through}
+    if with_all_pairs:
+        runs["speed_all"] = lambda: vote(con.sql(warehouse.sql_text("ops/match_landmark_index_all")))
+    return runs
 
 
 def landmark_candidate_runs(con, posts: list[tuple[pl.DataFrame, pl.DataFrame]]) -> dict[str, object]:
@@ -418,7 +474,9 @@ def scale_main(argv: list[str]) -> None:
                 runs[n]["landmarks"] = landmark_run(cons[n], rng)
             if n in args.triplet_sizes:
                 fills[n] += fill_triplets(cons[n], n, rng)
-                runs[n].update(landmark_candidate_runs(cons[n], post_queries(cons[n], n, rng)))
+                posts = post_queries(cons[n], n, rng)
+                runs[n].update(landmark_candidate_runs(cons[n], posts))
+                runs[n].update(speed_runs(cons[n], speed_posts(posts, rng), n in args.landmark_sizes))
         # best of REPS rounds, each round timing every size once: load from other processes on the shared
         # cores then hits all sizes alike instead of whichever size happened to run during a busy spell
         best: dict[tuple[int, str], float] = {}
@@ -451,6 +509,11 @@ def scale_main(argv: list[str]) -> None:
                 old_ms = best[n, "landmarks"] / N_QUERIES * 1000 if (n, "landmarks") in best else float("nan")
                 print(f"{n:>8}{best[n, 'lm_post'] / N_QUERIES * 1000:>10.2f}"
                       f"{best[n, 'lm_chunk'] / N_QUERIES * 1000:>8.2f}{old_ms:>8.1f}")
+            print(f"speed presets for {N_QUERIES} unexplained posts ({SPEED_PRESETS} presets each), ms per post: "
+                  "through the triplet lookup / over every indexed pair (before)")
+            for n in lm_sizes:
+                old_ms = best[n, "speed_all"] / N_QUERIES * 1000 if (n, "speed_all") in best else float("nan")
+                print(f"{n:>8}{best[n, 'speed_lookup'] / N_QUERIES * 1000:>10.1f}{old_ms:>10.1f}")
             for a, b in zip(lm_sizes, lm_sizes[1:]):
                 one = best[b, "lm_post"] / best[a, "lm_post"]
                 print(f"landmark query growth {a} -> {b} sounds: one post {one:.2f}x,"

@@ -20,8 +20,8 @@ MAX_DT = 63  # frames (6 bits)
 MAX_DF = 63  # bins (7 bits with sign)
 AMBIGUOUS = 0.25  # a mapped coordinate within this of x.5 is hashed with both roundings
 
-__all__ = ["FRAME_S", "INDEX_TRIPLET_FAN", "QUERY_TRIPLET_FAN", "landmarks", "pair_hashes", "peaks", "raw_pairs",
-           "scaled_pair_hashes", "triplet_keys"]
+__all__ = ["FRAME_S", "INDEX_TRIPLET_FAN", "QUERY_TRIPLET_FAN", "SPEED_TRIPLET_FAN", "landmarks", "pair_hashes",
+           "peaks", "raw_pairs", "scaled_pair_hashes", "scaled_triplet_keys", "speed_factors", "triplet_keys"]
 
 
 def pair_hashes(t: np.ndarray, f: np.ndarray, speed: float = 1.0, mode: str = "pitch") -> tuple[np.ndarray, np.ndarray]:
@@ -31,7 +31,13 @@ def pair_hashes(t: np.ndarray, f: np.ndarray, speed: float = 1.0, mode: str = "p
     resampled, times x speed and bins / speed; "tempo": time-stretched, times only; "key": pitch-shifted at the
     original tempo, bins only, e.g. sped up then slowed back).
     """
-    return scaled_pair_hashes(t, f, 1.0 if mode == "key" else speed, speed if mode in ("pitch", "key") else 1.0)
+    return scaled_pair_hashes(t, f, *speed_factors(speed, mode))
+
+
+def speed_factors(speed: float, mode: str) -> tuple[float, float]:
+    """(time factor, pitch factor) of a speed preset: "pitch" (resampled) changes both, "tempo" (time-stretched)
+    the time axis only, "key" (pitch-shifted at the original tempo) the bins only."""
+    return 1.0 if mode == "key" else speed, speed if mode in ("pitch", "key") else 1.0
 
 
 def raw_pairs(t: np.ndarray, f: np.ndarray, time_factor: float = 1.0,
@@ -96,6 +102,7 @@ def landmarks(pcm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 # Triplet keys: the index's lookup key for landmark candidates (docs/matching.md, "Landmark candidates").
 INDEX_TRIPLET_FAN = 4  # the index keeps each anchor with 2 of its next 4 peaks (6 keys per anchor)
 QUERY_TRIPLET_FAN = 6  # a query tries 2 of its next 6 (15 per anchor): steps over peaks a voice added
+SPEED_TRIPLET_FAN = 4  # per speed preset 2 of the next 4, as the index: the roundings already multiply the keys
 
 
 def triplet_keys(t: np.ndarray, f: np.ndarray, fan: int) -> tuple[np.ndarray, np.ndarray]:
@@ -103,31 +110,71 @@ def triplet_keys(t: np.ndarray, f: np.ndarray, fan: int) -> tuple[np.ndarray, np
     eligibility as pairs): bin (8 bits) | df1+64 (7) | dt1 (6) | df2+64 (7) | dt2 (6). A pair hash has 21 bits,
     so at 10k indexed sounds every hash has ~20 postings and a lookup returns mostly chance; a triplet's 34 bits
     are ~8,000x rarer, so what a lookup returns is mostly the true alignments, whatever the index size."""
+    *coords, anchor_t = _triplet_coordinates(t, f, fan, 1.0, 1.0)
+    return _pack_triplets(*coords), anchor_t.astype(np.int32)
+
+
+def scaled_triplet_keys(t: np.ndarray, f: np.ndarray, time_factor: float, pitch_factor: float,
+                        fan: int) -> tuple[np.ndarray, np.ndarray]:
+    """triplet_keys of a query whose time axis was changed by `time_factor` and its pitch by `pitch_factor`,
+    peaks mapped back onto the original's grid first (as scaled_pair_hashes); each coordinate near x.5 is
+    keyed with both roundings."""
+    *coords, anchor_t = _triplet_coordinates(t, f, fan, time_factor, pitch_factor)
+    if anchor_t.size == 0:
+        return np.zeros(0, np.uint64), np.zeros(0, np.int32)
+    cols = [np.rint(c) for c in coords]
+    alts = [np.where(np.rint(c) == np.floor(c), np.ceil(c), np.floor(c)) for c in coords]
+    ambiguous = [np.abs(c - np.floor(c) - 0.5) < AMBIGUOUS for c in coords]
+    frames = np.rint(anchor_t).astype(np.int64)
+    for i in range(len(cols)):  # each ambiguous coordinate doubles its rows: one per rounding
+        m = ambiguous[i]
+        extra = [c[m] for c in cols]
+        extra[i] = alts[i][m]
+        cols = [np.concatenate([c, e]) for c, e in zip(cols, extra)]
+        alts = [np.concatenate([x, x[m]]) for x in alts]
+        ambiguous = [np.concatenate([x, x[m]]) for x in ambiguous]
+        frames = np.concatenate([frames, frames[m]])
+    fa, df1, dt1, df2, dt2 = cols
+    good = ((fa >= 0) & (fa < 256) & (np.abs(df1) <= MAX_DF) & (np.abs(df2) <= MAX_DF)
+            & (dt1 >= 1) & (dt1 <= MAX_DT) & (dt2 >= 1) & (dt2 <= MAX_DT))
+    keys = _pack_triplets(*(c[good] for c in cols))
+    # drop the duplicates the unambiguous coordinates produced: key (34 bits) and anchor frame (< 2^24) in one
+    keyed = np.unique((keys.astype(np.int64) << 24) | frames[good])
+    return (keyed >> 24).astype(np.uint64), (keyed & 0xFFFFFF).astype(np.int32)
+
+
+def _triplet_coordinates(t: np.ndarray, f: np.ndarray, fan: int, time_factor: float,
+                         pitch_factor: float) -> tuple[np.ndarray, ...]:
+    """(anchor bin, df1, dt1, df2, dt2, anchor frame) as floats, peaks mapped (times x time_factor, bins /
+    pitch_factor), for each anchor and each two of its next `fan` eligible peaks."""
     n = t.size
     if n < 3:
-        return np.zeros(0, np.uint64), np.zeros(0, np.int32)
-    t = t.astype(np.int64)
-    f = f.astype(np.int64)
+        return tuple(np.zeros(0) for _ in range(6))
+    tt = t.astype(np.float64) * time_factor
+    ff = f.astype(np.float64) / pitch_factor
     j = np.arange(n)[:, None] + np.arange(1, LOOK_AHEAD + 1)[None, :]
     inside = j < n
     j = np.minimum(j, n - 1)
-    dt = t[j] - t[:, None]
-    df = f[j] - f[:, None]
-    ok = inside & (dt >= 1) & (dt <= MAX_DT) & (np.abs(df) <= MAX_DF)
+    dt = tt[j] - tt[:, None]
+    df = ff[j] - ff[:, None]
+    ok = inside & (np.rint(dt) >= 1) & (np.rint(dt) <= MAX_DT) & (np.abs(np.rint(df)) <= MAX_DF)
     rank = np.cumsum(ok, axis=1)
     ok &= rank <= fan
     # column of each anchor's r-th eligible peak (r = 1..fan); -1 where it has fewer
-    nth = [np.where(ok.any(axis=1) & (rank[:, -1] >= r), np.argmax(ok & (rank == r), axis=1), -1)
-           for r in range(1, fan + 1)]
-    keys, frames = [], []
+    nth = [np.where(rank[:, -1] >= r, np.argmax(ok & (rank == r), axis=1), -1) for r in range(1, fan + 1)]
+    parts: list[list[np.ndarray]] = [[] for _ in range(6)]
     for a in range(fan):
         for b in range(a + 1, fan):
             rows = np.flatnonzero(nth[b] >= 0)
             ca, cb = nth[a][rows], nth[b][rows]
-            keys.append((f[rows].astype(np.uint64) << np.uint64(26))
-                        | ((df[rows, ca] + 64).astype(np.uint64) << np.uint64(19))
-                        | (dt[rows, ca].astype(np.uint64) << np.uint64(13))
-                        | ((df[rows, cb] + 64).astype(np.uint64) << np.uint64(6))
-                        | dt[rows, cb].astype(np.uint64))
-            frames.append(t[rows])
-    return np.concatenate(keys), np.concatenate(frames).astype(np.int32)
+            for i, part in enumerate((ff[rows], df[rows, ca], dt[rows, ca], df[rows, cb], dt[rows, cb], tt[rows])):
+                parts[i].append(part)
+    return tuple(np.concatenate(p) for p in parts)
+
+
+def _pack_triplets(fa: np.ndarray, df1: np.ndarray, dt1: np.ndarray, df2: np.ndarray, dt2: np.ndarray) -> np.ndarray:
+    """bin (8 bits) | df1+64 (7) | dt1 (6) | df2+64 (7) | dt2 (6) of whole-numbered coordinates."""
+    def u(x: np.ndarray) -> np.ndarray:
+        return np.rint(x).astype(np.int64).astype(np.uint64)
+    return ((u(fa) << np.uint64(26)) | (u(df1 + 64) << np.uint64(19)) | (u(dt1) << np.uint64(13))
+            | (u(df2 + 64) << np.uint64(6)) | u(dt2))

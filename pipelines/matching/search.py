@@ -19,7 +19,14 @@ from pipelines import warehouse
 from pipelines.audio.decode import DecodeError, decode_pcm
 from pipelines.audio.peaks import FRAME_S
 from pipelines.matching import index, presence, verify
-from pipelines.matching.landmarks import QUERY_TRIPLET_FAN, pair_hashes, triplet_keys
+from pipelines.matching.landmarks import (
+    QUERY_TRIPLET_FAN,
+    SPEED_TRIPLET_FAN,
+    pair_hashes,
+    scaled_triplet_keys,
+    speed_factors,
+    triplet_keys,
+)
 
 # Chromaprint voting (stack notes: 24-bit keys, best offsets, ~20 candidates, then BER)
 MIN_CP_VOTES = 2
@@ -42,6 +49,8 @@ LM_MIN_BINS = 5  # distinct anchor frequencies and frequency steps among them; a
 TRIPLET_MIN_VOTES = 2  # aligned triplets at one offset (+-1 frame): chance alignments of 34-bit keys are rare
 TRIPLET_TOP_REFS = 32  # best audios per query by aligned triplets (free alignment), at least LM_TOP_K
 TRIPLET_TOP_HEAD_REFS = 16  # best audios per query aligned near offset 0 in the first seconds (stitch parents)
+TRIPLET_TOL = 1  # frames: votes at neighbouring offsets count together
+TRIPLET_TOL_SPEED = 8  # a preset a few % off the real speed spreads the alignment over ~a dozen offsets
 # Stitch hypothesis (query start = reference start): offset fixed, so few aligned landmarks suffice
 STITCH_HEAD_S = 6.0
 STITCH_MIN_VOTES = 5
@@ -166,8 +175,7 @@ def landmark_matches(con: duckdb.DuckDBPyConnection, queries: list[Query], chunk
     q_marks = pl.DataFrame({"qid": np.concatenate(qids), "variant": np.concatenate(vars_),
                             "hash": np.concatenate(hs).astype(np.uint32), "t": np.concatenate(ts).astype(np.int32)})
     con.register("q_marks", q_marks)
-    con.register("lm_index", _candidate_landmarks(con, queries) if speeds is None
-                 else con.sql(warehouse.sql_text("ops/match_landmark_index_all")))
+    con.register("lm_index", _candidate_landmarks(con, queries, None if speeds is None else variants))
     stitch_head: list[Match] = []
     try:
         if speeds is None:
@@ -223,23 +231,42 @@ def landmark_matches(con: duckdb.DuckDBPyConnection, queries: list[Query], chunk
     return out
 
 
-def _candidate_landmarks(con: duckdb.DuckDBPyConnection, queries: list[Query]) -> pl.DataFrame:
-    """`lm_index` for the queries as posted: the pairs of the indexed audios their triplet keys point to."""
-    keyed = [(q.qid, *triplet_keys(q.peak_frames, q.peak_bins, QUERY_TRIPLET_FAN)) for q in queries]
+def _candidate_landmarks(con: duckdb.DuckDBPyConnection, queries: list[Query],
+                         speeds: list[tuple[float, str]] | None = None) -> pl.DataFrame:
+    """`lm_index`: the pairs of the indexed audios that the queries' triplet keys point to, as posted or (with
+    `speeds`) mapped back by each speed preset over the first SPEED_WINDOW_FRAMES, as their pair hashes are."""
+    qids, variants, keys, frames = [], [], [], []
+    for q in queries:
+        if speeds is None:
+            found = [(0, triplet_keys(q.peak_frames, q.peak_bins, QUERY_TRIPLET_FAN))]
+        else:
+            head = q.peak_frames < SPEED_WINDOW_FRAMES
+            found = [(v, scaled_triplet_keys(q.peak_frames[head], q.peak_bins[head], *speed_factors(speed, mode),
+                                             SPEED_TRIPLET_FAN))
+                     for v, (speed, mode) in enumerate(speeds, start=1)]
+        for v, (k, t) in found:
+            qids.append(np.full(k.size, q.qid, np.int32))
+            variants.append(np.full(k.size, v, np.int16))
+            keys.append(k)
+            frames.append(t)
+    if not qids:
+        return pl.DataFrame(schema={"hash": pl.UInt32, "audio_id": pl.Int32, "t": pl.Int32})
     return candidate_pairs(con, pl.DataFrame(
-        {"qid": np.concatenate([np.full(k.size, qid, np.int32) for qid, k, _ in keyed]),
-         "key": np.concatenate([k for _, k, _ in keyed]), "t": np.concatenate([t for _, _, t in keyed])},
-        schema={"qid": pl.Int32, "key": pl.UInt64, "t": pl.Int32}))
+        {"qid": np.concatenate(qids), "variant": np.concatenate(variants), "key": np.concatenate(keys),
+         "t": np.concatenate(frames)},
+        schema={"qid": pl.Int32, "variant": pl.Int16, "key": pl.UInt64, "t": pl.Int32}),
+        TRIPLET_TOL if speeds is None else TRIPLET_TOL_SPEED)
 
 
-def candidate_pairs(con: duckdb.DuckDBPyConnection, q_triplets: pl.DataFrame) -> pl.DataFrame:
-    """(hash, audio_id, t): the landmark pairs of the indexed audios that the triplet keys `q_triplets(qid, key,
-    t)` point to (sql/ops/match_candidates_triplets.sql). Reading the pairs of every indexed audio instead would
-    cost in proportion to the index: a 21-bit pair hash has ~20 postings per 10k sounds."""
+def candidate_pairs(con: duckdb.DuckDBPyConnection, q_triplets: pl.DataFrame, tol: int = 1) -> pl.DataFrame:
+    """(hash, audio_id, t): the landmark pairs of the indexed audios that the triplet keys `q_triplets(qid,
+    variant, key, t)` point to with aligned votes within +-`tol` frames (sql/ops/match_candidates_triplets.sql).
+    Reading the pairs of every indexed audio instead would cost in proportion to the index: a 21-bit pair hash
+    has ~20 postings per 10k sounds."""
     with index.lookup(con, "ops/match_lookup_landmarks_begin"):
         refs = [int(r) for (r,) in warehouse.fetch_rows(
             con, "ops/match_candidates_triplets", frames={"q_triplets": q_triplets},
-            params={"min_votes": TRIPLET_MIN_VOTES, "top_refs": TRIPLET_TOP_REFS,
+            params={"min_votes": TRIPLET_MIN_VOTES, "top_refs": TRIPLET_TOP_REFS, "tol": tol,
                     "top_head_refs": TRIPLET_TOP_HEAD_REFS, "head_frames": int(STITCH_HEAD_S / FRAME_S),
                     "max_off": STITCH_MAX_OFF})]
         con.register("want_refs", _want_refs(refs)["want_refs"])

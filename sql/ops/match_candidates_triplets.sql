@@ -1,20 +1,21 @@
 -- match_sounds: which indexed audios a chunk's queries are compared with by landmarks (docs/matching.md,
--- "Landmark candidates"). `q_triplets(qid, key, t)` holds the triplet keys of the queries as posted. A triplet
--- key is rare enough that two aligned at one offset (+-1 frame) name the audio (free alignment: a clip, a
--- reuse under a voice), and one aligned near offset 0 in the first seconds of both names a stitch's parent.
+-- "Landmark candidates"). `q_triplets(qid, variant, key, t)` holds the triplet keys of the queries as posted
+-- (variant 0) or mapped back by a speed preset (1..). A triplet key is rare enough that two aligned at one offset
+-- (+-$tol frames) name the audio (free alignment: a clip, a reuse under a voice, a sped-up copy), and one
+-- aligned near offset 0 in the first seconds of both names a stitch's parent (as posted only).
 -- Returns the union over the chunk of each query's best audios of either kind; the pair-hash voting and its
 -- checks then run on these audios only (sql/ops/match_candidates_landmarks.sql, match_candidates_stitch.sql).
 WITH hits AS MATERIALIZED (
-    SELECT q.qid, p.audio_id AS ref, p.t - q.t AS off, q.t AS qt, p.t AS rt
+    SELECT q.qid, q.variant, p.audio_id AS ref, p.t - q.t AS off, q.t AS qt, p.t AS rt
     FROM q_triplets q
     JOIN match_triplet_postings p ON p.key = q.key
 ),
 votes AS (
-    SELECT qid, ref, off, count(*) AS votes FROM hits GROUP BY ALL
+    SELECT qid, variant, ref, off, count(*) AS votes FROM hits GROUP BY ALL
 ),
 smoothed AS (
-    SELECT qid, ref, sum(votes) OVER (PARTITION BY qid, ref ORDER BY off
-                                      RANGE BETWEEN 1 PRECEDING AND 1 FOLLOWING) AS votes3
+    SELECT qid, ref, sum(votes) OVER (PARTITION BY qid, variant, ref ORDER BY off
+                                      RANGE BETWEEN $tol PRECEDING AND $tol FOLLOWING) AS votes3
     FROM votes
 ),
 free AS (
@@ -22,7 +23,7 @@ free AS (
 ),
 head AS (
     SELECT qid, ref, count(*) AS votes FROM hits
-    WHERE qt < $head_frames AND rt < $head_frames AND abs(off) <= $max_off
+    WHERE variant = 0 AND qt < $head_frames AND rt < $head_frames AND abs(off) <= $max_off
     GROUP BY ALL
 ),
 ranked AS (

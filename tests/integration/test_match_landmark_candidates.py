@@ -3,9 +3,10 @@ audio that the pair-hash voting over the whole index would accept, on real audio
 
 Real synthetic songs (tests/support/media.py) are encoded, decoded and indexed with the pipeline's own code into
 a real DuckDB file. Queries: 10 s mp3 clips from inside indexed songs, the same under a voice as loud as the music,
-2 s stitches (a song's first 2 s, then speech) and songs never indexed. For each, the landmark voting is run
-twice with the real SQL: once against every indexed pair (what match_sounds did before the lookup existed) and
-once through `search._candidate_landmarks`; the second must find every alignment the first found.
+2 s stitches (a song's first 2 s, then speech), a resampled x1.25 and a time-stretched x0.8 copy, and songs
+never indexed. For each, the landmark voting (as posted, or at every speed preset) is run twice with the real
+SQL: once against every indexed pair (what match_sounds did before the lookup existed) and once through
+`search._candidate_landmarks`; the second must find every alignment the first found.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from pipelines import warehouse
 from pipelines.audio.decode import SAMPLE_RATE, decode_pcm
 from pipelines.audio.peaks import FRAME_S, peaks
 from pipelines.matching import index, search
-from pipelines.matching.landmarks import QUERY_TRIPLET_FAN, triplet_keys
+from pipelines.matching.landmarks import QUERY_TRIPLET_FAN, pair_hashes, triplet_keys
+from pipelines.stages.match_sounds import SPEED_VARIANTS
 from tests.support import media
 from tests.support.index import index_songs
 
@@ -45,6 +47,10 @@ def world(tmp_path_factory):
     for i in (6, 7):
         files[f"stitch{i}"] = media.concat([media.trim(wav[i], d / f"s{i}.wav", 0.0, 2.0),
                                             media.trim(talk, d / f"r{i}.wav", 0.0, 8.0)], d / f"stitch{i}.m4a")
+    fast, slow = d / "fast.m4a", d / "slow.m4a"  # resampled x1.25 ("sped up"), time-stretched x0.8 ("slowed")
+    media._ffmpeg(["-i", str(wav[1]), "-af", "asetrate=55125,aresample=44100", *media._audio_out_args(fast)], fast)
+    media._ffmpeg(["-i", str(wav[2]), "-af", "atempo=0.8", *media._audio_out_args(slow)], slow)
+    files["fast1"], files["slow2"] = fast, slow
     for i in (30, 31):
         files[f"unseen{i}"] = media.encode(media.tone_music(d / f"u{i}.wav", 12.0, seed=60 + i), d / f"u{i}.m4a")
     queries = []
@@ -94,13 +100,46 @@ def test_the_lookup_finds_every_alignment_the_whole_index_gives(world):
     assert _sorted(through).equals(_sorted(everything))
 
 
+def test_the_speed_lookup_finds_every_alignment_the_whole_index_gives(world):
+    con, queries = world
+    changed = [q for q in queries if q.audio_sha256 in ("fast1", "slow2", "unseen30")]
+    everything = _speed_voting(con, changed, con.sql(warehouse.sql_text("ops/match_landmark_index_all")))
+    through = _speed_voting(con, changed, search._candidate_landmarks(con, changed, SPEED_VARIANTS))
+    audio_ids = dict(con.execute("SELECT sound_id, audio_id FROM match_audio").fetchall())
+    by_name = {q.qid: q.audio_sha256 for q in queries}
+    found = {(by_name[qid], ref) for qid, ref in everything.select("qid", "ref").iter_rows()}
+    assert {("fast1", audio_ids["snd-song1"]), ("slow2", audio_ids["snd-song2"])} <= found
+    assert _sorted(through).equals(_sorted(everything))
+
+
+def _speed_voting(con, queries: list[search.Query], lm_index) -> pl.DataFrame:
+    """The speed presets' voting, as match_sounds runs it for a post nothing explained as posted."""
+    parts = [(q.qid, v, *pair_hashes(q.peak_frames[head], q.peak_bins[head], speed, mode))
+             for q in queries for head in [q.peak_frames < search.SPEED_WINDOW_FRAMES]
+             for v, (speed, mode) in enumerate(SPEED_VARIANTS, start=1)]
+    q_marks = pl.DataFrame({
+        "qid": np.concatenate([np.full(h.size, qid, np.int32) for qid, _, h, _ in parts]),
+        "variant": np.concatenate([np.full(h.size, v, np.int16) for _, v, h, _ in parts]),
+        "hash": np.concatenate([h for _, _, h, _ in parts]), "t": np.concatenate([t for _, _, _, t in parts])})
+    con.register("q_marks", q_marks)
+    con.register("lm_index", lm_index)
+    try:
+        return con.sql(warehouse.sql_text("ops/match_candidates_landmarks"), params={
+            "min_votes": search.MIN_LM_VOTES_SPEED, "top_k": search.LM_TOP_K, "refs_per_sound": search.REFS_PER_SOUND,
+            "min_ratio": search.LM_MIN_RATIO_SPEED, "min_variant": 1, "chunk_refs": False}).pl().select(
+            "qid", "variant", "ref", "off", "votes")
+    finally:
+        con.unregister("q_marks")
+        con.unregister("lm_index")
+
+
 def test_triplet_lookup_through_the_art_equals_the_scan(world):
     con, queries = world
     keyed = [(q.qid, *triplet_keys(q.peak_frames, q.peak_bins, QUERY_TRIPLET_FAN)) for q in queries[:1]]
-    q_triplets = pl.DataFrame({"qid": np.full(keyed[0][1].size, 0, np.int32), "key": keyed[0][1],
-                               "t": keyed[0][2]})
+    q_triplets = pl.DataFrame({"qid": np.full(keyed[0][1].size, 0, np.int32),
+                               "variant": np.zeros(keyed[0][1].size, np.int16), "key": keyed[0][1], "t": keyed[0][2]})
     sql = warehouse.sql_text("ops/match_candidates_triplets")
-    params = {"min_votes": search.TRIPLET_MIN_VOTES, "top_refs": search.TRIPLET_TOP_REFS,
+    params = {"min_votes": search.TRIPLET_MIN_VOTES, "top_refs": search.TRIPLET_TOP_REFS, "tol": search.TRIPLET_TOL,
               "top_head_refs": search.TRIPLET_TOP_HEAD_REFS, "head_frames": int(search.STITCH_HEAD_S / FRAME_S),
               "max_off": search.STITCH_MAX_OFF}
     con.register("q_triplets", q_triplets)

@@ -14,7 +14,15 @@ from pipelines.audio.chromaprint import raw_fingerprint
 from pipelines.audio.decode import decode_pcm
 from pipelines.audio.peaks import peaks
 from pipelines.matching import verify
-from pipelines.matching.landmarks import INDEX_TRIPLET_FAN, QUERY_TRIPLET_FAN, landmarks, pair_hashes, triplet_keys
+from pipelines.matching.landmarks import (
+    INDEX_TRIPLET_FAN,
+    QUERY_TRIPLET_FAN,
+    SPEED_TRIPLET_FAN,
+    landmarks,
+    pair_hashes,
+    scaled_triplet_keys,
+    triplet_keys,
+)
 from pipelines.matching.search import Match, Query, aligned
 from pipelines.matching.sounds import Resolver, coverage, is_primary
 from tests.support import media
@@ -90,7 +98,8 @@ def test_landmarks_survive_a_voice_as_loud_as_the_music(audio):
 
 def test_triplet_keys_align_under_a_voice_and_stay_rare_between_songs(audio):
     """The landmark candidate lookup's keys: the index's keys of a song are among a query's keys of the same
-    peaks, a loud voice leaves many aligned at one offset, and an unrelated song shares almost none."""
+    peaks, a loud voice leaves many aligned at one offset, an unrelated song shares almost none, and a sped-up
+    copy's keys meet the song's once mapped back by its speed."""
     song_t, song_f = peaks(audio["song"])
     indexed = triplet_keys(song_t, song_f, INDEX_TRIPLET_FAN)
     same = triplet_keys(song_t, song_f, QUERY_TRIPLET_FAN)
@@ -107,6 +116,13 @@ def test_triplet_keys_align_under_a_voice_and_stay_rare_between_songs(audio):
     voiced = best_offset_votes(triplet_keys(*peaks(audio["voiced"]), QUERY_TRIPLET_FAN))
     other = best_offset_votes(triplet_keys(*peaks(audio["other"]), QUERY_TRIPLET_FAN))
     assert voiced >= 10 * max(other, 1) and voiced >= 20, (voiced, other)
+    # a copy resampled x1.25: its peaks mapped back by the preset meet the index's keys; as posted they do not
+    fast_t, fast_f = peaks(audio["fast"])
+    mapped = best_offset_votes(scaled_triplet_keys(fast_t, fast_f, 1.25, 1.25, SPEED_TRIPLET_FAN))
+    as_posted = best_offset_votes(triplet_keys(fast_t, fast_f, SPEED_TRIPLET_FAN))
+    assert mapped >= 20 and mapped >= 5 * max(as_posted, 1), (mapped, as_posted)
+    assert np.array_equal(np.sort(scaled_triplet_keys(song_t, song_f, 1.0, 1.0, INDEX_TRIPLET_FAN)[0]),
+                          np.sort(indexed[0]))
 
 
 def test_speed_corrected_hashes_match_a_sped_up_copy(audio):
