@@ -384,7 +384,7 @@ def speed_runs(con, posts: list[tuple], with_all_pairs: bool) -> dict[str, objec
 
 def landmark_candidate_runs(con, posts: list[tuple[pl.DataFrame, pl.DataFrame]]) -> dict[str, object]:
     """The as-posted landmark path of match_sounds on synthetic posts: triplet lookup, the named audios' pairs
-    (match_ref_landmark_pairs.sql), the pair-hash voting on them; one post at a time (the ART path) and the
+    (match_ref_landmarks.sql), the pair-hash voting on them; one post at a time (the ART path) and the
     N_QUERIES posts as one chunk (scanned, as production chunks are). Fails unless every post finds its sound."""
     from pipelines.matching import search
 

@@ -86,13 +86,15 @@ def add_missing_candidate_index(con: duckdb.DuckDBPyConnection) -> int:
     missing = [int(a) for (a,) in warehouse.fetch_rows(con, "ops/match_candidate_index_missing")]
     if not missing:
         return 0
-    rows = warehouse.fetch_rows(con, "ops/match_ref_peaks", frames={
-        "want_refs": pl.DataFrame({"audio_id": missing}, schema={"audio_id": pl.Int32})})
-    ids = [int(a) for a, _, _ in rows]
-    peaks = [(np.asarray(fr, np.int32), np.asarray(b, np.int32)) for _, fr, b in rows]
+    stored = {int(a): (np.asarray(fr, np.int32), np.asarray(b, np.int32)) for a, fr, b in warehouse.fetch_rows(
+        con, "ops/match_ref_peaks", frames={"want_refs": pl.DataFrame({"audio_id": missing},
+                                                                       schema={"audio_id": pl.Int32})})}
+    # audio fingerprinted before peaks were stored has no landmarks to offer: an empty row marks it done
+    none = (np.zeros(0, np.int32), np.zeros(0, np.int32))
+    peaks = [stored.get(a, none) for a in missing]
     warehouse.run_sql(con, "ops/match_candidate_index_add",
-                      frames=_candidate_frames(ids, [pair_hashes(*p) for p in peaks], peaks))
-    return len(ids)
+                      frames=_candidate_frames(missing, [pair_hashes(*p) for p in peaks], peaks))
+    return len(missing)
 
 
 def _postings(ids: list[int], pairs: list[tuple[np.ndarray, np.ndarray]], column: str,

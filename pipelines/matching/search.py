@@ -271,9 +271,12 @@ def candidate_pairs(con: duckdb.DuckDBPyConnection, q_triplets: pl.DataFrame, to
                     "max_off": STITCH_MAX_OFF})]
         con.register("want_refs", _want_refs(refs)["want_refs"])
         try:
-            return con.sql(warehouse.sql_text("ops/match_ref_landmark_pairs")).pl()
+            lists = con.sql(warehouse.sql_text("ops/match_ref_landmarks")).pl()
         finally:
             con.unregister("want_refs")
+    return (lists.explode(["hashes", "frames"])
+            .select(pl.col("hashes").alias("hash"), "audio_id", pl.col("frames").alias("t"))
+            .drop_nulls())
 
 
 def aligned(qh: np.ndarray, qt: np.ndarray, rh: np.ndarray, rt: np.ndarray, off: int) -> np.ndarray:

@@ -15,11 +15,11 @@ votes AS (
 ),
 smoothed AS (
     SELECT qid, ref, sum(votes) OVER (PARTITION BY qid, variant, ref ORDER BY off
-                                      RANGE BETWEEN $tol PRECEDING AND $tol FOLLOWING) AS votes3
+                                      RANGE BETWEEN $tol PRECEDING AND $tol FOLLOWING) AS near_votes
     FROM votes
 ),
 free AS (
-    SELECT qid, ref, max(votes3) AS votes FROM smoothed GROUP BY ALL HAVING max(votes3) >= $min_votes
+    SELECT qid, ref, max(near_votes) AS votes FROM smoothed GROUP BY ALL HAVING max(near_votes) >= $min_votes
 ),
 head AS (
     SELECT qid, ref, count(*) AS votes FROM hits

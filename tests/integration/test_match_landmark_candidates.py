@@ -166,6 +166,20 @@ def test_audio_indexed_before_the_lookup_existed_gets_its_rows(world):
         assert index.add_missing_candidate_index(con) == 0
     for table, rows in before.items():
         assert con.sql(f"SELECT * FROM {table} ORDER BY ALL").fetchall() == rows, table
+    # audio whose peaks were never stored (fingerprinted before they were) gets an empty row: done, not retried
+    with warehouse.transaction(con):
+        con.execute("DELETE FROM match_audio_landmarks WHERE audio_id = 7")
+        con.execute("DELETE FROM match_triplet_postings WHERE audio_id = 7")
+        con.execute("CREATE TEMP TABLE kept_peaks AS SELECT * FROM audio_peaks WHERE audio_sha256 = 'song7'")
+        con.execute("DELETE FROM audio_peaks WHERE audio_sha256 = 'song7'")
+        assert index.add_missing_candidate_index(con) == 1
+        assert index.add_missing_candidate_index(con) == 0
+        assert con.sql("SELECT len(hashes) FROM match_audio_landmarks WHERE audio_id = 7").fetchall() == [(0,)]
+        con.execute("INSERT INTO audio_peaks SELECT * FROM kept_peaks")  # and back as it was, for other tests
+        con.execute("DELETE FROM match_audio_landmarks WHERE audio_id = 7")
+        assert index.add_missing_candidate_index(con) == 1
+    for table, rows in before.items():
+        assert con.sql(f"SELECT * FROM {table} ORDER BY ALL").fetchall() == rows, table
 
 
 def _sorted(frame: pl.DataFrame) -> pl.DataFrame:
