@@ -110,18 +110,19 @@ def triplet_keys(t: np.ndarray, f: np.ndarray, fan: int) -> tuple[np.ndarray, np
     eligibility as pairs): bin (8 bits) | df1+64 (7) | dt1 (6) | df2+64 (7) | dt2 (6). A pair hash has 21 bits,
     so at 10k indexed sounds every hash has ~20 postings and a lookup returns mostly chance; a triplet's 34 bits
     are ~8,000x rarer, so what a lookup returns is mostly the true alignments, whatever the index size."""
-    *coords, anchor_t = _triplet_coordinates(t, f, fan, 1.0, 1.0)
+    *coords, anchor_t, _ = _triplet_coordinates(t, f, fan, np.ones(1), np.ones(1))
     return _pack_triplets(*coords), anchor_t.astype(np.int32)
 
 
-def scaled_triplet_keys(t: np.ndarray, f: np.ndarray, time_factor: float, pitch_factor: float,
-                        fan: int) -> tuple[np.ndarray, np.ndarray]:
-    """triplet_keys of a query whose time axis was changed by `time_factor` and its pitch by `pitch_factor`,
-    peaks mapped back onto the original's grid first (as scaled_pair_hashes); each coordinate near x.5 is
-    keyed with both roundings."""
-    *coords, anchor_t = _triplet_coordinates(t, f, fan, time_factor, pitch_factor)
+def scaled_triplet_keys(t: np.ndarray, f: np.ndarray, factors: list[tuple[float, float]],
+                        fan: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """triplet_keys of a query at each (time factor, pitch factor) of `factors` (a speed change undone: peaks
+    mapped back onto the original's grid first, as scaled_pair_hashes does); each coordinate near x.5 is keyed
+    with both roundings. Returns (key, anchor frame, index into `factors`), all presets in one vectorised pass.""" 
+    *coords, anchor_t, which = _triplet_coordinates(
+        t, f, fan, np.array([tf for tf, _ in factors], np.float64), np.array([pf for _, pf in factors], np.float64))
     if anchor_t.size == 0:
-        return np.zeros(0, np.uint64), np.zeros(0, np.int32)
+        return np.zeros(0, np.uint64), np.zeros(0, np.int32), np.zeros(0, np.int64)
     cols = [np.rint(c) for c in coords]
     alts = [np.where(np.rint(c) == np.floor(c), np.ceil(c), np.floor(c)) for c in coords]
     ambiguous = [np.abs(c - np.floor(c) - 0.5) < AMBIGUOUS for c in coords]
@@ -134,27 +135,27 @@ def scaled_triplet_keys(t: np.ndarray, f: np.ndarray, time_factor: float, pitch_
         alts = [np.concatenate([x, x[m]]) for x in alts]
         ambiguous = [np.concatenate([x, x[m]]) for x in ambiguous]
         frames = np.concatenate([frames, frames[m]])
+        which = np.concatenate([which, which[m]])
     fa, df1, dt1, df2, dt2 = cols
     good = ((fa >= 0) & (fa < 256) & (np.abs(df1) <= MAX_DF) & (np.abs(df2) <= MAX_DF)
             & (dt1 >= 1) & (dt1 <= MAX_DT) & (dt2 >= 1) & (dt2 <= MAX_DT))
-    keys = _pack_triplets(*(c[good] for c in cols))
-    # drop the duplicates the unambiguous coordinates produced: key (34 bits) and anchor frame (< 2^24) in one
-    keyed = np.unique((keys.astype(np.int64) << 24) | frames[good])
-    return (keyed >> 24).astype(np.uint64), (keyed & 0xFFFFFF).astype(np.int32)
+    # a key can repeat (two roundings of different peaks meeting): the lookup counts distinct (key, frame) only
+    return _pack_triplets(*(c[good] for c in cols)), frames[good].astype(np.int32), which[good]
 
 
-def _triplet_coordinates(t: np.ndarray, f: np.ndarray, fan: int, time_factor: float,
-                         pitch_factor: float) -> tuple[np.ndarray, ...]:
-    """(anchor bin, df1, dt1, df2, dt2, anchor frame) as floats, peaks mapped (times x time_factor, bins /
-    pitch_factor), for each anchor and each two of its next `fan` eligible peaks."""
-    n = t.size
+def _triplet_coordinates(t: np.ndarray, f: np.ndarray, fan: int, time_factors: np.ndarray,
+                         pitch_factors: np.ndarray) -> tuple[np.ndarray, ...]:
+    """(anchor bin, df1, dt1, df2, dt2, anchor frame, preset) as floats (preset: int), for each preset p, peaks
+    mapped (times x time_factors[p], bins / pitch_factors[p]), for each anchor and each two of its next `fan`
+    eligible peaks."""
+    n, presets = t.size, time_factors.size
     if n < 3:
-        return tuple(np.zeros(0) for _ in range(6))
-    tt = t.astype(np.float64) * time_factor
-    ff = f.astype(np.float64) / pitch_factor
+        return (*(np.zeros(0) for _ in range(6)), np.zeros(0, np.int64))
+    tt = (t.astype(np.float64)[None, :] * time_factors[:, None]).reshape(-1)  # preset-major: row p * n + i
+    ff = (f.astype(np.float64)[None, :] / pitch_factors[:, None]).reshape(-1)
     j = np.arange(n)[:, None] + np.arange(1, LOOK_AHEAD + 1)[None, :]
-    inside = j < n
-    j = np.minimum(j, n - 1)
+    inside = np.tile(j < n, (presets, 1))
+    j = (np.minimum(j, n - 1)[None, :, :] + (np.arange(presets) * n)[:, None, None]).reshape(presets * n, -1)
     dt = tt[j] - tt[:, None]
     df = ff[j] - ff[:, None]
     ok = inside & (np.rint(dt) >= 1) & (np.rint(dt) <= MAX_DT) & (np.abs(np.rint(df)) <= MAX_DF)
@@ -162,12 +163,13 @@ def _triplet_coordinates(t: np.ndarray, f: np.ndarray, fan: int, time_factor: fl
     ok &= rank <= fan
     # column of each anchor's r-th eligible peak (r = 1..fan); -1 where it has fewer
     nth = [np.where(rank[:, -1] >= r, np.argmax(ok & (rank == r), axis=1), -1) for r in range(1, fan + 1)]
-    parts: list[list[np.ndarray]] = [[] for _ in range(6)]
+    parts: list[list[np.ndarray]] = [[] for _ in range(7)]
     for a in range(fan):
         for b in range(a + 1, fan):
             rows = np.flatnonzero(nth[b] >= 0)
             ca, cb = nth[a][rows], nth[b][rows]
-            for i, part in enumerate((ff[rows], df[rows, ca], dt[rows, ca], df[rows, cb], dt[rows, cb], tt[rows])):
+            for i, part in enumerate((ff[rows], df[rows, ca], dt[rows, ca], df[rows, cb], dt[rows, cb], tt[rows],
+                                      rows // n)):
                 parts[i].append(part)
     return tuple(np.concatenate(p) for p in parts)
 

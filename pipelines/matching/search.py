@@ -238,17 +238,18 @@ def _candidate_landmarks(con: duckdb.DuckDBPyConnection, queries: list[Query],
     qids, variants, keys, frames = [], [], [], []
     for q in queries:
         if speeds is None:
-            found = [(0, triplet_keys(q.peak_frames, q.peak_bins, QUERY_TRIPLET_FAN))]
-        else:
+            k, t = triplet_keys(q.peak_frames, q.peak_bins, QUERY_TRIPLET_FAN)
+            v = np.zeros(k.size, np.int16)
+        else:  # variants numbered from 1, as in q_marks
             head = q.peak_frames < SPEED_WINDOW_FRAMES
-            found = [(v, scaled_triplet_keys(q.peak_frames[head], q.peak_bins[head], *speed_factors(speed, mode),
-                                             SPEED_TRIPLET_FAN))
-                     for v, (speed, mode) in enumerate(speeds, start=1)]
-        for v, (k, t) in found:
-            qids.append(np.full(k.size, q.qid, np.int32))
-            variants.append(np.full(k.size, v, np.int16))
-            keys.append(k)
-            frames.append(t)
+            k, t, preset = scaled_triplet_keys(q.peak_frames[head], q.peak_bins[head],
+                                               [speed_factors(speed, mode) for speed, mode in speeds],
+                                               SPEED_TRIPLET_FAN)
+            v = (preset + 1).astype(np.int16)
+        qids.append(np.full(k.size, q.qid, np.int32))
+        variants.append(v)
+        keys.append(k)
+        frames.append(t)
     if not qids:
         return pl.DataFrame(schema={"hash": pl.UInt32, "audio_id": pl.Int32, "t": pl.Int32})
     return candidate_pairs(con, pl.DataFrame(

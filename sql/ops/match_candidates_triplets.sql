@@ -7,7 +7,7 @@
 -- checks then run on these audios only (sql/ops/match_candidates_landmarks.sql, match_candidates_stitch.sql).
 WITH hits AS MATERIALIZED (
     SELECT q.qid, q.variant, p.audio_id AS ref, p.t - q.t AS off, q.t AS qt, p.t AS rt
-    FROM q_triplets q
+    FROM (SELECT DISTINCT qid, variant, key, t FROM q_triplets) q  -- a key kept by two roundings counts once
     JOIN match_triplet_postings p ON p.key = q.key
 ),
 votes AS (

@@ -118,11 +118,17 @@ def test_triplet_keys_align_under_a_voice_and_stay_rare_between_songs(audio):
     assert voiced >= 10 * max(other, 1) and voiced >= 20, (voiced, other)
     # a copy resampled x1.25: its peaks mapped back by the preset meet the index's keys; as posted they do not
     fast_t, fast_f = peaks(audio["fast"])
-    mapped = best_offset_votes(scaled_triplet_keys(fast_t, fast_f, 1.25, 1.25, SPEED_TRIPLET_FAN))
+    keys, frames, preset = scaled_triplet_keys(fast_t, fast_f, [(1.0, 1.0), (1.25, 1.25)], SPEED_TRIPLET_FAN)
+    mapped = best_offset_votes((keys[preset == 1], frames[preset == 1]))
     as_posted = best_offset_votes(triplet_keys(fast_t, fast_f, SPEED_TRIPLET_FAN))
     assert mapped >= 20 and mapped >= 5 * max(as_posted, 1), (mapped, as_posted)
-    assert np.array_equal(np.sort(scaled_triplet_keys(song_t, song_f, 1.0, 1.0, INDEX_TRIPLET_FAN)[0]),
+    assert np.array_equal(np.sort(scaled_triplet_keys(song_t, song_f, [(1.0, 1.0)], INDEX_TRIPLET_FAN)[0]),
                           np.sort(indexed[0]))
+    # all presets in one pass give what each preset alone gives
+    both = scaled_triplet_keys(fast_t, fast_f, [(1.25, 1.25), (0.8, 1.0)], SPEED_TRIPLET_FAN)
+    for p, factors in enumerate([(1.25, 1.25), (0.8, 1.0)]):
+        alone = scaled_triplet_keys(fast_t, fast_f, [factors], SPEED_TRIPLET_FAN)
+        assert np.array_equal(both[0][both[2] == p], alone[0]) and np.array_equal(both[1][both[2] == p], alone[1])
 
 
 def test_speed_corrected_hashes_match_a_sped_up_copy(audio):
