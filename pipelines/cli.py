@@ -207,7 +207,7 @@ def evaluate(
 
 @app.command()
 def identify(
-    media: Annotated[Path, typer.Argument(help="A media file (audio or video) to identify.", exists=False)],
+    media: Annotated[Path, typer.Argument(help="A media file (audio or video) to identify.")],
     warehouse: WarehouseOpt = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the result as JSON instead of a table.")] = False,
 ) -> None:

@@ -75,7 +75,8 @@ def identify_file(con: duckdb.DuckDBPyConnection, path: Path) -> Identification:
                             "(`trendtrace run --date YYYY-MM-DD`), which adds them")
     pcm = decode_pcm(path, max_seconds=MAX_SECONDS)
     frames, bins = peaks(pcm)
-    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    with open(path, "rb") as fh:  # streamed: a 20-minute video is not read into memory at once
+        digest = hashlib.file_digest(fh, "sha256").hexdigest()
     query = Query(0, digest, pcm.size / SAMPLE_RATE, raw_fingerprint(pcm), frames.astype(np.int32),
                   bins.astype(np.int32), media=Path(path))
     found = match_chunk(con, [query])[0]
