@@ -48,17 +48,26 @@ def raw_pairs(t: np.ndarray, f: np.ndarray, time_factor: float = 1.0,
     if n < 2:
         empty = np.zeros(0, np.float64)
         return empty, empty, empty, empty
-    j = np.arange(n)[:, None] + np.arange(1, LOOK_AHEAD + 1)[None, :]  # (n, LOOK_AHEAD) later peaks
-    inside = j < n
-    j = np.minimum(j, n - 1)
     tt = t.astype(np.float64) * time_factor
     ff = f.astype(np.float64) / pitch_factor
+    dt, df, ok = _next_peaks(tt, ff, n, FAN_OUT)
+    a, k = np.nonzero(ok)
+    return ff[a], df[a, k], dt[a, k], tt[a]
+
+
+def _next_peaks(tt: np.ndarray, ff: np.ndarray, n: int, fan: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each peak of `tt`, `ff` (blocks of `n` time-sorted peaks, one block per speed preset): frame and bin
+    steps to its next LOOK_AHEAD peaks of the same block, and which of them pair with it (the first `fan` within
+    1..MAX_DT frames and MAX_DF bins) - the eligibility shared by pair hashes and triplet keys."""
+    j = np.arange(n)[:, None] + np.arange(1, LOOK_AHEAD + 1)[None, :]  # (n, LOOK_AHEAD) later peaks
+    blocks = tt.size // n
+    inside = np.tile(j < n, (blocks, 1))
+    j = (np.minimum(j, n - 1)[None, :, :] + (np.arange(blocks) * n)[:, None, None]).reshape(blocks * n, -1)
     dt = tt[j] - tt[:, None]
     df = ff[j] - ff[:, None]
     ok = inside & (np.rint(dt) >= 1) & (np.rint(dt) <= MAX_DT) & (np.abs(np.rint(df)) <= MAX_DF)
-    ok &= np.cumsum(ok, axis=1) <= FAN_OUT
-    a, k = np.nonzero(ok)
-    return ff[a], df[a, k], dt[a, k], tt[a]
+    ok &= np.cumsum(ok, axis=1) <= fan
+    return dt, df, ok
 
 
 def scaled_pair_hashes(t: np.ndarray, f: np.ndarray, time_factor: float = 1.0,
@@ -118,7 +127,7 @@ def scaled_triplet_keys(t: np.ndarray, f: np.ndarray, factors: list[tuple[float,
                         fan: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """triplet_keys of a query at each (time factor, pitch factor) of `factors` (a speed change undone: peaks
     mapped back onto the original's grid first, as scaled_pair_hashes does); each coordinate near x.5 is keyed
-    with both roundings. Returns (key, anchor frame, index into `factors`), all presets in one vectorised pass.""" 
+    with both roundings. Returns (key, anchor frame, index into `factors`), all presets in one vectorised pass."""
     *coords, anchor_t, which = _triplet_coordinates(
         t, f, fan, np.array([tf for tf, _ in factors], np.float64), np.array([pf for _, pf in factors], np.float64))
     if anchor_t.size == 0:
@@ -148,19 +157,13 @@ def _triplet_coordinates(t: np.ndarray, f: np.ndarray, fan: int, time_factors: n
     """(anchor bin, df1, dt1, df2, dt2, anchor frame, preset) as floats (preset: int), for each preset p, peaks
     mapped (times x time_factors[p], bins / pitch_factors[p]), for each anchor and each two of its next `fan`
     eligible peaks."""
-    n, presets = t.size, time_factors.size
+    n = t.size
     if n < 3:
         return (*(np.zeros(0) for _ in range(6)), np.zeros(0, np.int64))
     tt = (t.astype(np.float64)[None, :] * time_factors[:, None]).reshape(-1)  # preset-major: row p * n + i
     ff = (f.astype(np.float64)[None, :] / pitch_factors[:, None]).reshape(-1)
-    j = np.arange(n)[:, None] + np.arange(1, LOOK_AHEAD + 1)[None, :]
-    inside = np.tile(j < n, (presets, 1))
-    j = (np.minimum(j, n - 1)[None, :, :] + (np.arange(presets) * n)[:, None, None]).reshape(presets * n, -1)
-    dt = tt[j] - tt[:, None]
-    df = ff[j] - ff[:, None]
-    ok = inside & (np.rint(dt) >= 1) & (np.rint(dt) <= MAX_DT) & (np.abs(np.rint(df)) <= MAX_DF)
+    dt, df, ok = _next_peaks(tt, ff, n, fan)
     rank = np.cumsum(ok, axis=1)
-    ok &= rank <= fan
     # column of each anchor's r-th eligible peak (r = 1..fan); -1 where it has fewer
     nth = [np.where(rank[:, -1] >= r, np.argmax(ok & (rank == r), axis=1), -1) for r in range(1, fan + 1)]
     parts: list[list[np.ndarray]] = [[] for _ in range(7)]

@@ -259,7 +259,7 @@ def _candidate_landmarks(con: duckdb.DuckDBPyConnection, queries: list[Query],
         TRIPLET_TOL if speeds is None else TRIPLET_TOL_SPEED)
 
 
-def candidate_pairs(con: duckdb.DuckDBPyConnection, q_triplets: pl.DataFrame, tol: int = 1) -> pl.DataFrame:
+def candidate_pairs(con: duckdb.DuckDBPyConnection, q_triplets: pl.DataFrame, tol: int = TRIPLET_TOL) -> pl.DataFrame:
     """(hash, audio_id, t): the landmark pairs of the indexed audios that the triplet keys `q_triplets(qid,
     variant, key, t)` point to with aligned votes within +-`tol` frames (sql/ops/match_candidates_triplets.sql).
     Reading the pairs of every indexed audio instead would cost in proportion to the index: a 21-bit pair hash
