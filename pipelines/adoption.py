@@ -1,7 +1,7 @@
 """Adoption: sound_daily (one row per sound and day) and its stage changes, thresholds from config/stages.yaml.
 
 The stage of a day is a pure function of that sound's counters up to the day (SQL in
-sql/ops/adoption_sound_daily.sql): movement > trend > spark > moment, strongest first, so a fading sound
+sql/adoption/sound_daily.sql): movement > trend > spark > moment, strongest first, so a fading sound
 falls back and the fall is recorded in sound_stage_changes.
 """
 
@@ -51,7 +51,7 @@ def stage_thresholds(path: Path | None = None) -> StageThresholds:
 
 
 def sql_params(th: StageThresholds, first_day: date, day: date) -> dict:
-    """Parameters of sql/ops/adoption_sound_daily.sql."""
+    """Parameters of sql/adoption/sound_daily.sql."""
     params = {k: v for k, v in asdict(th).items() if not k.startswith("robust_z")}
     params.update(first_day=first_day, day=day, z_window=th.robust_z_window_days, z_min_days=th.robust_z_min_days)
     return params
@@ -62,8 +62,8 @@ def refresh_sound_daily(con: duckdb.DuckDBPyConnection, first_day: date, day: da
     """Recompute days first_day … day of every sound (a sound new to the window from its first day), continuing
     from the rows already written before the window; rederive their stage changes. Returns the window's rows."""
     th = thresholds or stage_thresholds()
-    warehouse.run_sql(con, "ops/adoption_sound_daily", sql_params(th, first_day, day))
-    warehouse.run_sql(con, "ops/adoption_replace", {"first_day": first_day, "day": day})
+    warehouse.run_sql(con, "adoption/sound_daily", sql_params(th, first_day, day))
+    warehouse.run_sql(con, "adoption/replace", {"first_day": first_day, "day": day})
     return con.execute(
         "SELECT count(*) FROM sound_daily WHERE day BETWEEN $a AND $b", {"a": first_day, "b": day}
     ).fetchall()[0][0]

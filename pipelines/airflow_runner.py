@@ -87,7 +87,7 @@ def _stage_statuses(run_id: str) -> dict[str, str]:
     con = warehouse.connect(read_only=True)
     try:
         rows = con.execute(
-            warehouse.sql_text("ops/run_stage_statuses"), {"run_id": run_id}
+            warehouse.sql_text("status/run_stage_statuses"), {"run_id": run_id}
         ).fetchall()
     finally:
         con.close()

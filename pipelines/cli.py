@@ -81,8 +81,8 @@ def _print_summary() -> None:
 
     con = warehouse.connect(read_only=True)
     try:
-        frame = con.sql(warehouse.sql_text("ops/daily_summary")).pl()
-        by_rule = con.sql(warehouse.sql_text("ops/quarantine_by_rule")).pl()
+        frame = con.sql(warehouse.sql_text("status/daily_summary")).pl()
+        by_rule = con.sql(warehouse.sql_text("status/quarantine_by_rule")).pl()
     finally:
         con.close()
     out.print(_table("Per partition day", frame))
@@ -151,7 +151,7 @@ def status(
         raise typer.Exit(code=1)
     con = wh.connect(read_only=True)
     try:
-        frame = con.sql(wh.sql_text("ops/latest_runs"), params={"limit": limit}).pl()
+        frame = con.sql(wh.sql_text("status/latest_runs"), params={"limit": limit}).pl()
     finally:
         con.close()
     out.print(_table("pipeline_runs (latest per day and task)", frame))

@@ -65,7 +65,7 @@ def identify_file(con: duckdb.DuckDBPyConnection, path: Path) -> Identification:
     """The sounds of the index heard in `path` (DecodeError if it has no decodable audio, IndexNotReady if the
     index cannot answer). Read-only on `con`."""
     try:
-        missing = warehouse.fetch_rows(con, "ops/match_candidate_index_missing")
+        missing = warehouse.fetch_rows(con, "match_sounds/candidate_index_missing")
     except duckdb.CatalogException as exc:
         raise IndexNotReady("this warehouse has no up-to-date sound index: run the pipeline for its latest day "
                             "(`trendtrace run --date YYYY-MM-DD`), which builds or upgrades it") from exc
@@ -87,7 +87,7 @@ def identify_file(con: duckdb.DuckDBPyConnection, path: Path) -> Identification:
         detail = res.detail if outcome == "too_short" else "no sound of the index is heard in this file"
         return Identification(str(path), query.duration_s, outcome, detail, [])
     canon = {r.sound_id: resolver.canonical(r.sound_id) for r in res.rows}
-    rows = warehouse.fetch_rows(con, "ops/identify_sounds", {"ids": sorted(set(canon.values()))})
+    rows = warehouse.fetch_rows(con, "identify/sounds_info", {"ids": sorted(set(canon.values()))})
     info = {row[0]: row[1:] for row in rows}
     sounds = []
     for r in res.rows:

@@ -42,7 +42,7 @@ def _utcnow() -> datetime:
 def record_run(con: duckdb.DuckDBPyConnection, run_id: str, result: StageResult, started_at: datetime) -> None:
     warehouse.run_sql(
         con,
-        "ops/record_run",
+        "runlog/record_run",
         {
             "run_id": run_id,
             "day": result.day,

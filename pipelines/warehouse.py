@@ -17,7 +17,8 @@ import duckdb
 from pipelines.settings import PROJECT_ROOT, warehouse_path
 
 SQL_DIR = PROJECT_ROOT / "sql"
-# Layers are applied in this order; files inside a layer in name order.
+# DDL lives in sql/schema/<layer>/, applied in this order, files inside a layer in name order; the statements
+# each stage runs live in sql/<stage>/.
 SCHEMA_LAYERS = ("staging", "core", "marts")
 
 
@@ -57,7 +58,7 @@ def connect(path: Path | None = None, *, read_only: bool = False, wait_s: float 
 def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create every table/view from sql/<layer>/*.sql (idempotent: IF NOT EXISTS / OR REPLACE)."""
     for layer in SCHEMA_LAYERS:
-        folder = SQL_DIR / layer
+        folder = SQL_DIR / "schema" / layer
         if folder.is_dir():
             for file in sorted(folder.glob("*.sql")):
                 con.execute(file.read_text(encoding="utf-8"))

@@ -138,8 +138,8 @@ def load_world(specs: list[dict], wh: Path, rng: random.Random) -> dict:
     checks, fps = analyses_frames(analyses)
     for name, frame in {"new_media_checks": checks, "new_fingerprints": fps, "new_peaks": peaks_frame(analyses)}.items():
         con.register(name, frame)
-    warehouse.run_sql(con, "ops/insert_media_checks")
-    warehouse.run_sql(con, "ops/match_insert_peaks")
+    warehouse.run_sql(con, "fingerprint/insert_media_checks")
+    warehouse.run_sql(con, "fingerprint/insert_peaks")
     rows = []
     t1 = datetime(2024, 6, 1, 8)
     queries = [s for s in specs if s["kind"] != "origin"]
@@ -235,7 +235,7 @@ def chromaprint_runs(con, q_items: pl.DataFrame) -> dict[str, object]:
     """The Chromaprint candidate SQL for one chunk, as match_sounds runs it (index.lookup: ART lookups when
     they are cheaper) and as a plain scan of every posting; fails if the two disagree on a single candidate."""
     params = {"min_votes": 2, "offsets_per_ref": 2, "top_k": 20, "refs_per_sound": 2, "chunk_refs": True}
-    sql = warehouse.sql_text("ops/match_candidates_chromaprint")
+    sql = warehouse.sql_text("match_sounds/candidates_chromaprint")
 
     def scan() -> pl.DataFrame:
         con.register("q_items", q_items)
@@ -258,12 +258,12 @@ def landmark_run(con, rng: np.random.Generator):
                             "variant": np.zeros(N_QUERIES * QUERY_MARKS, dtype=np.int16),
                             "hash": rng.integers(0, 1 << 21, N_QUERIES * QUERY_MARKS, dtype=np.uint32),
                             "t": rng.integers(0, 400, N_QUERIES * QUERY_MARKS, dtype=np.int32)})
-    sql = warehouse.sql_text("ops/match_candidates_landmarks")
+    sql = warehouse.sql_text("match_sounds/candidates_landmarks")
     params = {"min_votes": 20, "top_k": 10, "refs_per_sound": 2, "min_ratio": 2.0, "min_variant": 0, "chunk_refs": True}
 
     def run() -> None:  # the voting over every indexed pair (what the speed-corrected queries still do)
         con.register("q_marks", q_marks)
-        con.register("lm_index", con.sql(warehouse.sql_text("ops/match_landmark_index_all")))
+        con.register("lm_index", con.sql(warehouse.sql_text("match_sounds/landmark_index_all")))
         try:
             con.sql(sql, params=params).pl()
         finally:
@@ -366,7 +366,7 @@ def speed_runs(con, posts: list[tuple], with_all_pairs: bool) -> dict[str, objec
         con.register("q_marks", q_marks)
         con.register("lm_index", lm_index)
         try:
-            return con.sql(warehouse.sql_text("ops/match_candidates_landmarks"), params=params).pl()
+            return con.sql(warehouse.sql_text("match_sounds/candidates_landmarks"), params=params).pl()
         finally:
             con.unregister("q_marks")
             con.unregister("lm_index")
@@ -378,7 +378,7 @@ def speed_runs(con, posts: list[tuple], with_all_pairs: bool) -> dict[str, objec
         raise SystemExit("a synthetic speed-changed post did not find its sound through the triplet lookup")
     runs = {"speed_lookup": through}
     if with_all_pairs:
-        runs["speed_all"] = lambda: vote(con.sql(warehouse.sql_text("ops/match_landmark_index_all")))
+        runs["speed_all"] = lambda: vote(con.sql(warehouse.sql_text("match_sounds/landmark_index_all")))
     return runs
 
 
@@ -395,7 +395,7 @@ def landmark_candidate_runs(con, posts: list[tuple[pl.DataFrame, pl.DataFrame]])
         try:
             lm_index = search.candidate_pairs(con, q_triplets)
             con.register("lm_index", lm_index)
-            return con.sql(warehouse.sql_text("ops/match_candidates_landmarks"), params={
+            return con.sql(warehouse.sql_text("match_sounds/candidates_landmarks"), params={
                 "min_votes": search.MIN_LM_VOTES, "top_k": search.LM_TOP_K, "refs_per_sound": search.REFS_PER_SOUND,
                 "min_ratio": search.LM_MIN_RATIO, "min_variant": 0, "chunk_refs": False}).pl()
         finally:
@@ -431,12 +431,12 @@ def time_day_add_and_reset(con, n: int, rng: np.random.Generator) -> tuple[float
     empty_marks = pl.DataFrame(schema={"hash": pl.UInt32, "audio_id": pl.Int32, "t": pl.Int32})
     t = time.perf_counter()
     with warehouse.transaction(con):
-        warehouse.run_sql(con, "ops/match_index_add",
+        warehouse.run_sql(con, "match_sounds/index_add",
                           frames={"new_index_audio": new_index_audio, "new_landmark_postings": empty_marks})
     add = time.perf_counter() - t
     t = time.perf_counter()
     with warehouse.transaction(con):
-        warehouse.run_sql(con, "ops/match_reset_day", {"day": day})
+        warehouse.run_sql(con, "match_sounds/reset_day", {"day": day})
     reset = time.perf_counter() - t
     con.execute("DELETE FROM audio_fingerprints WHERE audio_sha256 LIKE 'bench-%'")
     return add, reset

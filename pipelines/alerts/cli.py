@@ -63,7 +63,7 @@ def list_alerts(
         if not has_table:
             console.print("no alerts table yet: the alerts stage has not run on this warehouse")
             raise typer.Exit(code=1)
-        frame = con.sql(wh.sql_text("ops/alerts_list"), params=params).pl()
+        frame = con.sql(wh.sql_text("alerts/list"), params=params).pl()
     finally:
         con.close()
     table = Table(title=f"alerts ({frame.height} shown)")

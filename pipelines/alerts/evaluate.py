@@ -1,4 +1,4 @@
-"""Threshold crossings → new rows in `alerts` (the outbox). The logic is SQL in sql/ops/alerts_cross_*.sql.
+"""Threshold crossings → new rows in `alerts` (the outbox). The logic is SQL in sql/alerts/cross_*.sql.
 
 Crossings are recomputed from the whole history up to the run's day and inserted with ON CONFLICT DO
 NOTHING on (sound_id, rule, level): a rerun, a backfill or a day run twice inserts nothing new, and a
@@ -42,10 +42,10 @@ def record_crossings(
     for rule in rules:
         params = {"day": day, "now": now, "run_id": run_id, **rule_params(rule)}
         if rule.kind in EPISODE_KINDS:  # one statement for every rate-with-hysteresis kind
-            statement = warehouse.sql_text("ops/alerts_cross_episodes")
+            statement = warehouse.sql_text("alerts/cross_episodes")
             params["kind"] = rule.kind
         else:
-            statement = warehouse.sql_text(f"ops/alerts_cross_{rule.kind}")
+            statement = warehouse.sql_text(f"alerts/cross_{rule.kind}")
         new_ids.extend(row[0] for row in con.execute(statement, params).fetchall())
     return new_ids
 
@@ -54,6 +54,6 @@ def fill_payloads(con: duckdb.DuckDBPyConnection, delivery: Delivery, default_re
     """Fix the JSON document of every alert that has none (what the webhook receives)."""
     warehouse.run_sql(
         con,
-        "ops/alerts_fill_payload",
+        "alerts/fill_payload",
         {"top_cascades": delivery.top_cascades, "report": delivery.report or default_report},
     )

@@ -46,7 +46,7 @@ def deliver_pending(
     con: duckdb.DuckDBPyConnection, channels: list[Channel], delivery: Delivery, sender: Sender | None = None
 ) -> DeliveryReport:
     """Send every pending alert (oldest first) through every configured channel that has not confirmed it."""
-    rows = con.execute(warehouse.sql_text("ops/alerts_pending")).fetchall()
+    rows = con.execute(warehouse.sql_text("alerts/pending")).fetchall()
     report = DeliveryReport()
     sender = sender or Sender(delivery)
     for alert_id, *_rest, attempts, payload in rows:
@@ -60,7 +60,7 @@ def resend(
     sender: Sender | None = None,
 ) -> tuple[str, DeliveryReport]:
     """An operator's explicit resend: every configured channel again, whatever the alert's status."""
-    rows = con.execute(warehouse.sql_text("ops/alerts_get"), {"alert_id": alert_id}).fetchall()
+    rows = con.execute(warehouse.sql_text("alerts/get"), {"alert_id": alert_id}).fetchall()
     if not rows:
         raise KeyError(f"no alert with id {alert_id}")
     row = rows[0]
@@ -92,7 +92,7 @@ def deliver_one(
         raise RuntimeError(f"alert {alert_id} has no payload (fill_payloads runs before delivery)")
     message = alert_message(alert_id, payload)
     confirmed = set() if force else {
-        r[0] for r in con.execute(warehouse.sql_text("ops/alerts_sent_channels"), {"alert_id": alert_id}).fetchall()
+        r[0] for r in con.execute(warehouse.sql_text("alerts/sent_channels"), {"alert_id": alert_id}).fetchall()
     }
     outcomes: list[Outcome] = []
     for channel in channels:
@@ -107,7 +107,7 @@ def deliver_one(
         if not outcome.ok and not outcome.permanent:
             report.down[channel.name] = (outcome.error or "").removeprefix(f"{channel.name}: ")
         with warehouse.transaction(con):
-            warehouse.run_sql(con, "ops/alerts_record_delivery", {
+            warehouse.run_sql(con, "alerts/record_delivery", {
                 "alert_id": alert_id,
                 "channel": channel.name,
                 "status": "sent" if outcome.ok else ("failed" if outcome.permanent else "pending"),
@@ -132,6 +132,6 @@ def deliver_one(
 
 def _mark(con: duckdb.DuckDBPyConnection, alert_id: int, status: str, attempts: int, error: str | None) -> None:
     with warehouse.transaction(con):
-        warehouse.run_sql(con, "ops/alerts_mark", {
+        warehouse.run_sql(con, "alerts/mark", {
             "alert_id": alert_id, "status": status, "attempts": attempts, "last_error": error, "now": _now(),
         })

@@ -15,8 +15,8 @@ def refresh_cascades(con: duckdb.DuckDBPyConnection, first_day: date, day: date)
     (a post relinked out of a tree shrinks it); returns the number of trees written."""
     lookback = (day - first_day).days
     since = datetime.combine(first_day - timedelta(days=lookback + 1), time.min)
-    warehouse.run_sql(con, "ops/cascades_affected", {"first_day": first_day, "day": day, "since": since})
-    nodes = con.sql(warehouse.sql_text("ops/cascades_tree_nodes")).pl()
+    warehouse.run_sql(con, "build_cascades/affected", {"first_day": first_day, "day": day, "since": since})
+    nodes = con.sql(warehouse.sql_text("build_cascades/tree_nodes")).pl()
     virality = cascade_virality(nodes)
-    warehouse.run_sql(con, "ops/cascades_replace", frames={"cascade_virality": virality})
+    warehouse.run_sql(con, "build_cascades/replace", frames={"cascade_virality": virality})
     return virality.height

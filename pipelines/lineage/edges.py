@@ -1,4 +1,4 @@
-"""lineage_edges: the evidence for each post's parent, weighed in SQL (sql/ops/lineage_edges_link.sql).
+"""lineage_edges: the evidence for each post's parent, weighed in SQL (sql/link_lineage/edges_link.sql).
 
 Order of strength (docs/lineage.md): explicit duetFromId > caption "#duet/#stitch with @user" (the audio
 picks which of that user's earlier posts) > platform music id > canonical sound from post_sounds; audio
@@ -25,8 +25,8 @@ def link_edges(con: duckdb.DuckDBPyConnection, first_day: date, day: date,
                align_tolerance_s: float = ALIGN_TOLERANCE_S) -> dict:
     """Replace the edges and rejections of partitions first_day … day; returns what was linked."""
     params = {"first_day": first_day, "day": day}
-    warehouse.run_sql(con, "ops/lineage_edges_link", dict(params, align_tol_s=align_tolerance_s))
-    warehouse.run_sql(con, "ops/lineage_edges_replace", params)
+    warehouse.run_sql(con, "link_lineage/edges_link", dict(params, align_tol_s=align_tolerance_s))
+    warehouse.run_sql(con, "link_lineage/edges_replace", params)
     posts = con.execute("SELECT count(*) FROM ll_kids").fetchall()[0][0]
     by_relation = dict(con.execute("SELECT relation, count(*) FROM ll_chosen GROUP BY ALL").fetchall())
     rejected = con.execute("SELECT count(*) FROM ll_rejected").fetchall()[0][0]

@@ -60,7 +60,7 @@ def evaluate(con: duckdb.DuckDBPyConnection, truth_dir: Path) -> pl.DataFrame:
     """lineage_edges and the metadata baseline, side by side, per relation."""
     truth = truth_edges(truth_dir)
     ours = relation_scores(con.sql("SELECT child_post_id, parent_post_id, relation FROM lineage_edges").pl(), truth)
-    base = relation_scores(con.sql(warehouse.sql_text("ops/lineage_baseline")).pl(), truth)
+    base = relation_scores(con.sql(warehouse.sql_text("link_lineage/baseline")).pl(), truth)
     return ours.join(base.select("relation", *[pl.col(c).alias(f"baseline_{c}") for c in ("predicted", "precision", "recall", "f1")]),
                      on="relation", how="left", maintain_order="left")
 

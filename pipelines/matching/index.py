@@ -39,15 +39,15 @@ def next_audio_id(con: duckdb.DuckDBPyConnection) -> int:
 
 @contextmanager
 def lookup(con: duckdb.DuckDBPyConnection,
-           settings: str = "ops/match_lookup_begin") -> Iterator[duckdb.DuckDBPyConnection]:
+           settings: str = "match_sounds/lookup_begin") -> Iterator[duckdb.DuckDBPyConnection]:
     """Run candidate queries with the settings that let DuckDB answer a small chunk from an ART index (on
-    `match_postings.key`, or with `ops/match_lookup_landmarks_begin` on the landmark candidate tables) instead of
+    `match_postings.key`, or with `match_sounds/lookup_landmarks_begin` on the landmark candidate tables) instead of
     scanning every posting, then restore the defaults so the connection's other joins plan as before."""
     warehouse.run_sql(con, settings)
     try:
         yield con
     finally:
-        warehouse.run_sql(con, "ops/match_lookup_end")
+        warehouse.run_sql(con, "match_sounds/lookup_end")
 
 
 def add(con: duckdb.DuckDBPyConnection, audios: list[NewIndexAudio], day: date) -> None:
@@ -73,9 +73,9 @@ def add(con: duckdb.DuckDBPyConnection, audios: list[NewIndexAudio], day: date) 
                 "via_sound_s": pl.Float64, "via_speed": pl.Float64},
     )
     new_landmark_postings = _postings(ids, marks, "hash", pl.UInt32).sort("hash")
-    warehouse.run_sql(con, "ops/match_index_add",
+    warehouse.run_sql(con, "match_sounds/index_add",
                       frames={"new_index_audio": new_index_audio, "new_landmark_postings": new_landmark_postings})
-    warehouse.run_sql(con, "ops/match_candidate_index_add",
+    warehouse.run_sql(con, "match_sounds/candidate_index_add",
                       frames=_candidate_frames(ids, marks, [(a.peak_frames, a.peak_bins) for a in audios]))
 
 
@@ -83,16 +83,16 @@ def add_missing_candidate_index(con: duckdb.DuckDBPyConnection) -> int:
     """Give indexed audio that predates the landmark candidate index (match_triplet_postings,
     match_audio_landmarks) its rows, from its stored peaks; returns how many audios were added. Without them a
     warehouse built before would never offer its older sounds as landmark candidates."""
-    missing = [int(a) for (a,) in warehouse.fetch_rows(con, "ops/match_candidate_index_missing")]
+    missing = [int(a) for (a,) in warehouse.fetch_rows(con, "match_sounds/candidate_index_missing")]
     if not missing:
         return 0
     stored = {int(a): (np.asarray(fr, np.int32), np.asarray(b, np.int32)) for a, fr, b in warehouse.fetch_rows(
-        con, "ops/match_ref_peaks", frames={"want_refs": pl.DataFrame({"audio_id": missing},
+        con, "match_sounds/ref_peaks", frames={"want_refs": pl.DataFrame({"audio_id": missing},
                                                                        schema={"audio_id": pl.Int32})})}
     # audio fingerprinted before peaks were stored has no landmarks to offer: an empty row marks it done
     none = (np.zeros(0, np.int32), np.zeros(0, np.int32))
     peaks = [stored.get(a, none) for a in missing]
-    warehouse.run_sql(con, "ops/match_candidate_index_add",
+    warehouse.run_sql(con, "match_sounds/candidate_index_add",
                       frames=_candidate_frames(missing, [pair_hashes(*p) for p in peaks], peaks))
     return len(missing)
 

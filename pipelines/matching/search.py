@@ -113,7 +113,7 @@ def chromaprint_matches(con: duckdb.DuckDBPyConnection, queries: list[Query], ch
     try:
         with index.lookup(con):
             cands = con.sql(
-                warehouse.sql_text("ops/match_candidates_chromaprint"),
+                warehouse.sql_text("match_sounds/candidates_chromaprint"),
                 params={"min_votes": MIN_CP_VOTES, "offsets_per_ref": CP_OFFSETS_PER_REF, "top_k": CP_TOP_K,
                         "refs_per_sound": REFS_PER_SOUND, "chunk_refs": chunk_refs},
             ).pl()
@@ -144,7 +144,7 @@ def _want_refs(audio_ids: list[int]) -> dict[str, pl.DataFrame]:
 def _indexed_fingerprints(con: duckdb.DuckDBPyConnection, audio_ids: list[int]) -> dict[int, np.ndarray]:
     if not audio_ids:
         return {}
-    rows = warehouse.fetch_rows(con, "ops/match_ref_fingerprints", frames=_want_refs(audio_ids))
+    rows = warehouse.fetch_rows(con, "match_sounds/ref_fingerprints", frames=_want_refs(audio_ids))
     return {int(a): np.asarray(fp, dtype=np.uint32) for a, fp in rows}
 
 
@@ -180,7 +180,7 @@ def landmark_matches(con: duckdb.DuckDBPyConnection, queries: list[Query], chunk
     try:
         if speeds is None:
             heads = con.sql(
-                warehouse.sql_text("ops/match_candidates_stitch"),
+                warehouse.sql_text("match_sounds/candidates_stitch"),
                 params={"head_frames": int(STITCH_HEAD_S / FRAME_S), "max_off": STITCH_MAX_OFF,
                         "min_votes": STITCH_MIN_VOTES, "chunk_refs": chunk_refs},
             ).pl()
@@ -191,7 +191,7 @@ def landmark_matches(con: duckdb.DuckDBPyConnection, queries: list[Query], chunk
                                                    np.asarray(qts, dtype=np.int64), np.asarray(hashes, np.uint32),
                                                    STITCH_MIN_VOTES)
         cands = con.sql(
-            warehouse.sql_text("ops/match_candidates_landmarks"),
+            warehouse.sql_text("match_sounds/candidates_landmarks"),
             params={"min_votes": MIN_LM_VOTES if speeds is None else MIN_LM_VOTES_SPEED, "top_k": LM_TOP_K,
                     "refs_per_sound": REFS_PER_SOUND,
                     "min_ratio": LM_MIN_RATIO if speeds is None else LM_MIN_RATIO_SPEED,
@@ -261,18 +261,18 @@ def _candidate_landmarks(con: duckdb.DuckDBPyConnection, queries: list[Query],
 
 def candidate_pairs(con: duckdb.DuckDBPyConnection, q_triplets: pl.DataFrame, tol: int = TRIPLET_TOL) -> pl.DataFrame:
     """(hash, audio_id, t): the landmark pairs of the indexed audios that the triplet keys `q_triplets(qid,
-    variant, key, t)` point to with aligned votes within +-`tol` frames (sql/ops/match_candidates_triplets.sql).
+    variant, key, t)` point to with aligned votes within +-`tol` frames (sql/match_sounds/candidates_triplets.sql).
     Reading the pairs of every indexed audio instead would cost in proportion to the index: a 21-bit pair hash
     has ~20 postings per 10k sounds."""
-    with index.lookup(con, "ops/match_lookup_landmarks_begin"):
+    with index.lookup(con, "match_sounds/lookup_landmarks_begin"):
         refs = [int(r) for (r,) in warehouse.fetch_rows(
-            con, "ops/match_candidates_triplets", frames={"q_triplets": q_triplets},
+            con, "match_sounds/candidates_triplets", frames={"q_triplets": q_triplets},
             params={"min_votes": TRIPLET_MIN_VOTES, "top_refs": TRIPLET_TOP_REFS, "tol": tol,
                     "top_head_refs": TRIPLET_TOP_HEAD_REFS, "head_frames": int(STITCH_HEAD_S / FRAME_S),
                     "max_off": STITCH_MAX_OFF})]
         con.register("want_refs", _want_refs(refs)["want_refs"])
         try:
-            lists = con.sql(warehouse.sql_text("ops/match_ref_landmarks")).pl()
+            lists = con.sql(warehouse.sql_text("match_sounds/ref_landmarks")).pl()
         finally:
             con.unregister("want_refs")
     return (lists.explode(["hashes", "frames"])
@@ -294,7 +294,7 @@ def _indexed_peaks(con: duckdb.DuckDBPyConnection, audio_ids: list[int]) -> dict
     """Stored spectral peaks (frames, bins) of indexed audio."""
     if not audio_ids:
         return {}
-    rows = warehouse.fetch_rows(con, "ops/match_ref_peaks", frames=_want_refs(audio_ids))
+    rows = warehouse.fetch_rows(con, "match_sounds/ref_peaks", frames=_want_refs(audio_ids))
     return {int(a): (np.asarray(f, np.int32), np.asarray(b, np.int32)) for a, f, b in rows}
 
 
@@ -302,7 +302,7 @@ def indexed_marks(con: duckdb.DuckDBPyConnection, audio_ids: list[int]) -> dict[
     """Landmark pairs (hash, anchor frame) of indexed audio, as stored in match_audio_landmarks."""
     if not audio_ids:
         return {}
-    rows = warehouse.fetch_rows(con, "ops/match_ref_landmarks", frames=_want_refs(audio_ids))
+    rows = warehouse.fetch_rows(con, "match_sounds/ref_landmarks", frames=_want_refs(audio_ids))
     return {int(a): (np.asarray(h, np.uint32), np.asarray(t, np.int32)) for a, h, t in rows}
 
 

@@ -6,7 +6,7 @@ resampling, then time-stretched x1.2) plays at time factor 1.5 and pitch factor 
 back. Here the pitch factor is tried from a short list (PITCH_FACTORS, 1.0 = tempo only) while the time
 factor is measured: a query pair and an indexed pair with the same anchor bin and bin step (after the pitch
 correction) give it as the ratio of their time steps. Votes on (reference, time factor, offset) in DuckDB
-(sql/ops/match_candidates_speed_estimate.sql) give candidates; each is then refined in numpy (time factor in
+(sql/match_sounds/candidates_speed_estimate.sql) give candidates; each is then refined in numpy (time factor in
 0.5 % steps around its cell, on the query's first seconds) and verified along the whole query with the same
 landmark rules as the presets (search.landmark_spans). Runs only for queries nothing else explained.
 """
@@ -79,7 +79,7 @@ def candidates(con: duckdb.DuckDBPyConnection, queries: list[Query]) -> pl.DataF
         return pl.DataFrame()
     con.register("q_pairs", q_pairs)
     try:
-        return con.sql(warehouse.sql_text("ops/match_candidates_speed_estimate"),
+        return con.sql(warehouse.sql_text("match_sounds/candidates_speed_estimate"),
                        params={"min_dt": MIN_DT, "a_step": TIME_STEP, "a_min": TIME_FACTOR_RANGE[0],
                                "a_max": TIME_FACTOR_RANGE[1], "off_frames": OFF_FRAMES,
                                "min_cell_votes": MIN_CELL_VOTES, "min_votes": MIN_VOTES, "top_k": TOP_K}).pl()

@@ -24,7 +24,7 @@ def run(day: date, run_id: str = "cli") -> StageResult:
             new_ids = evaluate.record_crossings(con, config.rules, day, run_id, now)
             evaluate.fill_payloads(con, config.delivery, str(published_path()))
         delivered = outbox.deliver_pending(con, alert_channels.configured_channels(), config.delivery)
-        rows_in, _pending = con.execute(warehouse.sql_text("ops/alerts_day_summary"), {"day": day}).fetchall()[0]
+        rows_in, _pending = con.execute(warehouse.sql_text("alerts/day_summary"), {"day": day}).fetchall()[0]
         result.rows_in = rows_in
         result.rows_out = len(new_ids)
         result.message = f"{len(new_ids)} new alerts; delivery: {delivered.summary()}"

@@ -85,11 +85,11 @@ def load(con, day: date, shards: list[dict], result: StageResult, shard_results:
     cs = settings.contract_settings()
     frames = fingerprint_shards.shard_outputs(shards)
     with warehouse.transaction(con):
-        warehouse.run_sql(con, "ops/insert_media_checks", frames={
+        warehouse.run_sql(con, "fingerprint/insert_media_checks", frames={
             "new_media_checks": frames["media_checks"], "new_fingerprints": frames["audio_fingerprints"]})
-        warehouse.run_sql(con, "ops/match_insert_peaks", frames={"new_peaks": frames["audio_peaks"]})
+        warehouse.run_sql(con, "fingerprint/insert_peaks", frames={"new_peaks": frames["audio_peaks"]})
 
-        judged = con.sql(warehouse.sql_text("ops/media_audio_candidates"), params={"day": day}).pl()
+        judged = con.sql(warehouse.sql_text("fingerprint/media_audio_candidates"), params={"day": day}).pl()
         frame = judged.select(["_row", "post_id", "media_path", "decoded", "audio_duration_s", "peak_dbfs", "decode_error"]).to_pandas()
         violations = validate_rows(
             frame, "media_audio",
@@ -98,7 +98,7 @@ def load(con, day: date, shards: list[dict], result: StageResult, shard_results:
         )
         rejected = judged.filter(pl.col("_row").is_in(pl.Series(sorted(violations), dtype=judged.schema["_row"]).implode()))
         moved = quarantine_frame(day, "fingerprint", rejected, violations)
-        warehouse.run_sql(con, "ops/move_posts_to_quarantine", {"day": day}, frames={"moved": moved})
+        warehouse.run_sql(con, "fingerprint/move_posts_to_quarantine", {"day": day}, frames={"moved": moved})
     fingerprint_shards.remove_day(day)
 
     decoded_now = frames["audio_fingerprints"].height

@@ -74,8 +74,8 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 def todo_files(con: duckdb.DuckDBPyConnection, day: date) -> list[dict[str, Any]]:
     """The day's media files to decode, sorted by hash: new files, and fingerprinted files lacking peaks."""
-    new = con.execute(warehouse.sql_text("ops/fingerprint_todo"), {"day": day}).fetchall()
-    backfill = con.execute(warehouse.sql_text("ops/match_peaks_todo"), {"day": day}).fetchall()
+    new = con.execute(warehouse.sql_text("fingerprint/todo"), {"day": day}).fetchall()
+    backfill = con.execute(warehouse.sql_text("fingerprint/peaks_todo"), {"day": day}).fetchall()
     files = [{"audio_sha256": sha, "media_path": path, "peaks_only": False} for sha, path in new]
     files += [{"audio_sha256": sha, "media_path": path, "peaks_only": True} for sha, path in backfill]
     return sorted(files, key=lambda f: f["audio_sha256"])

@@ -28,7 +28,7 @@ def run(day: date, run_id: str = "cli") -> StageResult:
         new_quarantine = problems_frame(day, "ingest", problems)
         with warehouse.transaction(con):
             warehouse.run_sql(
-                con, "ops/replace_stg_posts", {"day": day},
+                con, "ingest/replace_stg_posts", {"day": day},
                 frames={"new_stg_posts": new_stg_posts, "new_quarantine": new_quarantine},
             )
         result.rows_in = len(posts) + len(problems)

@@ -36,13 +36,13 @@ REQUERY_PER_SOUND = 2  # best-matching posts per sound and day queried again in 
 def resolver_as_of(con, day: date) -> Resolver:
     """The resolution rules' view of the index: the sounds and copies indexed up to `day`, merges, origins."""
     audio_sound, audio_via = {}, {}
-    for audio_id, sound_id, copy_s, sound_s, speed in warehouse.fetch_rows(con, "ops/match_audio_sounds", {"day": day}):
+    for audio_id, sound_id, copy_s, sound_s, speed in warehouse.fetch_rows(con, "match_sounds/audio_sounds", {"day": day}):
         audio_sound[audio_id] = sound_id
         if speed is not None:
             audio_via[audio_id] = (copy_s, sound_s, speed)
     merged, origins, durations = {}, {}, {}
     for sound_id, merged_into, origin_at, origin_post_id, duration_s in con.execute(
-            warehouse.sql_text("ops/match_known_sounds")).fetchall():
+            warehouse.sql_text("match_sounds/known_sounds")).fetchall():
         merged[sound_id] = merged_into
         durations[sound_id] = duration_s or 0.0
         if origin_at is not None:
@@ -137,12 +137,12 @@ def requery_merges(con, resolver: Resolver, members: dict[str, list[tuple[float,
 
 def run(day: date, run_id: str = "cli") -> StageResult:
     with stage_run("match_sounds", day, run_id) as (con, result), warehouse.transaction(con):
-        warehouse.run_sql(con, "ops/match_reset_day", {"day": day})
+        warehouse.run_sql(con, "match_sounds/reset_day", {"day": day})
         index.add_missing_candidate_index(con)  # a warehouse indexed before the triplet lookup existed
-        warehouse.run_sql(con, "ops/match_refresh_sounds")  # merge state without this day's merges
-        audio = con.sql(warehouse.sql_text("ops/match_day_audio"), params={"day": day}).pl()
+        warehouse.run_sql(con, "match_sounds/refresh_sounds")  # merge state without this day's merges
+        audio = con.sql(warehouse.sql_text("match_sounds/day_audio"), params={"day": day}).pl()
         if audio.is_empty():
-            warehouse.run_sql(con, "ops/match_refresh_sounds")
+            warehouse.run_sql(con, "match_sounds/refresh_sounds")
             result.status = "no_data"
             result.message = "no posts with fingerprinted audio on this day"
             return result
@@ -202,8 +202,8 @@ def run(day: date, run_id: str = "cli") -> StageResult:
             "new_outcomes": pl.DataFrame(outcomes, orient="row", schema={
                 "post_id": pl.String, "outcome": pl.String, "detail": pl.String, "ingest_day": pl.Date}),
         }
-        warehouse.run_sql(con, "ops/match_insert_results", frames=frames)
-        warehouse.run_sql(con, "ops/match_refresh_sounds")
+        warehouse.run_sql(con, "match_sounds/insert_results", frames=frames)
+        warehouse.run_sql(con, "match_sounds/refresh_sounds")
         n_posts = len(outcomes)
         n_matched = sum(1 for o in outcomes if o[1] == "matched")
         result.rows_in = n_posts

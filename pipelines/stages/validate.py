@@ -47,7 +47,7 @@ def run(day: date, run_id: str = "cli") -> StageResult:
     partition = settings.partition_dir(day)
     window_start, window_end = acceptance_window(day, cs)
     with stage_run("validate", day, run_id) as (con, result):
-        staged = con.sql(warehouse.sql_text("ops/validate_candidates"), params={"day": day}).pl()
+        staged = con.sql(warehouse.sql_text("validate/validate_candidates"), params={"day": day}).pl()
         staged = with_media_locations(staged, partition, cs.media_extensions).with_columns(
             pl.lit(f"partition dt={day} accepts {window_start:%Y-%m-%d %H:%M} to {window_end:%Y-%m-%d %H:%M} UTC").alias("window_note")
         )
@@ -72,7 +72,7 @@ def run(day: date, run_id: str = "cli") -> StageResult:
         new_quarantine = quarantine_frame(day, "validate", rejected, violations)
         with warehouse.transaction(con):
             warehouse.run_sql(
-                con, "ops/replace_posts", {"day": day}, frames={"new_posts": accepted, "new_quarantine": new_quarantine}
+                con, "validate/replace_posts", {"day": day}, frames={"new_posts": accepted, "new_quarantine": new_quarantine}
             )
         result.rows_in = staged.height
         result.rows_out = accepted.height

@@ -71,10 +71,10 @@ def _voting(con, queries: list[search.Query], lm_index) -> pl.DataFrame:
     con.register("q_marks", q_marks)
     con.register("lm_index", lm_index)
     try:
-        free = con.sql(warehouse.sql_text("ops/match_candidates_landmarks"), params={
+        free = con.sql(warehouse.sql_text("match_sounds/candidates_landmarks"), params={
             "min_votes": search.MIN_LM_VOTES, "top_k": search.LM_TOP_K, "refs_per_sound": search.REFS_PER_SOUND,
             "min_ratio": search.LM_MIN_RATIO, "min_variant": 0, "chunk_refs": False}).pl()
-        heads = con.sql(warehouse.sql_text("ops/match_candidates_stitch"), params={
+        heads = con.sql(warehouse.sql_text("match_sounds/candidates_stitch"), params={
             "head_frames": int(search.STITCH_HEAD_S / FRAME_S), "max_off": search.STITCH_MAX_OFF,
             "min_votes": search.STITCH_MIN_VOTES, "chunk_refs": False}).pl()
     finally:
@@ -86,7 +86,7 @@ def _voting(con, queries: list[search.Query], lm_index) -> pl.DataFrame:
 
 def test_the_lookup_finds_every_alignment_the_whole_index_gives(world):
     con, queries = world
-    everything = _voting(con, queries, con.sql(warehouse.sql_text("ops/match_landmark_index_all")))
+    everything = _voting(con, queries, con.sql(warehouse.sql_text("match_sounds/landmark_index_all")))
     through = _voting(con, queries, search._candidate_landmarks(con, queries))
     audio_ids = dict(con.execute("SELECT sound_id, audio_id FROM match_audio").fetchall())
     by_name = {q.qid: q.audio_sha256 for q in queries}
@@ -103,7 +103,7 @@ def test_the_lookup_finds_every_alignment_the_whole_index_gives(world):
 def test_the_speed_lookup_finds_every_alignment_the_whole_index_gives(world):
     con, queries = world
     changed = [q for q in queries if q.audio_sha256 in ("fast1", "slow2", "unseen30")]
-    everything = _speed_voting(con, changed, con.sql(warehouse.sql_text("ops/match_landmark_index_all")))
+    everything = _speed_voting(con, changed, con.sql(warehouse.sql_text("match_sounds/landmark_index_all")))
     through = _speed_voting(con, changed, search._candidate_landmarks(con, changed, SPEED_VARIANTS))
     audio_ids = dict(con.execute("SELECT sound_id, audio_id FROM match_audio").fetchall())
     by_name = {q.qid: q.audio_sha256 for q in queries}
@@ -124,7 +124,7 @@ def _speed_voting(con, queries: list[search.Query], lm_index) -> pl.DataFrame:
     con.register("q_marks", q_marks)
     con.register("lm_index", lm_index)
     try:
-        return con.sql(warehouse.sql_text("ops/match_candidates_landmarks"), params={
+        return con.sql(warehouse.sql_text("match_sounds/candidates_landmarks"), params={
             "min_votes": search.MIN_LM_VOTES_SPEED, "top_k": search.LM_TOP_K, "refs_per_sound": search.REFS_PER_SOUND,
             "min_ratio": search.LM_MIN_RATIO_SPEED, "min_variant": 1, "chunk_refs": False}).pl().select(
             "qid", "variant", "ref", "off", "votes")
@@ -138,14 +138,14 @@ def test_triplet_lookup_through_the_art_equals_the_scan(world):
     keyed = [(q.qid, *triplet_keys(q.peak_frames, q.peak_bins, QUERY_TRIPLET_FAN)) for q in queries[:1]]
     q_triplets = pl.DataFrame({"qid": np.full(keyed[0][1].size, 0, np.int32),
                                "variant": np.zeros(keyed[0][1].size, np.int16), "key": keyed[0][1], "t": keyed[0][2]})
-    sql = warehouse.sql_text("ops/match_candidates_triplets")
+    sql = warehouse.sql_text("match_sounds/candidates_triplets")
     params = {"min_votes": search.TRIPLET_MIN_VOTES, "top_refs": search.TRIPLET_TOP_REFS, "tol": search.TRIPLET_TOL,
               "top_head_refs": search.TRIPLET_TOP_HEAD_REFS, "head_frames": int(search.STITCH_HEAD_S / FRAME_S),
               "max_off": search.STITCH_MAX_OFF}
     con.register("q_triplets", q_triplets)
     try:
         scanned = con.sql(sql, params=params).fetchall()
-        with index.lookup(con, "ops/match_lookup_landmarks_begin"):
+        with index.lookup(con, "match_sounds/lookup_landmarks_begin"):
             con.execute("SET index_scan_max_count = 1000000")  # a tiny index takes the ART path too
             got = con.sql(sql, params=params).fetchall()
             plan = con.sql("EXPLAIN ANALYZE " + sql, params=params).fetchall()[0][1]

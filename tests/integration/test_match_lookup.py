@@ -86,7 +86,7 @@ def test_index_lookup_returns_every_posting_of_the_query_keys(world):
 
 def test_candidates_through_the_index_equal_the_full_scan(world):
     con, names, _ = world
-    sql = warehouse.sql_text("ops/match_candidates_chromaprint")
+    sql = warehouse.sql_text("match_sounds/candidates_chromaprint")
     got, plan = _forced_index(con, sql, CANDIDATE_PARAMS)
     assert "Index Scan" in plan
     scanned = con.sql(sql, params=CANDIDATE_PARAMS).pl()  # default settings: hash join over every posting
@@ -104,7 +104,7 @@ def test_candidates_through_the_index_equal_the_full_scan(world):
 def test_a_rerun_reset_leaves_the_index_in_step_with_the_table(world):
     con, _, q_items = world
     with warehouse.transaction(con):
-        warehouse.run_sql(con, "ops/match_reset_day", {"day": DAY2})
+        warehouse.run_sql(con, "match_sounds/reset_day", {"day": DAY2})
     got, plan = _forced_index(con, RAW_JOIN)
     assert "Index Scan" in plan
     want = _brute_force(con, q_items)

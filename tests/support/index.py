@@ -43,7 +43,7 @@ def index_songs(con: duckdb.DuckDBPyConnection, songs: dict[str, np.ndarray], fi
         sound_id, via = copies.get(name, (f"snd-{name}", None))
         audios.append(index.NewIndexAudio(first_id + i, name, sound_id, int(fps[name].size), *found[name], via))
     with warehouse.transaction(con):
-        warehouse.run_sql(con, "ops/match_insert_peaks", frames={"new_peaks": new_peaks})
+        warehouse.run_sql(con, "fingerprint/insert_peaks", frames={"new_peaks": new_peaks})
         con.register("new_fps", fingerprints)
         con.execute("INSERT INTO audio_fingerprints BY NAME SELECT * FROM new_fps")
         con.unregister("new_fps")

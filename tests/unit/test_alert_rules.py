@@ -1,5 +1,5 @@
 """Alert rules: config validation names the file and key; crossings (levels, hysteresis episodes, floors,
-stage changes, scopes) computed by the SQL in sql/ops/alerts_cross_*.sql on a real DuckDB file."""
+stage changes, scopes) computed by the SQL in sql/alerts/cross_*.sql on a real DuckDB file."""
 
 from __future__ import annotations
 

@@ -40,7 +40,7 @@ def test_baseline_uses_duet_ids_and_music_ids_only(tmp_path):
             "INSERT INTO posts (post_id, author, created_at, created_day, caption, platform_music_id, duet_from_post_id,"
             " source_format, source_file, source_record, ingest_day) VALUES (?, ?, ?, ?, ?, ?, ?, 'csv_export', 'x', 0, ?)",
             [pid, f"{pid}_author", t0 + timedelta(minutes=k), date(2024, 3, 1), caption, music, duet_from, date(2024, 3, 1)])
-    got = {r[0]: r[1:] for r in con.sql(warehouse.sql_text("ops/lineage_baseline")).fetchall()}
+    got = {r[0]: r[1:] for r in con.sql(warehouse.sql_text("link_lineage/baseline")).fetchall()}
     # r reuses m1's first post; d duets r by id; s (a stitch only its caption tells) is a first post: nothing;
     # fut claims a younger post: ignored, and it is m3's first post
     assert got == {"r": ("o", "sound_reuse"), "d": ("r", "duet"), "later": ("fut", "sound_reuse")}

@@ -34,7 +34,7 @@ COMMENT ON COLUMN match_postings.key IS 'Item >> 8 (its top 24 bits): robust to 
 COMMENT ON COLUMN match_postings.audio_id IS 'match_audio.audio_id.';
 COMMENT ON COLUMN match_postings.pos IS 'Item index in the audio (x 1365/11025 s).';
 -- The lookup of a chunk's keys reads only their postings through this index (DuckDB turns the candidate join
--- into ART lookups when the chunk is small against the index, sql/ops/match_lookup_begin.sql), so its cost
+-- into ART lookups when the chunk is small against the index, sql/match_sounds/lookup_begin.sql), so its cost
 -- follows the keys and their hits, not the size of the index. Built once on an existing file, then kept up
 -- to date by every insert and delete (a day's add or reset).
 CREATE INDEX IF NOT EXISTS match_postings_key ON match_postings (key);
