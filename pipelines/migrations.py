@@ -25,6 +25,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 
 import duckdb
 
@@ -79,11 +80,19 @@ PYTHON_MIGRATIONS: dict[int, tuple[str, Apply]] = {
 }
 
 
-def _sql_migration(name: str) -> Apply:
+def _sql_migration(path: Path) -> Apply:
     def apply(con: duckdb.DuckDBPyConnection) -> None:
-        warehouse.run_sql(con, f"migrations/{name}")
+        for statement in con.extract_statements(path.read_text(encoding="utf-8")):
+            con.execute(statement)  # DDL: no parameters
 
     return apply
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(warehouse.PROJECT_ROOT))
+    except ValueError:
+        return str(path)
 
 
 def all_migrations() -> list[Migration]:
@@ -100,8 +109,8 @@ def all_migrations() -> list[Migration]:
         match = _FILE_NAME.match(path.name)
         if not match:
             raise MigrationError(f"{path}: migration files are named NNNN_lower_snake_name.sql")
-        add(Migration(int(match[1]), match[2], _sql_migration(path.stem),
-                      str(path.relative_to(warehouse.PROJECT_ROOT))))
+        add(Migration(int(match[1]), match[2], _sql_migration(path),
+                      _shown(path)))
     for version, (name, func) in PYTHON_MIGRATIONS.items():
         add(Migration(version, name, func, f"pipelines.migrations.{func.__name__}"))
     return [found[v] for v in sorted(found)]
