@@ -34,8 +34,17 @@ def check_names() -> list[str]:
     return sorted(p.stem for p in CHECKS_DIR.glob("*.sql"))
 
 
+def _value(v: object) -> str:
+    """As an analyst would write it: NULL, 2024-03-01, [a, b] (not Python reprs)."""
+    if v is None:
+        return "NULL"
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_value(x) for x in v) + "]"
+    return str(v)
+
+
 def _text(columns: list[str], row: tuple) -> str:
-    return ", ".join(f"{c}={'NULL' if v is None else v}" for c, v in zip(columns, row))
+    return ", ".join(f"{c}={_value(v)}" for c, v in zip(columns, row))
 
 
 def run_check(con: duckdb.DuckDBPyConnection, name: str, shown: int = SHOWN_ROWS) -> Violation | None:
