@@ -5,13 +5,16 @@ from __future__ import annotations
 import sys
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from pipelines import settings
+
+if TYPE_CHECKING:
+    import duckdb
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
 console = Console(stderr=True)
@@ -93,15 +96,19 @@ def _print_summary() -> None:
 
 @app.command()
 def init(landing: LandingOpt = None, warehouse: WarehouseOpt = None) -> None:
-    """Create the landing folder, the warehouse schema and Airflow's metadata database."""
+    """Create the landing folder, the warehouse schema (or apply its pending migrations) and Airflow's metadata database."""
     _configure(landing, warehouse)
     from pipelines import warehouse as wh
     from pipelines.airflow_runner import ensure_metadata_db
 
     settings.landing_dir().mkdir(parents=True, exist_ok=True)
-    wh.connect().close()
+    con = wh.connect()  # a writer's connect applies pending migrations
+    try:
+        version_line = _schema_version_line(con)
+    finally:
+        con.close()
     ensure_metadata_db()
-    out.print(f"landing:   {settings.landing_dir()}\nwarehouse: {settings.warehouse_path()}")
+    out.print(f"landing:   {settings.landing_dir()}\nwarehouse: {settings.warehouse_path()}\n{version_line}")
 
 
 @app.command()
@@ -152,10 +159,24 @@ def status(
     con = wh.connect(read_only=True)
     try:
         frame = con.sql(wh.sql_text("status/latest_runs"), params={"limit": limit}).pl()
+        version_line = _schema_version_line(con)
     finally:
         con.close()
     out.print(_table("pipeline_runs (latest per day and task)", frame))
     _print_summary()
+    out.print(version_line)
+
+
+def _schema_version_line(con: duckdb.DuckDBPyConnection) -> str:
+    """'schema version: N' and what is pending, read-only (a writer's connect, e.g. `init`, applies it)."""
+    from pipelines.migrations import schema_version
+
+    version, pending = schema_version(con)
+    shown = "none (made before schema_migrations)" if version is None else str(version)
+    if not pending:
+        return f"schema version: {shown} (current)"
+    names = ", ".join(m.label for m in pending)
+    return f"schema version: {shown}, {len(pending)} pending ({names}): `trendtrace init` or the next run applies them"
 
 
 @app.command("sample-world")

@@ -34,7 +34,10 @@ def _is_lock_error(exc: Exception) -> bool:
 
 
 def connect(path: Path | None = None, *, read_only: bool = False, wait_s: float = 120.0) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse, creating its folder and schema; wait up to `wait_s` for another writer."""
+    """Open the warehouse, creating its folder and schema; wait up to `wait_s` for another writer.
+
+    A writer also brings the schema up to date (pending migrations, then the DDL: pipelines.migrations), so
+    `trendtrace init` and every stage start on the current shape; readers see the file as it is."""
     target = Path(path) if path else warehouse_path()
     if not read_only:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -51,12 +54,19 @@ def connect(path: Path | None = None, *, read_only: bool = False, wait_s: float 
             delay = min(delay * 2, 5.0)
     con.execute("SET TimeZone = 'UTC'")
     if not read_only:
-        apply_schema(con)
+        from pipelines.migrations import upgrade  # here: migrations builds on this module
+
+        try:
+            upgrade(con)
+        except BaseException:
+            con.close()
+            raise
     return con
 
 
 def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create every table/view from sql/<layer>/*.sql (idempotent: IF NOT EXISTS / OR REPLACE)."""
+    """Create every table/view from sql/schema/<layer>/*.sql (idempotent: IF NOT EXISTS / OR REPLACE). Changes to
+    tables that already exist are migrations (pipelines.migrations), which `connect` runs before this."""
     for layer in SCHEMA_LAYERS:
         folder = SQL_DIR / "schema" / layer
         if folder.is_dir():

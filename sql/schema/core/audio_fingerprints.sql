@@ -1,3 +1,4 @@
+-- audio_fingerprints: written by pipelines/stages/fingerprint.py (sql/fingerprint/insert_media_checks.sql)
 CREATE TABLE IF NOT EXISTS audio_fingerprints (
     audio_sha256  VARCHAR NOT NULL,
     duration_s    DOUBLE NOT NULL,

@@ -1,3 +1,4 @@
+-- audio_peaks: written by pipelines/stages/fingerprint.py (sql/fingerprint/insert_peaks.sql)
 CREATE TABLE IF NOT EXISTS audio_peaks (
     audio_sha256  VARCHAR NOT NULL,
     frames        INTEGER[] NOT NULL,

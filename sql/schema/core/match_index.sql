@@ -1,3 +1,9 @@
+-- match_audio: written by pipelines/stages/match_sounds.py (sql/match_sounds/index_add.sql, sql/match_sounds/reset_day.sql)
+-- match_postings: written by pipelines/stages/match_sounds.py (sql/match_sounds/index_add.sql, sql/match_sounds/reset_day.sql)
+-- match_landmark_postings: written by pipelines/stages/match_sounds.py (sql/match_sounds/index_add.sql, sql/match_sounds/reset_day.sql)
+-- match_triplet_postings: written by pipelines/stages/match_sounds.py (sql/match_sounds/candidate_index_add.sql, sql/match_sounds/reset_day.sql)
+-- match_audio_landmarks: written by pipelines/stages/match_sounds.py (sql/match_sounds/candidate_index_add.sql, sql/match_sounds/reset_day.sql)
+-- post_match_outcomes: written by pipelines/stages/match_sounds.py (sql/match_sounds/insert_results.sql, sql/match_sounds/reset_day.sql)
 -- The sound identity index (issue 5, docs/matching.md): the audio of each distinct sound, once, and its
 -- postings. Built incrementally by match_sounds: a day adds only the audio of the sounds it created.
 CREATE TABLE IF NOT EXISTS match_audio (
@@ -6,7 +12,10 @@ CREATE TABLE IF NOT EXISTS match_audio (
     sound_id      VARCHAR NOT NULL,
     n_items       INTEGER NOT NULL,
     n_landmarks   INTEGER NOT NULL,
-    added_day     DATE NOT NULL
+    added_day     DATE NOT NULL,
+    via_copy_s    DOUBLE,
+    via_sound_s   DOUBLE,
+    via_speed     DOUBLE
 );
 COMMENT ON TABLE match_audio IS 'Audio indexed for sound matching: one row per sound (the audio of the post that created it), plus copies heard as the sound only at another speed (sped up, slowed, key-shifted), so that copies of those copies are heard as posted. Not every copy.';
 COMMENT ON COLUMN match_audio.audio_id IS 'Compact integer id used by the postings (dense, assigned in creation order).';
@@ -15,11 +24,6 @@ COMMENT ON COLUMN match_audio.sound_id IS 'Sound this audio created, or is a cop
 COMMENT ON COLUMN match_audio.n_items IS 'Chromaprint items indexed.';
 COMMENT ON COLUMN match_audio.n_landmarks IS 'Spectral-peak landmark hashes indexed.';
 COMMENT ON COLUMN match_audio.added_day IS 'ingest_day of the match_sounds run that added it (a rerun of that day removes it).';
-
--- indexed copies (issue 5, docs/matching.md): audio heard as a sound only at another speed is indexed too
-ALTER TABLE match_audio ADD COLUMN IF NOT EXISTS via_copy_s DOUBLE;
-ALTER TABLE match_audio ADD COLUMN IF NOT EXISTS via_sound_s DOUBLE;
-ALTER TABLE match_audio ADD COLUMN IF NOT EXISTS via_speed DOUBLE;
 COMMENT ON COLUMN match_audio.via_copy_s IS 'NULL for the audio that created the sound. For a copy: the second of the copy that plays via_sound_s of the sound.';
 COMMENT ON COLUMN match_audio.via_sound_s IS 'For a copy: the second of the sound''s own audio that the copy plays at via_copy_s.';
 COMMENT ON COLUMN match_audio.via_speed IS 'For a copy: sound seconds played per copy second. A match to a copy is carried onto the sound through these three (pipelines.matching.sounds.through).';

@@ -1,3 +1,4 @@
+-- media_checks: written by pipelines/stages/fingerprint.py (sql/fingerprint/insert_media_checks.sql)
 CREATE TABLE IF NOT EXISTS media_checks (
     audio_sha256  VARCHAR NOT NULL,
     decoded       BOOLEAN NOT NULL,

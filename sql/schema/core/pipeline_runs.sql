@@ -1,3 +1,4 @@
+-- pipeline_runs: written by every stage through pipelines/runlog.py (sql/runlog/record_run.sql)
 CREATE TABLE IF NOT EXISTS pipeline_runs (
     run_id       VARCHAR NOT NULL,
     day          DATE NOT NULL,

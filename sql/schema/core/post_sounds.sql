@@ -1,3 +1,4 @@
+-- post_sounds: written by pipelines/stages/match_sounds.py (sql/match_sounds/insert_results.sql, sql/match_sounds/refresh_sounds.sql, sql/match_sounds/reset_day.sql)
 CREATE TABLE IF NOT EXISTS post_sounds (
     post_id           VARCHAR NOT NULL,
     sound_id          VARCHAR NOT NULL,

@@ -1,3 +1,4 @@
+-- posts: written by pipelines/stages/validate.py (sql/validate/replace_posts.sql); pipelines/stages/fingerprint.py moves posts with bad audio out (sql/fingerprint/move_posts_to_quarantine.sql)
 -- Valid posts: passed the posts and media data contracts. One row per post_id (first ingested wins).
 CREATE TABLE IF NOT EXISTS posts (
     post_id            VARCHAR NOT NULL,

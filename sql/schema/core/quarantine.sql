@@ -1,3 +1,4 @@
+-- quarantine: written by pipelines/stages/ingest.py (sql/ingest/replace_stg_posts.sql), pipelines/stages/validate.py (sql/validate/replace_posts.sql), pipelines/stages/fingerprint.py (sql/fingerprint/move_posts_to_quarantine.sql)
 -- Every input record that did not become a post, with why. posts + quarantine account for every record.
 CREATE TABLE IF NOT EXISTS quarantine (
     ingest_day     DATE NOT NULL,

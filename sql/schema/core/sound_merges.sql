@@ -1,3 +1,4 @@
+-- sound_merges: written by pipelines/stages/match_sounds.py (sql/match_sounds/insert_results.sql, sql/match_sounds/reset_day.sql)
 CREATE TABLE IF NOT EXISTS sound_merges (
     sound_id       VARCHAR NOT NULL,
     into_sound_id  VARCHAR NOT NULL,

@@ -1,3 +1,5 @@
+-- alerts: written by pipelines/stages/alerts.py (sql/alerts/cross_cumulative_creators.sql, sql/alerts/cross_episodes.sql, sql/alerts/cross_stage_change.sql, sql/alerts/fill_payload.sql, sql/alerts/mark.sql); `trendtrace alerts resend` delivers again through pipelines/alerts/outbox.py (sql/alerts/mark.sql)
+-- alert_deliveries: written by pipelines/stages/alerts.py (sql/alerts/record_delivery.sql), as does `trendtrace alerts resend`
 CREATE SEQUENCE IF NOT EXISTS alerts_id_seq START 1;
 CREATE TABLE IF NOT EXISTS alerts (
     alert_id      BIGINT PRIMARY KEY DEFAULT nextval('alerts_id_seq'),

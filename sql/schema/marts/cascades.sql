@@ -1,3 +1,4 @@
+-- cascades: written by pipelines/stages/build_cascades.py (sql/build_cascades/replace.sql)
 CREATE TABLE IF NOT EXISTS cascades (
     root_post_id         VARCHAR NOT NULL,
     sound_id             VARCHAR,

@@ -1,3 +1,4 @@
+-- lineage_edges: written by pipelines/stages/link_lineage.py (sql/link_lineage/edges_replace.sql)
 -- Lineage: at most one parent edge per post (docs/lineage.md for the conventions and the evidence rules).
 CREATE TABLE IF NOT EXISTS lineage_edges (
     child_post_id   VARCHAR NOT NULL,

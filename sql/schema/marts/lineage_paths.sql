@@ -1,3 +1,4 @@
+-- lineage_paths: written by pipelines/stages/link_lineage.py (sql/link_lineage/paths_refresh.sql)
 -- Every post's way to its cascade root (an origin, or the earliest observed post when the origin was not observed).
 CREATE TABLE IF NOT EXISTS lineage_paths (
     post_id         VARCHAR NOT NULL,

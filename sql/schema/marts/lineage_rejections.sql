@@ -1,3 +1,4 @@
+-- lineage_rejections: written by pipelines/stages/link_lineage.py (sql/link_lineage/edges_replace.sql)
 -- Claimed references link_lineage refused (never followed, never looped on).
 CREATE TABLE IF NOT EXISTS lineage_rejections (
     child_post_id          VARCHAR NOT NULL,

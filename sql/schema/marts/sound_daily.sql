@@ -1,3 +1,4 @@
+-- sound_daily: written by pipelines/stages/adoption.py (sql/adoption/replace.sql)
 CREATE TABLE IF NOT EXISTS sound_daily (
     sound_id      VARCHAR NOT NULL,
     day           DATE NOT NULL,
@@ -13,10 +14,6 @@ CREATE TABLE IF NOT EXISTS sound_daily (
     max_depth         INTEGER,
     branches          BIGINT
 );
-ALTER TABLE sound_daily ADD COLUMN IF NOT EXISTS creators_7d BIGINT;
-ALTER TABLE sound_daily ADD COLUMN IF NOT EXISTS creators_prev_7d BIGINT;
-ALTER TABLE sound_daily ADD COLUMN IF NOT EXISTS max_depth INTEGER;
-ALTER TABLE sound_daily ADD COLUMN IF NOT EXISTS branches BIGINT;
 COMMENT ON TABLE sound_daily IS 'Daily adoption of every canonical sound, one row per sound and day from its first day, days without posts included.';
 COMMENT ON COLUMN sound_daily.new_posts IS 'Posts created that day using the sound.';
 COMMENT ON COLUMN sound_daily.new_creators IS 'Creators using the sound for the first time that day.';

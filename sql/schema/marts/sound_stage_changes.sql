@@ -1,3 +1,4 @@
+-- sound_stage_changes: written by pipelines/stages/adoption.py (sql/adoption/replace.sql)
 CREATE TABLE IF NOT EXISTS sound_stage_changes (
     sound_id    VARCHAR NOT NULL,
     day         DATE NOT NULL,

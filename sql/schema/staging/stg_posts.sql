@@ -1,3 +1,4 @@
+-- stg_posts: written by pipelines/stages/ingest.py (sql/ingest/replace_stg_posts.sql)
 -- Every record the export adapters could read, one row per record, replaced per ingest_day by `ingest`.
 -- Not analyst-facing: `validate` turns it into `posts` | `quarantine`.
 CREATE TABLE IF NOT EXISTS stg_posts (
