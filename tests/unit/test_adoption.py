@@ -31,7 +31,7 @@ def load(con, posts: pl.DataFrame) -> None:
     )
     con.register("src", rows)
     con.execute("""
-        INSERT INTO posts (post_id, author, created_at, created_day, source_format, source_file, source_record, ingest_day)
+        INSERT INTO validated_posts (post_id, author, created_at, created_day, source_format, source_file, source_record, ingest_day)
         SELECT post_id, author, created_at, day, 'csv_export', 'x.csv', idx, day FROM src;
         INSERT INTO lineage_edges SELECT post_id, 'p' || parent_idx, 'sound_reuse', 0.9, '{}', day FROM src WHERE parent_idx >= 0;
         INSERT INTO post_sounds (post_id, sound_id, role, speed, score, method, matched_sound_id, ingest_day)
