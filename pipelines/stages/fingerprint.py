@@ -64,7 +64,7 @@ def load(con, day: date, shards: list[dict], result: StageResult, shard_results:
 
 
 def run(day: date, run_id: str = "cli") -> StageResult:
-    """The whole stage in one process (tests, scripts, `run_stage`): plan, every shard in turn, load."""
+    """The whole stage in one process (tests, scripts): plan, every shard in turn, load."""
     with stage_run("fingerprint", day, run_id) as (con, result):
         shards = fingerprint_shards.plan(con, day)
         shard_results = [fingerprint_shards.run_shard(s) for s in shards]

@@ -9,10 +9,10 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from pipelines.stages import run_stage
+from pipelines.stages import fingerprint, ingest, validate
 from tests.support import landing as landing_builder
 
-STAGES = ("ingest", "validate", "fingerprint")
+STAGES = (ingest, validate, fingerprint)
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +29,7 @@ def env(built_landing, tmp_path, monkeypatch):
 
 
 def run_day(day):
-    return [run_stage(stage, day, f"test-{day}") for stage in STAGES]
+    return [stage.run(day, f"test-{day}").as_dict() for stage in STAGES]
 
 
 def snapshot(warehouse):
@@ -109,7 +109,7 @@ def test_rerun_is_idempotent_and_resumable(env):
     first = snapshot(warehouse)
     # rerun day 1 completely, then only day 2's fingerprint stage: nothing doubles, nothing is re-decoded
     run_day(landing_builder.DAY1)
-    run_stage("fingerprint", landing_builder.DAY2, "again")
+    fingerprint.run(landing_builder.DAY2, "again")
     assert snapshot(warehouse) == first
     con = duckdb.connect(str(warehouse), read_only=True)
     runs = con.execute("SELECT task, rows_out FROM pipeline_runs WHERE run_id = 'again'").fetchall()
@@ -145,7 +145,7 @@ def test_schema_drift_fails_the_stage_naming_file_and_column(pipeline_env):
     from pipelines.records import SchemaDriftError
 
     with pytest.raises(SchemaDriftError, match=r"drifted\.jsonl.*author"):
-        run_stage("ingest", date(2024, 5, 5), "drift")
+        ingest.run(date(2024, 5, 5), "drift")
     con = duckdb.connect(str(warehouse), read_only=True)
     status, message = con.execute("SELECT status, message FROM pipeline_runs WHERE run_id = 'drift'").fetchone()
     staged = con.execute("SELECT count(*) FROM stg_posts").fetchone()[0]
