@@ -24,7 +24,7 @@ import numpy as np
 import polars as pl
 
 from pipelines import warehouse
-from pipelines.adoption import refresh_sound_daily
+from pipelines.sound_daily import refresh_sound_daily
 from pipelines.lineage import window_start
 from pipelines.lineage.cascades import refresh_cascades
 from pipelines.lineage.edges import link_edges

@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 from pipelines import warehouse
-from pipelines.lineage.evaluate import evaluate, relation_scores
+from pipelines.lineage.edge_accuracy import evaluate, relation_scores
 
 
 def test_scores_count_relation_and_parent_together():
