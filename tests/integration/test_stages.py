@@ -68,6 +68,33 @@ def test_every_record_ends_where_it_should(env):
         assert 1 <= n <= seconds * 8.1 and n >= (seconds - 3.0) * 7.5, (n, seconds)
 
 
+def test_each_stage_replaces_only_its_own_table(env):
+    """validate never deletes fingerprint's rejections, fingerprint never deletes validate's posts; the views
+    posts and quarantine account for every record exactly once even between a validate rerun and fingerprint."""
+    land, warehouse = env
+    for day in (landing_builder.DAY1, landing_builder.DAY2):
+        run_day(day)
+    first = snapshot(warehouse)
+
+    def owned(path):
+        con = duckdb.connect(str(path), read_only=True)
+        try:
+            return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                    for t in ("validated_posts", "ingest_quarantine", "validate_quarantine", "fingerprint_quarantine")}
+        finally:
+            con.close()
+
+    tables = owned(warehouse)
+    rejected_by_media = sum(1 for e in land.expected if e.stage == "fingerprint")
+    assert tables["fingerprint_quarantine"] == rejected_by_media > 0
+    # validate keeps the posts fingerprint rejected: the view leaves them out
+    assert tables["validated_posts"] == len(first[0]) + rejected_by_media
+
+    validate.run(landing_builder.DAY1, "validate-only")  # fingerprint not rerun yet
+    assert owned(warehouse) == tables
+    assert snapshot(warehouse) == first  # posts and quarantine as analysts see them: unchanged
+
+
 def test_reasons_name_file_line_and_field(env):
     land, warehouse = env
     run_day(landing_builder.DAY1)
