@@ -1,18 +1,20 @@
 """moment_to_movement: the daily trendtrace pipeline, one dt= landing partition per run.
 
 ingest → validate → fingerprint_plan → fingerprint_shard[×N] → fingerprint → match_sounds → link_lineage
-→ build_cascades → adoption → alerts → publish
+→ build_cascades → adoption → check_invariants → alerts → publish
 
 The fingerprint stage is a dynamically mapped task: `fingerprint_plan` splits the day's new media files into
 shards, `fingerprint_shard` decodes one shard per mapped task instance (no DuckDB access, so instances can
 run on any Celery/Kubernetes worker that mounts the work dir and the landing zone) and `fingerprint` loads
 every shard's Parquet into DuckDB in one transaction (docs/scaling.md).
 
-Wiring only: every task calls `pipelines.stages.run_stage`, which replaces that day's partition of its
-tables in one DuckDB transaction, so a retry or a rerun never duplicates. The run for logical date D
-processes `<landing>/dt=D/`. Exports are historical: the start date is the landing zone's earliest
-partition (or TRENDTRACE_START_DATE), the end date its latest partition (or TRENDTRACE_END_DATE), and
-catchup runs every day in between; a new partition extends the schedule at the next parse.
+Wiring only: each task imports its stage module (`pipelines.stages.<stage>`) inside its body, so parsing
+the DAG stays cheap (pandas, Great Expectations and the audio stack load only when a task runs), and calls
+its `run`, which replaces that day's partition of its tables in one DuckDB transaction, so a retry or a
+rerun never duplicates. The run for logical date D processes `<landing>/dt=D/`. Exports are historical:
+the start date is the landing zone's earliest partition (or TRENDTRACE_START_DATE), the end date its latest
+partition (or TRENDTRACE_END_DATE), and catchup runs every day in between; a new partition extends the
+schedule at the next parse.
 """
 
 from __future__ import annotations
@@ -52,26 +54,37 @@ def _queue(name: str | None) -> dict:
     return {"queue": name} if name else {}
 
 
-def stage_task(name: str):
-    """A TaskFlow task that runs one pipelines stage for the run's day."""
-
-    def run(logical_date: datetime | None = None, run_id: str | None = None) -> dict:
-        from pipelines.stages import run_stage
-
-        return run_stage(name, day_of(logical_date), run_id or "airflow")
-
-    run.__name__ = name
-    run.__doc__ = STAGES[name]
-    return task(task_id=name, doc_md=STAGES[name], **_queue(shard_settings().warehouse_queue))(run)
-
-
-def fingerprint_tasks():
-    """plan → mapped shards → load; returns the first and last task for chaining with the other stages."""
-
+@dag(
+    dag_id="moment_to_movement",
+    # A run covers one whole UTC day [D, D+1) and starts once the day is over (plain "@daily" would
+    # give a zero-length interval in Airflow 3).
+    schedule=CronDataIntervalTimetable("@daily", timezone="UTC"),
+    start_date=datetime.combine(dag_start_date(), time.min, tzinfo=timezone.utc),
+    end_date=_end_date(),
+    catchup=True,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["trendtrace", "daily"],
+    doc_md=__doc__,
+)
+def moment_to_movement():
     cfg = shard_settings()
+    on_warehouse = _queue(cfg.warehouse_queue)  # every task that opens DuckDB
+
+    @task(task_id="ingest", doc_md=STAGES["ingest"], **on_warehouse)
+    def ingest(logical_date: datetime | None = None, run_id: str | None = None) -> dict:
+        from pipelines.stages import ingest as stage
+
+        return stage.run(day_of(logical_date), run_id or "airflow").as_dict()
+
+    @task(task_id="validate", doc_md=STAGES["validate"], **on_warehouse)
+    def validate(logical_date: datetime | None = None, run_id: str | None = None) -> dict:
+        from pipelines.stages import validate as stage
+
+        return stage.run(day_of(logical_date), run_id or "airflow").as_dict()
 
     @task(task_id="fingerprint_plan", doc_md="Split the day's new media files into shards; write their manifests.",
-          **_queue(cfg.warehouse_queue))
+          **on_warehouse)
     def fingerprint_plan(logical_date: datetime | None = None) -> list[dict]:
         from pipelines.stages.fingerprint_shards import plan_day
 
@@ -93,8 +106,7 @@ def fingerprint_tasks():
         return run_shard(shard)
 
     # none_failed: a day without new files maps zero shards (skipped), and the contract must still be judged
-    @task(task_id="fingerprint", doc_md=STAGES["fingerprint"], trigger_rule="none_failed",
-          **_queue(cfg.warehouse_queue))
+    @task(task_id="fingerprint", doc_md=STAGES["fingerprint"], trigger_rule="none_failed", **on_warehouse)
     def fingerprint(shards: list[dict], results: Sequence[dict] | None = None, logical_date: datetime | None = None,
                     run_id: str | None = None) -> dict:
         from pipelines.stages.fingerprint import run_load
@@ -103,32 +115,53 @@ def fingerprint_tasks():
         done = [results[i] for i in range(len(results))] if results is not None else []
         return run_load(day_of(logical_date), run_id or "airflow", shards, done).as_dict()
 
+    @task(task_id="match_sounds", doc_md=STAGES["match_sounds"], **on_warehouse)
+    def match_sounds(logical_date: datetime | None = None, run_id: str | None = None) -> dict:
+        from pipelines.stages import match_sounds as stage
+
+        return stage.run(day_of(logical_date), run_id or "airflow").as_dict()
+
+    @task(task_id="link_lineage", doc_md=STAGES["link_lineage"], **on_warehouse)
+    def link_lineage(logical_date: datetime | None = None, run_id: str | None = None) -> dict:
+        from pipelines.stages import link_lineage as stage
+
+        return stage.run(day_of(logical_date), run_id or "airflow").as_dict()
+
+    @task(task_id="build_cascades", doc_md=STAGES["build_cascades"], **on_warehouse)
+    def build_cascades(logical_date: datetime | None = None, run_id: str | None = None) -> dict:
+        from pipelines.stages import build_cascades as stage
+
+        return stage.run(day_of(logical_date), run_id or "airflow").as_dict()
+
+    @task(task_id="adoption", doc_md=STAGES["adoption"], **on_warehouse)
+    def adoption(logical_date: datetime | None = None, run_id: str | None = None) -> dict:
+        from pipelines.stages import adoption as stage
+
+        return stage.run(day_of(logical_date), run_id or "airflow").as_dict()
+
+    @task(task_id="check_invariants", doc_md=STAGES["check_invariants"], **on_warehouse)
+    def check_invariants(logical_date: datetime | None = None, run_id: str | None = None) -> dict:
+        from pipelines.stages import check_invariants as stage
+
+        return stage.run(day_of(logical_date), run_id or "airflow").as_dict()
+
+    @task(task_id="alerts", doc_md=STAGES["alerts"], **on_warehouse)
+    def alerts(logical_date: datetime | None = None, run_id: str | None = None) -> dict:
+        from pipelines.stages import alerts as stage
+
+        return stage.run(day_of(logical_date), run_id or "airflow").as_dict()
+
+    @task(task_id="publish", doc_md=STAGES["publish"], **on_warehouse)
+    def publish(logical_date: datetime | None = None, run_id: str | None = None) -> dict:
+        from pipelines.stages import publish as stage
+
+        return stage.run(day_of(logical_date), run_id or "airflow").as_dict()
+
+    # The graph: one straight line; fingerprint fans out over the plan's shards and back in.
     planned = fingerprint_plan()
-    shard_results = fingerprint_shard.expand(shard=planned)
-    loaded = fingerprint(planned, shard_results)
-    return planned, loaded
-
-
-@dag(
-    dag_id="moment_to_movement",
-    # A run covers one whole UTC day [D, D+1) and starts once the day is over (plain "@daily" would
-    # give a zero-length interval in Airflow 3).
-    schedule=CronDataIntervalTimetable("@daily", timezone="UTC"),
-    start_date=datetime.combine(dag_start_date(), time.min, tzinfo=timezone.utc),
-    end_date=_end_date(),
-    catchup=True,
-    max_active_runs=1,
-    default_args=DEFAULT_ARGS,
-    tags=["trendtrace", "daily"],
-    doc_md=__doc__,
-)
-def moment_to_movement():
-    previous = None
-    for name in STAGES:
-        first, last = fingerprint_tasks() if name == "fingerprint" else (stage_task(name)(),) * 2
-        if previous is not None:
-            chain(previous, first)
-        previous = last
+    loaded = fingerprint(planned, fingerprint_shard.expand(shard=planned))
+    chain(ingest(), validate(), planned)
+    chain(loaded, match_sounds(), link_lineage(), build_cascades(), adoption(), check_invariants(), alerts(), publish())
 
 
 moment_to_movement()

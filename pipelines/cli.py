@@ -213,7 +213,7 @@ def evaluate(
     """Score the warehouse against a sample world's ground truth, next to the metadata-only baselines."""
     _configure(None, warehouse)
     from pipelines import warehouse as wh
-    from pipelines.evaluate import evaluate_warehouse, format_report, write_report
+    from pipelines.accuracy import evaluate_warehouse, format_report, write_report
 
     con = wh.connect(read_only=True)
     try:

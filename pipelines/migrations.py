@@ -73,10 +73,32 @@ def _candidate_index(con: duckdb.DuckDBPyConnection) -> None:
     add_missing_candidate_index(con)
 
 
+def _posts_and_quarantine_views(con: duckdb.DuckDBPyConnection) -> None:
+    """`posts` and `quarantine` were tables written by several stages (fingerprint deleted from posts, validate
+    from quarantine); now each stage writes its own table and the analysts' names are views over them
+    (docs/landing.md). Python because what to do depends on what the file holds: a table is renamed or split,
+    a warehouse without them (or already split) is left alone."""
+    if _has_table(con, "posts") and not _has_table(con, "validated_posts"):
+        con.execute("ALTER TABLE posts RENAME TO validated_posts")  # DDL: no values
+    if _has_table(con, "quarantine"):
+        stages = {s for (s,) in con.execute("SELECT DISTINCT stage FROM quarantine").fetchall()}
+        unknown = stages - {"ingest", "validate", "fingerprint"}
+        if unknown:  # never drop rows we have no table for
+            raise MigrationError(f"quarantine holds rows of unknown stages {sorted(unknown)}")
+        for name in ("ingest_quarantine", "validate_quarantine", "fingerprint_quarantine"):
+            warehouse.run_sql(con, f"schema/core/{name}")
+        if not _has_table(con, "validated_posts"):
+            warehouse.run_sql(con, "schema/core/validated_posts")
+        if not _has_table(con, "stg_posts"):
+            warehouse.run_sql(con, "schema/staging/stg_posts")
+        warehouse.run_sql(con, "migrate/split_posts_quarantine")
+
+
 # Python migrations, registered in this one place: version -> (name, function). Versions share one sequence
 # with the files in sql/migrations/.
 PYTHON_MIGRATIONS: dict[int, tuple[str, Apply]] = {
     4: ("candidate_index", _candidate_index),
+    5: ("posts_and_quarantine_views", _posts_and_quarantine_views),
 }
 
 

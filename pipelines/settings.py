@@ -6,7 +6,7 @@ Every stage reads its settings from here so that a scheduler-started task and `t
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -16,6 +16,10 @@ import yaml
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_FILE = PROJECT_ROOT / "config" / "trendtrace.yaml"
+# The one definition of the adoption thresholds (no defaults in Python: a missing key is an error).
+ADOPTION_FILE = PROJECT_ROOT / "config" / "adoption.yaml"
+# A sound's adoption stages, weakest first (the values of sound_daily.stage).
+ADOPTION_STAGES = ("moment", "spark", "trend", "movement")
 
 ENV_LANDING = "TRENDTRACE_LANDING"
 ENV_WAREHOUSE = "TRENDTRACE_WAREHOUSE"
@@ -89,6 +93,52 @@ def contract_settings() -> ContractSettings:
             c.get("media_extensions", ["mp4", "m4a", "mp3", "aac", "ogg", "opus", "wav", "webm", "flac"])
         ),
     )
+
+
+@dataclass(frozen=True)
+class AdoptionThresholds:
+    """When a sound-day reaches each adoption stage (sql/adoption/sound_daily.sql); docs/lineage.md says why.
+
+    Deliberately without defaults: config/adoption.yaml is the only place the numbers are written.
+    """
+
+    spark_min_creators: int
+    trend_min_new_creators_day: int
+    trend_growth_ratio: float
+    movement_min_creators: int
+    movement_min_depth: int
+    movement_min_branches: int
+    movement_min_new_creators_7d: int
+    robust_z_window_days: int
+    robust_z_min_days: int
+
+
+_NUMBER_TYPES = {"int": int, "float": float}
+
+
+def adoption_thresholds(path: Path | None = None) -> AdoptionThresholds:
+    """The thresholds in config/adoption.yaml (or `path`); a missing, unknown or non-numeric key is an error
+    naming the file and the key, so a typo never silently falls back to some other number."""
+    file = path or ADOPTION_FILE
+    if not file.is_file():
+        raise FileNotFoundError(f"{file}: the adoption thresholds file is missing")
+    loaded = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+    if not isinstance(loaded, dict):
+        raise ValueError(f"{file}: expected a mapping of adoption thresholds, got {type(loaded).__name__}")
+    known = {f.name: _NUMBER_TYPES[str(f.type)] for f in fields(AdoptionThresholds)}
+    unknown = sorted(set(loaded) - set(known))
+    if unknown:
+        raise ValueError(f"{file}: unknown adoption thresholds {', '.join(unknown)}; known: {', '.join(known)}")
+    missing = [k for k in known if k not in loaded]
+    if missing:
+        raise ValueError(f"{file}: missing adoption threshold {', '.join(missing)}")
+    values = {}
+    for key, cast in known.items():
+        value = loaded[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"{file}: adoption threshold {key} must be a number, got {value!r}")
+        values[key] = cast(value)
+    return AdoptionThresholds(**values)
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ import numpy as np
 import polars as pl
 
 from pipelines import warehouse
-from pipelines.adoption import refresh_sound_daily
+from pipelines.sound_daily import refresh_sound_daily
 from pipelines.lineage import window_start
 from pipelines.lineage.cascades import refresh_cascades
 from pipelines.lineage.edges import link_edges
@@ -80,7 +80,7 @@ def load_day(con, posts: pl.DataFrame, sounds: pl.DataFrame, day: date) -> int:
     con.register("bench_posts", todays)
     con.register("bench_sounds", sounds.join(todays.select("post_id", "ingest_day"), on="post_id"))
     con.execute("""
-        INSERT INTO posts (post_id, author, created_at, created_day, platform_music_id, music_title, music_original,
+        INSERT INTO validated_posts (post_id, author, created_at, created_day, platform_music_id, music_title, music_original,
                            duet_from_post_id, source_format, source_file, source_record, ingest_day)
         SELECT post_id, author, created_at, created_day, platform_music_id, 'original sound', TRUE,
                duet_from_post_id, 'csv_export', 'bench.csv', 0, ingest_day FROM bench_posts;

@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 from pipelines import warehouse  # noqa: E402
 from pipelines.audio.analysis import analyse_files  # noqa: E402
 from pipelines.matching import index  # noqa: E402
-from pipelines.stages.fingerprint import analyses_frames, peaks_frame  # noqa: E402
+from pipelines.stages.fingerprint_frames import analyses_frames, peaks_frame  # noqa: E402
 
 DAY1, DAY2 = date(2024, 6, 1), date(2024, 6, 2)
 TEXTS = [
@@ -152,7 +152,7 @@ def load_world(specs: list[dict], wh: Path, rng: random.Random) -> dict:
                      "audio_sha256": s["sha"], "source_format": "csv_export", "source_file": "x.csv",
                      "source_record": k, "ingest_day": DAY1 if origin else DAY2, "media_path": s["path"].name})
     con.register("bench_posts", pl.DataFrame(rows))
-    con.execute("INSERT INTO posts BY NAME SELECT * FROM bench_posts")
+    con.execute("INSERT INTO validated_posts BY NAME SELECT * FROM bench_posts")
     con.close()
     return {"analyse_s": secs, "n_files": len(specs)}
 

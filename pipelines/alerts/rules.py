@@ -13,13 +13,12 @@ from typing import Any
 
 import yaml
 
-from pipelines.settings import PROJECT_ROOT
+from pipelines.settings import ADOPTION_STAGES, PROJECT_ROOT
 
 ENV_ALERTS_CONFIG = "TRENDTRACE_ALERTS_CONFIG"
 DEFAULT_CONFIG = PROJECT_ROOT / "config" / "alerts.yaml"
 
 KINDS = ("cumulative_creators", "growth", "robust_z", "stage_change")
-STAGES = ("moment", "spark", "trend", "movement")
 _SCOPE_KEYS = {"sound_ids", "title_matches"}
 _KIND_KEYS: dict[str, set[str]] = {
     "cumulative_creators": {"levels"},
@@ -59,7 +58,7 @@ class Rule:
     enter: float | None = None  # growth, robust_z
     exit: float | None = None
     floor: int | None = None  # growth: min_creators_7d; robust_z: min_new_creators
-    stages: tuple[str, ...] = ()  # stage_change
+    adoption_stages: tuple[str, ...] = ()  # stage_change: the adoption stages (`to`) that alert
     description: str = ""
 
 
@@ -163,9 +162,9 @@ def _rule(path: Path, i: int, raw: Any) -> Rule:
         to = raw["to"]
         if isinstance(to, str):
             to = [to]
-        if not isinstance(to, list) or not to or any(s not in STAGES for s in to):
-            raise AlertConfigError(f"{path}: {where}.to: expected stages among {', '.join(STAGES)}, got {raw['to']!r}")
-        return Rule(stages=tuple(to), **common)
+        if not isinstance(to, list) or not to or any(s not in ADOPTION_STAGES for s in to):
+            raise AlertConfigError(f"{path}: {where}.to: expected adoption stages among {', '.join(ADOPTION_STAGES)}, got {raw['to']!r}")
+        return Rule(adoption_stages=tuple(to), **common)
 
     enter = _number(path, f"{where}.enter", raw["enter"], minimum=0)
     exit_ = _number(path, f"{where}.exit", raw["exit"], minimum=0)

@@ -1,22 +1,23 @@
-"""adoption: sound_daily and sound_stage_changes up to the day (thresholds in config/stages.yaml)."""
+"""adoption: sound_daily and sound_stage_changes up to the day (adoption thresholds in config/adoption.yaml)."""
 
 from __future__ import annotations
 
 from datetime import date
 
 from pipelines import warehouse
-from pipelines.adoption import refresh_sound_daily, stage_thresholds
 from pipelines.lineage import window_start
 from pipelines.runlog import StageResult, stage_run
+from pipelines.settings import ADOPTION_STAGES, adoption_thresholds
+from pipelines.sound_daily import refresh_sound_daily
 
 
 def run(day: date, run_id: str = "cli") -> StageResult:
     first_day = window_start(day)
-    thresholds = stage_thresholds()
+    thresholds = adoption_thresholds()
     with stage_run("adoption", day, run_id) as (con, result):
         with warehouse.transaction(con):
             rows = refresh_sound_daily(con, first_day, day, thresholds)
-        stages = dict(con.execute(
+        per_adoption_stage = dict(con.execute(
             "SELECT stage, count(*) FROM sound_daily WHERE day = $day GROUP BY ALL", {"day": day}
         ).fetchall())
         result.rows_in = con.execute("SELECT count(DISTINCT sound_id) FROM sound_daily").fetchall()[0][0]
@@ -24,6 +25,6 @@ def run(day: date, run_id: str = "cli") -> StageResult:
         if rows == 0:
             result.status = "no_data"
         result.message = f"days {first_day}…{day}: {rows} sound-days; on {day}: " + (
-            ", ".join(f"{stages.get(s, 0)} {s}" for s in ("moment", "spark", "trend", "movement"))
+            ", ".join(f"{per_adoption_stage.get(s, 0)} {s}" for s in ADOPTION_STAGES)
         )
         return result

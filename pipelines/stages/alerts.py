@@ -11,7 +11,7 @@ from datetime import date, datetime, timezone
 
 from pipelines import warehouse
 from pipelines.alerts import channels as alert_channels
-from pipelines.alerts import evaluate, outbox, rules
+from pipelines.alerts import crossings, outbox, rules
 from pipelines.runlog import StageResult, stage_run
 from pipelines.stages.publish import published_path
 
@@ -21,8 +21,8 @@ def run(day: date, run_id: str = "cli") -> StageResult:
         config = rules.load()
         now = datetime.now(timezone.utc).replace(tzinfo=None)
         with warehouse.transaction(con):
-            new_ids = evaluate.record_crossings(con, config.rules, day, run_id, now)
-            evaluate.fill_payloads(con, config.delivery, str(published_path()))
+            new_ids = crossings.record_crossings(con, config.rules, day, run_id, now)
+            crossings.fill_payloads(con, config.delivery, str(published_path()))
         delivered = outbox.deliver_pending(con, alert_channels.configured_channels(), config.delivery)
         rows_in, _pending = con.execute(warehouse.sql_text("alerts/day_summary"), {"day": day}).fetchall()[0]
         result.rows_in = rows_in

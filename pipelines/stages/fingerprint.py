@@ -16,68 +16,16 @@ import polars as pl
 
 from pipelines import settings, warehouse
 from pipelines.contracts import validate_rows
-from pipelines.frames import utcnow
 from pipelines.runlog import StageResult, stage_run
 from pipelines.stages import fingerprint_shards
 from pipelines.stages.quarantine_rows import location_series, quarantine_frame
 
 
-def peaks_frame(analyses: list) -> pl.DataFrame:
-    """audio_peaks rows for the decoded files (spectral peaks for the matcher's landmark signal)."""
-    from pipelines.audio.peaks import PEAKS_ALGORITHM
-
-    done = [a for a in analyses if a.decoded and a.peak_frames is not None]
-    return pl.DataFrame(
-        {
-            "audio_sha256": [a.audio_sha256 for a in done],
-            "frames": [pl.Series(a.peak_frames, dtype=pl.Int32) for a in done],
-            "bins": [pl.Series(a.peak_bins, dtype=pl.UInt16) for a in done],
-            "algorithm": [PEAKS_ALGORITHM] * len(done),
-            "created_at": [utcnow()] * len(done),
-        },
-        schema={"audio_sha256": pl.String, "frames": pl.List(pl.Int32), "bins": pl.List(pl.UInt16),
-                "algorithm": pl.String, "created_at": pl.Datetime("us")},
-    )
-
-
-def analyses_frames(analyses: list) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """media_checks rows for every analysed file, audio_fingerprints rows for the decoded ones."""
-    now = utcnow()
-    checks = pl.DataFrame(
-        {
-            "audio_sha256": [a.audio_sha256 for a in analyses],
-            "decoded": [a.decoded for a in analyses],
-            "duration_s": [a.duration_s for a in analyses],
-            "peak_dbfs": [a.peak_dbfs for a in analyses],
-            "rms_dbfs": [a.rms_dbfs for a in analyses],
-            "error_rule": [a.error_rule for a in analyses],
-            "error": [a.error for a in analyses],
-            "decode_seconds": [a.seconds for a in analyses],
-            "checked_at": [now] * len(analyses),
-        },
-        schema={"audio_sha256": pl.String, "decoded": pl.Boolean, "duration_s": pl.Float64, "peak_dbfs": pl.Float64,
-                "rms_dbfs": pl.Float64, "error_rule": pl.String, "error": pl.String, "decode_seconds": pl.Float64,
-                "checked_at": pl.Datetime("us")},
-    )
-    done = [a for a in analyses if a.decoded and a.fingerprint is not None]
-    fingerprints = pl.DataFrame(
-        {
-            "audio_sha256": [a.audio_sha256 for a in done],
-            "duration_s": [a.duration_s for a in done],
-            "fingerprint": [pl.Series(a.fingerprint, dtype=pl.UInt32) for a in done],
-            "algorithm": [a.algorithm for a in done],
-            "created_at": [now] * len(done),
-        },
-        schema={"audio_sha256": pl.String, "duration_s": pl.Float64, "fingerprint": pl.List(pl.UInt32),
-                "algorithm": pl.String, "created_at": pl.Datetime("us")},
-    )
-    return checks, fingerprints
-
-
 def load(con, day: date, shards: list[dict], result: StageResult, shard_results: list[dict] | None = None) -> StageResult:
     """Load every planned shard's outputs, judge the media_audio contract and quarantine, in one transaction.
 
-    Idempotent: rows of files already in the warehouse are left alone, so a rerun never adds them twice.
+    Idempotent: rows of files already in the warehouse are left alone, so a rerun never adds them twice; the
+    day's fingerprint_quarantine rows are replaced (every validated post of the day is judged again).
     The day's work dir is removed only after the commit (a failed load can be retried from the outputs).
     """
     import pandas as pd
@@ -97,8 +45,9 @@ def load(con, day: date, shards: list[dict], result: StageResult, shard_results:
             location=pd.Series(location_series(judged).to_list(), index=frame.index),
         )
         rejected = judged.filter(pl.col("_row").is_in(pl.Series(sorted(violations), dtype=judged.schema["_row"]).implode()))
-        moved = quarantine_frame(day, "fingerprint", rejected, violations)
-        warehouse.run_sql(con, "fingerprint/move_posts_to_quarantine", {"day": day}, frames={"moved": moved})
+        # fingerprint's own table: posts (a view) leaves these out; validate's rows are never touched
+        quarantined = quarantine_frame(day, "fingerprint", rejected, violations)
+        warehouse.run_sql(con, "fingerprint/replace_quarantine", {"day": day}, frames={"rejected": quarantined})
     fingerprint_shards.remove_day(day)
 
     decoded_now = frames["audio_fingerprints"].height
@@ -115,7 +64,7 @@ def load(con, day: date, shards: list[dict], result: StageResult, shard_results:
 
 
 def run(day: date, run_id: str = "cli") -> StageResult:
-    """The whole stage in one process (tests, scripts, `run_stage`): plan, every shard in turn, load."""
+    """The whole stage in one process (tests, scripts): plan, every shard in turn, load."""
     with stage_run("fingerprint", day, run_id) as (con, result):
         shards = fingerprint_shards.plan(con, day)
         shard_results = [fingerprint_shards.run_shard(s) for s in shards]

@@ -33,6 +33,7 @@ import polars as pl
 
 from pipelines import settings, warehouse
 from pipelines.media_paths import resolve_media
+from pipelines.stages.fingerprint_frames import analyses_frames, peaks_frame
 
 log = logging.getLogger(__name__)
 
@@ -186,8 +187,6 @@ def _media_path(partition: Path, declared: str, extensions: tuple[str, ...]) -> 
 
 
 def _frames(files: list[dict[str, Any]], analyses: list) -> dict[str, pl.DataFrame]:
-    from pipelines.stages.fingerprint import analyses_frames, peaks_frame
-
     for a, f in zip(analyses, files):
         a.audio_sha256 = f["audio_sha256"]  # validate's key, whatever the analysis reported
     full = [a for a, f in zip(analyses, files) if not f["peaks_only"]]
@@ -238,8 +237,6 @@ def shard_outputs(shards: Sequence[dict[str, Any]]) -> dict[str, pl.DataFrame]:
 
     Also checks each shard holds exactly its manifest's files, so a load never half-covers the day.
     """
-    from pipelines.stages.fingerprint import analyses_frames, peaks_frame
-
     missing = [f"shard {s['index']} ({output_dir(s)})" for s in shards if completed(s) is None]
     if missing:
         raise FileNotFoundError(f"fingerprint: {len(missing)} of {len(shards)} planned shard outputs are missing "

@@ -1,4 +1,8 @@
-"""validate: the posts contract and the media-location contract turn stg_posts into posts | quarantine."""
+"""validate: the posts contract and the media-location contract turn stg_posts into posts | quarantine.
+
+validate is the only writer of its two tables, validated_posts and validate_quarantine; analysts read the
+views posts and quarantine, which also account for the fingerprint stage's rejections (docs/landing.md).
+"""
 
 from __future__ import annotations
 

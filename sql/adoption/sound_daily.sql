@@ -2,7 +2,7 @@
 -- A post counts for its cascade's sound (lineage_paths.sound_id; a merged sound under its canonical sound),
 -- on its created_day. A sound with a row on the day before the window continues from it (cumulative
 -- counters) and from its last days' rows (7-day windows, robust_z); any other sound (new, or the first run)
--- is computed from its first day. The stage follows config/stages.yaml, checked strongest first.
+-- is computed from its first day. The stage follows config/adoption.yaml, checked strongest first.
 -- robust_z: (x − median) / scale over the trailing window, scale = the largest of 1.4826·MAD, 1.2533·mean
 -- absolute deviation (the usual fallback when MAD is 0) and one creator (counts are integers: a spread
 -- below one creator is not measurable, and a flat history must not make every new creator infinite).

@@ -1,11 +1,12 @@
--- validate: replace one ingest_day of posts, and of the quarantine rows that stem from posts
--- (validate's own and fingerprint's, which moved posts out), with `new_posts` / `new_quarantine`.
-DELETE FROM posts WHERE ingest_day = $day;
-DELETE FROM quarantine WHERE ingest_day = $day AND stage IN ('validate', 'fingerprint');
-INSERT INTO posts BY NAME
+-- validate: replace one ingest_day of validate's own tables, validated_posts and validate_quarantine, with
+-- `new_posts` / `new_quarantine`. Fingerprint's rejections of that day are fingerprint's to replace: the views
+-- posts and quarantine stay consistent meanwhile (sql/schema/marts/).
+DELETE FROM validated_posts WHERE ingest_day = $day;
+DELETE FROM validate_quarantine WHERE ingest_day = $day;
+INSERT INTO validated_posts BY NAME
 SELECT post_id, author, created_at, CAST(created_at AS DATE) AS created_day, caption, platform_music_id,
        music_title, music_original, duet_from_post_id, mentions, hashtags,
        struct_pack(plays := plays, likes := likes, shares := shares, comments := comments) AS stats,
        duration_s, media_path, audio_sha256, source_format, source_file, source_line, source_record, ingest_day
 FROM new_posts;
-INSERT INTO quarantine BY NAME SELECT * FROM new_quarantine;
+INSERT INTO validate_quarantine BY NAME SELECT * FROM new_quarantine;

@@ -1,6 +1,7 @@
 -- validate: one day's staged records, numbered (_row) in source order, with what the posts contract needs:
 --   duplicate_of     where the first copy of a repeated post id in this batch stands (NULL for the first copy)
---   ingested_before  the earliest other ingest_day whose posts already hold this post id
+--   ingested_before  the earliest other ingest_day whose posts already hold this post id (the view posts:
+--                    a post fingerprint quarantined there does not count, as before the view existed)
 WITH staged AS (
     SELECT s.*,
            row_number() OVER (ORDER BY s.source_file, s.source_record) - 1 AS _row,

@@ -35,7 +35,7 @@ def test_every_dag_has_tags_and_retries(dagbag):
 def test_moment_to_movement_shape(dagbag):
     from airflow.timetables.interval import CronDataIntervalTimetable
 
-    from pipelines.stages import TASKS
+    from pipelines.stages import STAGES, TASKS
 
     dag = dagbag.dags["moment_to_movement"]
     assert dag.catchup is True
@@ -45,12 +45,44 @@ def test_moment_to_movement_shape(dagbag):
     assert dag.timetable.summary == "0 0 * * *"
     # every stage is a task; the fingerprint stage is plan -> mapped shards -> load (task "fingerprint")
     assert set(dag.task_ids) == set(TASKS) | {"fingerprint_plan", "fingerprint_shard"}
-    order = [t for name in TASKS for t in
-             (("fingerprint_plan", "fingerprint_shard", "fingerprint") if name == "fingerprint" else (name,))]
-    assert dag.get_task(order[0]).upstream_task_ids == set()
-    for prev, nxt in zip(order, order[1:]):  # a straight line, in stage order
-        want = {"fingerprint_plan", "fingerprint_shard"} if nxt == "fingerprint" else {prev}
-        assert dag.get_task(nxt).upstream_task_ids == want, nxt
+    assert {t: dag.get_task(t).upstream_task_ids for t in dag.task_ids} == EXPECTED_UPSTREAM
+    for name in TASKS:  # the stages' task docs in the Airflow UI
+        assert dag.get_task(name).doc_md == STAGES[name], name
+
+
+# The chain the DAG file writes out: a straight line in stage order; fingerprint fans out over the plan's
+# shards and back in (the load also reads the plan's XCom).
+EXPECTED_UPSTREAM = {
+    "ingest": set(),
+    "validate": {"ingest"},
+    "fingerprint_plan": {"validate"},
+    "fingerprint_shard": {"fingerprint_plan"},
+    "fingerprint": {"fingerprint_plan", "fingerprint_shard"},
+    "match_sounds": {"fingerprint"},
+    "link_lineage": {"match_sounds"},
+    "build_cascades": {"link_lineage"},
+    "adoption": {"build_cascades"},
+    "check_invariants": {"adoption"},
+    "alerts": {"check_invariants"},
+    "publish": {"alerts"},
+}
+
+
+def test_parsing_the_dag_imports_no_stage_and_nothing_heavy():
+    """Tasks import their stage inside the body: a DAG parse must not load pandas, GE, polars or the stages."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from airflow.dag_processing.dagbag import DagBag\n"
+        f"bag = DagBag(dag_folder={str(DAGS_DIR / 'moment_to_movement.py')!r})\n"
+        "assert not bag.import_errors, bag.import_errors\n"
+        "heavy = ('pandas', 'great_expectations', 'polars', 'numpy', 'duckdb', 'av')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy or m.startswith('pipelines.stages.')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout
 
 
 def test_fingerprint_is_a_mapped_task_over_shards(dagbag):

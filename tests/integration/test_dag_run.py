@@ -121,7 +121,7 @@ def test_fingerprint_runs_as_mapped_shards_resumes_and_reruns_idempotently(airfl
     from airflow.models.dagrun import DagRun
 
     from pipelines.airflow_runner import DAG_ID, run_days
-    from pipelines.stages import fingerprint_shards, run_stage
+    from pipelines.stages import fingerprint_shards, ingest, validate
 
     landing, warehouse = pipeline_env
     land = landing_builder.build(landing)
@@ -129,8 +129,8 @@ def test_fingerprint_runs_as_mapped_shards_resumes_and_reruns_idempotently(airfl
     day1, day2 = landing_builder.DAY1, landing_builder.DAY2
 
     # an earlier attempt died in day 1's fingerprint stage: shards 0 and 2 finished, shard 1 was killed mid-write
-    for stage in ("ingest", "validate"):
-        run_stage(stage, day1, "earlier")
+    for stage in (ingest, validate):
+        stage.run(day1, "earlier")
     shards = fingerprint_shards.plan_day(day1)
     assert len(shards) == 3
     for s in shards:

@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from pipelines import settings
-from pipelines.stages import fingerprint, fingerprint_shards, run_stage
+from pipelines.stages import fingerprint, fingerprint_shards, ingest, validate
 from tests.support import landing as landing_builder
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,8 +32,8 @@ def validated(built_landing, tmp_path, monkeypatch):
     monkeypatch.setenv("TRENDTRACE_WAREHOUSE", str(wh))
     monkeypatch.setenv("TRENDTRACE_FILES_PER_SHARD", "3")
     monkeypatch.delenv("TRENDTRACE_WORK_DIR", raising=False)
-    for stage in ("ingest", "validate"):
-        assert run_stage(stage, DAY, "test")["status"] == "success"
+    for stage in (ingest, validate):
+        assert stage.run(DAY, "test").status == "success"
     return built_landing, wh
 
 
@@ -111,7 +111,7 @@ def test_a_shard_killed_half_way_is_redone_and_finished_ones_are_skipped(validat
     assert not list(out.glob(".*tmp*"))
 
     # the in-process stage reuses all three, loads each file exactly once and removes the work dir
-    result = run_stage("fingerprint", DAY, "resume")
+    result = fingerprint.run(DAY, "resume").as_dict()
     assert result["status"] == "success"
     assert "in 3 shards (3 reused" in result["message"]
     con = duckdb.connect(str(wh), read_only=True)
@@ -124,7 +124,7 @@ def test_a_shard_killed_half_way_is_redone_and_finished_ones_are_skipped(validat
     assert not fingerprint_shards.day_dir(DAY).exists()
     # rerun: nothing left to plan, nothing added
     assert plan_now() == []
-    assert run_stage("fingerprint", DAY, "rerun")["rows_out"] == 0
+    assert fingerprint.run(DAY, "rerun").rows_out == 0
 
 
 def test_load_fails_loudly_when_a_planned_shard_output_is_missing(validated):

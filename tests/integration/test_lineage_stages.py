@@ -17,7 +17,7 @@ STAGES = (link_lineage, build_cascades, adoption)
 
 def add_post(con, post_id, author, created, ingest_day, music, sound, sound_start=0.0, caption=None):
     con.execute(
-        "INSERT INTO posts (post_id, author, created_at, created_day, caption, platform_music_id, music_title,"
+        "INSERT INTO validated_posts (post_id, author, created_at, created_day, caption, platform_music_id, music_title,"
         " music_original, source_format, source_file, source_record, ingest_day)"
         " VALUES (?, ?, ?, ?, ?, ?, 'original sound - ' || ?, TRUE, 'csv_export', 'x.csv', 0, ?)",
         [post_id, author, created, created.date(), caption, music, author, ingest_day],

@@ -14,11 +14,9 @@ import numpy as np
 import pytest
 
 from pipelines import migrations, warehouse
-from pipelines.digest import table_digests
 from pipelines.migrations import Migration, MigrationError
 
 ROOT = Path(__file__).resolve().parents[2]
-SMALL_WORLD = Path("/work/bw/wh/trendtrace.duckdb")  # a real sample-world warehouse, when this machine has one
 
 # The shape of the migrated tables before their migrations (the DDL text of that time, abridged to columns):
 # sounds without created_post_id / audio_sha256 / created_day, sound_daily without the adoption signals,
@@ -195,12 +193,14 @@ def test_broken_sql_migration_fails_connect(old_warehouse, tmp_path, monkeypatch
     expected = _expected_versions()
     folder = tmp_path / "migrations"
     shutil.copytree(migrations.MIGRATIONS_DIR, folder)
-    (folder / "0005_broken.sql").write_text(
+    last = expected[-1][0]
+    broken = f"{last + 1:04d}_broken"
+    (folder / f"{broken}.sql").write_text(
         "ALTER TABLE sounds ADD COLUMN half_done INTEGER;\nSELECT no_such_column FROM sounds;\n")
     monkeypatch.setattr(migrations, "MIGRATIONS_DIR", folder)
-    with pytest.raises(MigrationError, match=r"migration 0005_broken \(.*0005_broken\.sql\) failed.*version 4"):
+    with pytest.raises(MigrationError, match=rf"migration {broken} \(.*{broken}\.sql\) failed.*version {last}"):
         warehouse.connect(old_warehouse)
-    # the failed connect closed its connection: the file opens again, at version 4, without the half step
+    # the failed connect closed its connection: the file opens again, at the last version, without the half step
     assert _versions(old_warehouse) == expected
     assert "half_done" not in {row[2] for row in _columns(old_warehouse)}
 
@@ -216,22 +216,9 @@ def test_warehouse_newer_than_the_code_is_refused(tmp_path):
     warehouse.connect(path, read_only=True).close()  # readers are not refused
 
 
-@pytest.mark.skipif(not SMALL_WORLD.exists(), reason="no sample-world warehouse on this machine")
-def test_warehouse_made_before_versioning_is_recorded_and_unchanged(tmp_path, fresh_shape):
-    path = tmp_path / "small.duckdb"
-    shutil.copyfile(SMALL_WORLD, path)
-    before = table_digests(path)
-    assert "schema_migrations" not in before
-    warehouse.connect(path).close()
-    after = table_digests(path)
-    assert _versions(path) == _expected_versions()
-    assert {t: d for t, d in after.items() if t != "schema_migrations"} == before
-    assert _columns(path) == fresh_shape
-
-
 def test_every_ddl_file_names_who_fills_each_table():
-    """Each table a sql/schema file creates has a leading line `-- <table>: written by <module.py> (<sql>)`
-    naming files that exist."""
+    """Each table a sql/schema file creates has a leading line `-- <table>: written by <module.py> (<sql>)`, and
+    each view `-- <view>: view over <tables> (<their DDL files>)`, naming files that exist."""
     files = sorted((ROOT / "sql" / "schema").rglob("*.sql"))
     assert files
     for file in files:
@@ -242,18 +229,87 @@ def test_every_ddl_file_names_who_fills_each_table():
                 break
             header.append(line)
         tables = re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", text)
-        assert tables, f"{file} creates no table"
-        for table in tables:
-            lines = [h for h in header if h.startswith(f"-- {table}: written by ")]
-            assert len(lines) == 1, f"{file}: no leading '-- {table}: written by …' line"
+        views = re.findall(r"CREATE OR REPLACE VIEW (\w+)", text)
+        assert tables or views, f"{file} creates no table or view"
+        for name, kind in [(t, "written by ") for t in tables] + [(v, "view over ") for v in views]:
+            lines = [h for h in header if h.startswith(f"-- {name}: {kind}")]
+            assert len(lines) == 1, f"{file}: no leading '-- {name}: {kind}…' line"
             modules = re.findall(r"pipelines/[\w/]+\.py", lines[0])
             statements = re.findall(r"sql/[\w/]+\.sql", lines[0])
-            assert modules and statements, f"{file}: {table}'s line names no module or no statement"
-            for name in modules + statements:
-                assert (ROOT / name).is_file(), f"{file}: {table}'s line names {name}, which does not exist"
+            assert statements and (modules or kind == "view over "), f"{file}: {name}'s line names no module or statement"
+            for ref in modules + statements:
+                assert (ROOT / ref).is_file(), f"{file}: {name}'s line names {ref}, which does not exist"
 
 
 def test_no_alter_left_in_the_ddl():
     """Changes to existing tables are migrations; the DDL only says what a table is."""
     for file in (ROOT / "sql" / "schema").rglob("*.sql"):
         assert "ALTER TABLE" not in file.read_text(encoding="utf-8").upper(), file
+
+
+# posts and quarantine as tables written by several stages (before migration 5): fingerprint deleted post 3
+# from posts and wrote its quarantine row; stg_posts still holds what ingest read.
+OLD_POSTS_DDL = """
+CREATE TABLE stg_posts (
+    ingest_day DATE NOT NULL, source_file VARCHAR NOT NULL, source_format VARCHAR NOT NULL, source_line INTEGER,
+    source_record INTEGER NOT NULL, post_id VARCHAR, author VARCHAR, created_at TIMESTAMP, created_at_raw VARCHAR,
+    caption VARCHAR, platform_music_id VARCHAR, music_title VARCHAR, music_original BOOLEAN,
+    duet_from_post_id VARCHAR, mentions VARCHAR[], hashtags VARCHAR[], plays BIGINT, likes BIGINT, shares BIGINT,
+    comments BIGINT, duration_s DOUBLE, media_path VARCHAR, raw VARCHAR);
+CREATE TABLE posts (
+    post_id VARCHAR NOT NULL, author VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL, created_day DATE NOT NULL,
+    caption VARCHAR, platform_music_id VARCHAR, music_title VARCHAR, music_original BOOLEAN,
+    duet_from_post_id VARCHAR, mentions VARCHAR[], hashtags VARCHAR[],
+    stats STRUCT(plays BIGINT, likes BIGINT, shares BIGINT, comments BIGINT), duration_s DOUBLE,
+    media_path VARCHAR, audio_sha256 VARCHAR, source_format VARCHAR NOT NULL, source_file VARCHAR NOT NULL,
+    source_line INTEGER, source_record INTEGER NOT NULL, ingest_day DATE NOT NULL);
+CREATE TABLE quarantine (
+    ingest_day DATE NOT NULL, stage VARCHAR NOT NULL, source_file VARCHAR NOT NULL, source_format VARCHAR,
+    source_line INTEGER, source_record INTEGER, post_id VARCHAR, field VARCHAR, rule VARCHAR NOT NULL,
+    reason VARCHAR NOT NULL, violations STRUCT(rule VARCHAR, field VARCHAR, reason VARCHAR)[], raw VARCHAR,
+    quarantined_at TIMESTAMP NOT NULL);
+INSERT INTO stg_posts (ingest_day, source_file, source_format, source_line, source_record, post_id, author,
+                       created_at, plays, media_path)
+VALUES (DATE '2024-03-01', 'a.jsonl', 'tiktok_web', 1, 0, '1', 'ann', TIMESTAMP '2024-03-01 09:00', 5, 'media/1.mp4'),
+       (DATE '2024-03-01', 'a.jsonl', 'tiktok_web', 2, 1, '2', 'bob', TIMESTAMP '2024-03-01 10:00', 7, 'media/2.mp4'),
+       (DATE '2024-03-01', 'a.jsonl', 'tiktok_web', 3, 2, '3', 'cy', TIMESTAMP '2024-03-01 11:00', 9, 'media/3.mp4');
+INSERT INTO posts (post_id, author, created_at, created_day, stats, media_path, audio_sha256, source_format,
+                   source_file, source_line, source_record, ingest_day)
+VALUES ('1', 'ann', TIMESTAMP '2024-03-01 09:00', DATE '2024-03-01', {'plays': 5, 'likes': NULL, 'shares': NULL,
+        'comments': NULL}, 'media/1.mp4', 'sha-1', 'tiktok_web', 'a.jsonl', 1, 0, DATE '2024-03-01');
+INSERT INTO quarantine (ingest_day, stage, source_file, source_line, source_record, post_id, field, rule, reason,
+                        quarantined_at)
+VALUES (DATE '2024-03-01', 'ingest', 'b.json', NULL, NULL, NULL, NULL, 'malformed_json', 'b.json: not JSON',
+        TIMESTAMP '2024-03-01 12:00'),
+       (DATE '2024-03-01', 'validate', 'a.jsonl', 2, 1, '2', 'author', 'author_present', 'a.jsonl:2 author',
+        TIMESTAMP '2024-03-01 12:00'),
+       (DATE '2024-03-01', 'fingerprint', 'a.jsonl', 3, 2, '3', 'media_path', 'audio_not_silent', 'a.jsonl:3 silent',
+        TIMESTAMP '2024-03-01 12:00');
+"""
+
+
+def test_posts_and_quarantine_tables_become_views_over_one_table_per_writer(tmp_path):
+    """Migration 5: what analysts see through `posts` and `quarantine` is unchanged; each stage's rows sit in
+    its own table, and the post fingerprint deleted is back in validate's table (from staging)."""
+    path = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute(OLD_POSTS_DDL)
+    before_posts = con.sql("SELECT post_id, author, stats, audio_sha256 FROM posts").fetchall()
+    before_quarantine = con.sql("SELECT stage, post_id, rule, reason FROM quarantine ORDER BY ALL").fetchall()
+    con.close()
+    con = warehouse.connect(path)
+    try:
+        assert con.sql("SELECT post_id, author, stats, audio_sha256 FROM posts").fetchall() == before_posts
+        assert con.sql("SELECT stage, post_id, rule, reason FROM quarantine ORDER BY ALL").fetchall() \
+            == before_quarantine
+        kinds = dict(con.sql("SELECT table_name, table_type FROM information_schema.tables WHERE table_name IN "
+                             "('posts', 'quarantine', 'validated_posts', 'fingerprint_quarantine')").fetchall())
+        assert kinds == {"posts": "VIEW", "quarantine": "VIEW", "validated_posts": "BASE TABLE",
+                         "fingerprint_quarantine": "BASE TABLE"}
+        assert con.sql("SELECT post_id, audio_sha256 FROM validated_posts ORDER BY 1").fetchall() == [
+            ("1", "sha-1"), ("3", None)]
+        for stage in ("ingest", "validate", "fingerprint"):
+            assert con.execute(f"SELECT count(*) FROM {stage}_quarantine").fetchall() == [(1,)]
+    finally:
+        con.close()
+    assert _versions(path) == _expected_versions()

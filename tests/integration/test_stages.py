@@ -9,10 +9,10 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from pipelines.stages import run_stage
+from pipelines.stages import fingerprint, ingest, validate
 from tests.support import landing as landing_builder
 
-STAGES = ("ingest", "validate", "fingerprint")
+STAGES = (ingest, validate, fingerprint)
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +29,7 @@ def env(built_landing, tmp_path, monkeypatch):
 
 
 def run_day(day):
-    return [run_stage(stage, day, f"test-{day}") for stage in STAGES]
+    return [stage.run(day, f"test-{day}").as_dict() for stage in STAGES]
 
 
 def snapshot(warehouse):
@@ -66,6 +66,33 @@ def test_every_record_ends_where_it_should(env):
     # Chromaprint gives ~8.07 items per second after its first ~2.6 s
     for _, n, seconds in fingerprints:
         assert 1 <= n <= seconds * 8.1 and n >= (seconds - 3.0) * 7.5, (n, seconds)
+
+
+def test_each_stage_replaces_only_its_own_table(env):
+    """validate never deletes fingerprint's rejections, fingerprint never deletes validate's posts; the views
+    posts and quarantine account for every record exactly once even between a validate rerun and fingerprint."""
+    land, warehouse = env
+    for day in (landing_builder.DAY1, landing_builder.DAY2):
+        run_day(day)
+    first = snapshot(warehouse)
+
+    def owned(path):
+        con = duckdb.connect(str(path), read_only=True)
+        try:
+            return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                    for t in ("validated_posts", "ingest_quarantine", "validate_quarantine", "fingerprint_quarantine")}
+        finally:
+            con.close()
+
+    tables = owned(warehouse)
+    rejected_by_media = sum(1 for e in land.expected if e.stage == "fingerprint")
+    assert tables["fingerprint_quarantine"] == rejected_by_media > 0
+    # validate keeps the posts fingerprint rejected: the view leaves them out
+    assert tables["validated_posts"] == len(first[0]) + rejected_by_media
+
+    validate.run(landing_builder.DAY1, "validate-only")  # fingerprint not rerun yet
+    assert owned(warehouse) == tables
+    assert snapshot(warehouse) == first  # posts and quarantine as analysts see them: unchanged
 
 
 def test_reasons_name_file_line_and_field(env):
@@ -109,7 +136,7 @@ def test_rerun_is_idempotent_and_resumable(env):
     first = snapshot(warehouse)
     # rerun day 1 completely, then only day 2's fingerprint stage: nothing doubles, nothing is re-decoded
     run_day(landing_builder.DAY1)
-    run_stage("fingerprint", landing_builder.DAY2, "again")
+    fingerprint.run(landing_builder.DAY2, "again")
     assert snapshot(warehouse) == first
     con = duckdb.connect(str(warehouse), read_only=True)
     runs = con.execute("SELECT task, rows_out FROM pipeline_runs WHERE run_id = 'again'").fetchall()
@@ -145,7 +172,7 @@ def test_schema_drift_fails_the_stage_naming_file_and_column(pipeline_env):
     from pipelines.records import SchemaDriftError
 
     with pytest.raises(SchemaDriftError, match=r"drifted\.jsonl.*author"):
-        run_stage("ingest", date(2024, 5, 5), "drift")
+        ingest.run(date(2024, 5, 5), "drift")
     con = duckdb.connect(str(warehouse), read_only=True)
     status, message = con.execute("SELECT status, message FROM pipeline_runs WHERE run_id = 'drift'").fetchone()
     staged = con.execute("SELECT count(*) FROM stg_posts").fetchone()[0]

@@ -1,4 +1,4 @@
-"""sound_daily, stages and stage changes on a real DuckDB file; the sample world's truth as the oracle."""
+"""sound_daily, adoption stages and their changes on a real DuckDB file; the sample world's truth as the oracle."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import polars as pl
 import pytest
 
 from pipelines import warehouse
-from pipelines.adoption import StageThresholds, refresh_sound_daily, stage_thresholds
+from pipelines.settings import ADOPTION_FILE, AdoptionThresholds, adoption_thresholds
+from pipelines.sound_daily import refresh_sound_daily
 from pipelines.lineage.paths import refresh_paths
 from pipelines.sample_world.stages import STAGE_THRESHOLDS, compute_stages
 
@@ -31,7 +32,7 @@ def load(con, posts: pl.DataFrame) -> None:
     )
     con.register("src", rows)
     con.execute("""
-        INSERT INTO posts (post_id, author, created_at, created_day, source_format, source_file, source_record, ingest_day)
+        INSERT INTO validated_posts (post_id, author, created_at, created_day, source_format, source_file, source_record, ingest_day)
         SELECT post_id, author, created_at, day, 'csv_export', 'x.csv', idx, day FROM src;
         INSERT INTO lineage_edges SELECT post_id, 'p' || parent_idx, 'sound_reuse', 0.9, '{}', day FROM src WHERE parent_idx >= 0;
         INSERT INTO post_sounds (post_id, sound_id, role, speed, score, method, matched_sound_id, ingest_day)
@@ -73,7 +74,7 @@ def test_stages_reproduce_the_sample_world_truth(con):
     load(con, world)
     last = START + timedelta(days=days - 1)
     refresh_paths(con, START, last)
-    refresh_sound_daily(con, START, last, StageThresholds())
+    refresh_sound_daily(con, START, last, adoption_thresholds())
     got = con.sql("""SELECT sound_id AS canonical_sound_id, day, new_posts, new_creators, cum_posts, cum_creators,
                             creators_7d, creators_prev_7d, max_depth, branches, stage
                      FROM sound_daily ORDER BY ALL""").pl()
@@ -138,13 +139,31 @@ def test_robust_z_flags_a_burst(con):
     assert z[START + timedelta(days=8)] == pytest.approx(0.0)
 
 
-def test_config_file_matches_the_truth_defaults(tmp_path):
-    th = stage_thresholds()
-    assert th == StageThresholds()
+def test_config_file_matches_the_truth_defaults():
+    """config/adoption.yaml is the pipeline's only definition; the sample world's truth must agree with it."""
+    th = adoption_thresholds()
     for key, value in STAGE_THRESHOLDS.items():
         if key != "window_days":
             assert getattr(th, key) == value, key
-    bad = tmp_path / "stages.yaml"
-    bad.write_text("trend_growth_ration: 2\n")
-    with pytest.raises(ValueError, match="trend_growth_ration"):
-        stage_thresholds(bad)
+
+
+def test_adoption_thresholds_errors_name_the_file_and_key(tmp_path):
+    """No default numbers in Python: a typo, a missing key or a missing file is an error, never a fallback."""
+    good = ADOPTION_FILE.read_text(encoding="utf-8")
+    typo = tmp_path / "typo.yaml"
+    typo.write_text(good.replace("trend_growth_ratio:", "trend_growth_ration:"), encoding="utf-8")
+    with pytest.raises(ValueError, match=r"typo\.yaml: unknown adoption thresholds trend_growth_ration"):
+        adoption_thresholds(typo)
+    missing = tmp_path / "missing.yaml"
+    missing.write_text("\n".join(line for line in good.splitlines() if not line.startswith("movement_min_depth:")),
+                       encoding="utf-8")
+    with pytest.raises(ValueError, match=r"missing\.yaml: missing adoption threshold movement_min_depth"):
+        adoption_thresholds(missing)
+    text = tmp_path / "text.yaml"
+    text.write_text(good.replace("spark_min_creators: 2", "spark_min_creators: two"), encoding="utf-8")
+    with pytest.raises(ValueError, match="spark_min_creators must be a number"):
+        adoption_thresholds(text)
+    with pytest.raises(FileNotFoundError, match="nowhere.yaml"):
+        adoption_thresholds(tmp_path / "nowhere.yaml")
+    assert isinstance(adoption_thresholds(), AdoptionThresholds)
+    assert isinstance(adoption_thresholds().trend_growth_ratio, float)

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from pipelines import warehouse
-from pipelines.alerts import evaluate, rules
+from pipelines.alerts import crossings, rules
 from pipelines.alerts.rules import AlertConfigError
 
 D0 = date(2024, 3, 1)
@@ -121,8 +121,8 @@ def add_sound(con, sound_id: str, title: str, new_creators: list[int], *, growth
             previous = stage
 
 
-def crossings(con, rule: rules.Rule, day: date) -> list[tuple]:
-    evaluate.record_crossings(con, (rule,), day, "test", NOW)
+def crossed(con, rule: rules.Rule, day: date) -> list[tuple]:
+    crossings.record_crossings(con, (rule,), day, "test", NOW)
     return con.execute(
         "SELECT sound_id, level, day, value FROM alerts WHERE rule = ? ORDER BY sound_id, level", [rule.name]
     ).fetchall()
@@ -135,10 +135,10 @@ def d(i: int) -> date:
 def test_cumulative_levels_fire_once_each_even_when_crossed_together(con):
     add_sound(con, "s1", "song", [4, 3, 5, 120, 0, 900])
     rule = rules.Rule(name="creators", kind="cumulative_creators", levels=(10, 100, 1000, 10000))
-    assert crossings(con, rule, d(5)) == [
+    assert crossed(con, rule, d(5)) == [
         ("s1", 10, d(2), 12.0), ("s1", 100, d(3), 132.0), ("s1", 1000, d(5), 1032.0),
     ]
-    assert evaluate.record_crossings(con, (rule,), d(5), "rerun", NOW) == []
+    assert crossings.record_crossings(con, (rule,), d(5), "rerun", NOW) == []
 
 
 def test_growth_hysteresis_dips_do_not_refire_and_a_new_episode_does(con):
@@ -148,7 +148,7 @@ def test_growth_hysteresis_dips_do_not_refire_and_a_new_episode_does(con):
     rule = rules.Rule(name="g", kind="growth", enter=3.0, exit=1.5, floor=20)
     # day 2 enters; days 3-5 dip to 2.0/1.6 and re-cross 3.8 without leaving (never < 1.5): no new alert;
     # day 6 drops below exit; day 8 starts episode 2
-    assert crossings(con, rule, d(9)) == [("s1", 1, d(2), 3.5), ("s1", 2, d(8), 4.0)]
+    assert crossed(con, rule, d(9)) == [("s1", 1, d(2), 3.5), ("s1", 2, d(8), 4.0)]
 
 
 def test_growth_needs_the_volume_floor(con):
@@ -156,22 +156,22 @@ def test_growth_needs_the_volume_floor(con):
     add_sound(con, "big", "song", [5, 5, 5, 5, 5, 5, 5, 5, 15], growth=[None] * 7 + [1.0, 4.0])
     rule = rules.Rule(name="g", kind="growth", enter=3.0, exit=1.5, floor=20)
     # tiny: ratio 4 but 5 creators in the last 7 days; big: 45
-    assert crossings(con, rule, d(8)) == [("big", 1, d(8), 4.0)]
+    assert crossed(con, rule, d(8)) == [("big", 1, d(8), 4.0)]
 
 
 def test_robust_z_episodes_and_floor_on_the_day(con):
     add_sound(con, "s1", "song", [2, 2, 9, 2, 9, 2, 8, 3], z=[None, 0.0, 5.0, 2.5, 6.0, 1.0, 4.5, 4.0])
     add_sound(con, "s2", "song", [1, 1, 2], z=[None, 0.0, 9.0])  # z high, only 2 new creators
     rule = rules.Rule(name="z", kind="robust_z", enter=4.0, exit=2.0, floor=5)
-    assert crossings(con, rule, d(7)) == [("s1", 1, d(2), 5.0), ("s1", 2, d(6), 4.5)]
+    assert crossed(con, rule, d(7)) == [("s1", 1, d(2), 5.0), ("s1", 2, d(6), 4.5)]
 
 
 def test_stage_changes_fire_once_per_stage_entered_upwards(con):
     stages = ["moment", "spark", "trend", "spark", "trend", "movement", "trend", "movement"]
     add_sound(con, "s1", "song", [1, 2, 30, 1, 25, 60, 5, 30], stages=stages)
     add_sound(con, "s2", "song", [40], stages=["trend"])  # first day straight into trend
-    rule = rules.Rule(name="stage", kind="stage_change", stages=("trend", "movement"))
-    got = crossings(con, rule, d(7))
+    rule = rules.Rule(name="stage", kind="stage_change", adoption_stages=("trend", "movement"))
+    got = crossed(con, rule, d(7))
     assert [(s, lvl, day) for s, lvl, day, _ in got] == [("s1", 3, d(2)), ("s1", 4, d(5)), ("s2", 3, d(0))]
     labels = [r[0] for r in con.execute("SELECT label FROM alerts ORDER BY sound_id, level").fetchall()]
     assert labels == ["stage spark -> trend", "stage trend -> movement", "stage (new) -> trend"]
@@ -184,8 +184,8 @@ def test_scope_by_ids_and_by_title(con):
     by_title = rules.Rule(name="t", kind="cumulative_creators", levels=(10,),
                           scope=rules.Scope(title_matches="dancer"))
     by_ids = rules.Rule(name="i", kind="cumulative_creators", levels=(10,), scope=rules.Scope(sound_ids=("c", "zz")))
-    assert [r[0] for r in crossings(con, by_title, d(0))] == ["a", "b"]
-    assert [r[0] for r in crossings(con, by_ids, d(0))] == ["c"]
+    assert [r[0] for r in crossed(con, by_title, d(0))] == ["a", "b"]
+    assert [r[0] for r in crossed(con, by_ids, d(0))] == ["c"]
 
 
 def test_backfill_in_order_equals_one_late_run(tmp_path):
@@ -200,7 +200,7 @@ def test_backfill_in_order_equals_one_late_run(tmp_path):
                   stages=["moment", "spark", "spark", "spark", "trend", "trend", "trend", "spark", "spark",
                           "spark", "spark", "movement"])
         for day in days:
-            evaluate.record_crossings(c, config.rules, day, "run", NOW)
+            crossings.record_crossings(c, config.rules, day, "run", NOW)
         results.append(c.execute("SELECT sound_id, rule, level, day FROM alerts ORDER BY ALL").fetchall())
         c.close()
     assert results[0] == results[1]

@@ -8,7 +8,7 @@ import random
 import polars as pl
 import pytest
 
-from pipelines.evaluate import pairwise_scores
+from pipelines.accuracy import pairwise_scores
 
 
 def brute_force(pred: list, truth: list) -> tuple[int, int, int]:

@@ -25,7 +25,7 @@ class World:
         self.minute += 1
         created = T0 + timedelta(minutes=self.minute if at is None else at)
         self.con.execute(
-            "INSERT INTO posts (post_id, author, created_at, created_day, caption, platform_music_id, music_title,"
+            "INSERT INTO validated_posts (post_id, author, created_at, created_day, caption, platform_music_id, music_title,"
             " music_original, duet_from_post_id, source_format, source_file, source_record, ingest_day)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'tiktok_web', 'x.jsonl', 0, ?)",
             [post_id, author, created, created.date(), caption, music, title or f"original sound - {author}",

@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 from pipelines import warehouse
-from pipelines.lineage.evaluate import evaluate, relation_scores
+from pipelines.lineage.edge_accuracy import evaluate, relation_scores
 
 
 def test_scores_count_relation_and_parent_together():
@@ -37,7 +37,7 @@ def test_baseline_uses_duet_ids_and_music_ids_only(tmp_path):
             ("s", "m2", None, "#stitch with @o_author"), ("fut", "m3", "later", None), ("later", "m3", None, None)]
     for k, (pid, music, duet_from, caption) in enumerate(rows):
         con.execute(
-            "INSERT INTO posts (post_id, author, created_at, created_day, caption, platform_music_id, duet_from_post_id,"
+            "INSERT INTO validated_posts (post_id, author, created_at, created_day, caption, platform_music_id, duet_from_post_id,"
             " source_format, source_file, source_record, ingest_day) VALUES (?, ?, ?, ?, ?, ?, ?, 'csv_export', 'x', 0, ?)",
             [pid, f"{pid}_author", t0 + timedelta(minutes=k), date(2024, 3, 1), caption, music, duet_from, date(2024, 3, 1)])
     got = {r[0]: r[1:] for r in con.sql(warehouse.sql_text("link_lineage/baseline")).fetchall()}

@@ -21,7 +21,7 @@ COMMENT ON COLUMN sound_daily.cum_posts IS 'Posts using the sound up to and incl
 COMMENT ON COLUMN sound_daily.cum_creators IS 'Distinct creators up to and including that day.';
 COMMENT ON COLUMN sound_daily.growth_7d IS 'New creators in the last 7 days divided by those in the 7 days before (NULL when that is 0).';
 COMMENT ON COLUMN sound_daily.robust_z IS 'Robust z-score of new_creators against the trailing 28-day median and MAD.';
-COMMENT ON COLUMN sound_daily.stage IS 'moment | spark | trend | movement (config/stages.yaml).';
+COMMENT ON COLUMN sound_daily.stage IS 'moment | spark | trend | movement (config/adoption.yaml).';
 COMMENT ON COLUMN sound_daily.sound_id IS 'Canonical sound (sounds.sound_id; merged sounds count under the sound they were merged into).';
 COMMENT ON COLUMN sound_daily.day IS 'UTC day (posts counted by created_day).';
 COMMENT ON COLUMN sound_daily.creators_7d IS 'New creators in the 7 days ending that day.';

@@ -3,7 +3,7 @@ metadata-only baseline (duetFromId + platform music id).
 
 Scored over the truth's `scorable` posts (observed, readable, carrying a sound, parent observed when it
 has one): a predicted edge is right when relation and parent both match; a post the truth calls an origin
-must have no edge. `python -m pipelines.lineage.evaluate --truth DIR [--warehouse FILE]`.
+must have no edge. `python -m pipelines.lineage.edge_accuracy --truth DIR [--warehouse FILE]`.
 """
 
 from __future__ import annotations

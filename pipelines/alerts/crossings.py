@@ -28,7 +28,7 @@ def rule_params(rule: Rule) -> dict[str, Any]:
     if rule.kind == "cumulative_creators":
         params["levels"] = list(rule.levels)
     elif rule.kind == "stage_change":
-        params["stages"] = list(rule.stages)
+        params["stages"] = list(rule.adoption_stages)
     else:
         params.update(enter=rule.enter, exit=rule.exit, floor=rule.floor)
     return params

@@ -1,21 +1,16 @@
--- quarantine: written by pipelines/stages/ingest.py (sql/ingest/replace_stg_posts.sql), pipelines/stages/validate.py (sql/validate/replace_posts.sql), pipelines/stages/fingerprint.py (sql/fingerprint/move_posts_to_quarantine.sql)
+-- quarantine: view over ingest_quarantine, validate_quarantine and fingerprint_quarantine (sql/schema/core/ingest_quarantine.sql, sql/schema/core/validate_quarantine.sql, sql/schema/core/fingerprint_quarantine.sql)
 -- Every input record that did not become a post, with why. posts + quarantine account for every record.
-CREATE TABLE IF NOT EXISTS quarantine (
-    ingest_day     DATE NOT NULL,
-    stage          VARCHAR NOT NULL,
-    source_file    VARCHAR NOT NULL,
-    source_format  VARCHAR,
-    source_line    INTEGER,
-    source_record  INTEGER,
-    post_id        VARCHAR,
-    field          VARCHAR,
-    rule           VARCHAR NOT NULL,
-    reason         VARCHAR NOT NULL,
-    violations     STRUCT(rule VARCHAR, field VARCHAR, reason VARCHAR)[],
-    raw            VARCHAR,
-    quarantined_at TIMESTAMP NOT NULL
-);
-COMMENT ON TABLE quarantine IS 'Input records (or whole files) rejected by an adapter or a data contract, kept in full with the reason. Nothing is dropped silently.';
+-- A view over the per-stage tables, each with one writer (ingest, validate, fingerprint). A fingerprint row
+-- counts only while validate still holds its post, so even between a rerun of validate and of fingerprint
+-- every validated record is in exactly one of posts and quarantine.
+CREATE OR REPLACE VIEW quarantine AS
+SELECT * FROM ingest_quarantine
+UNION ALL BY NAME
+SELECT * FROM validate_quarantine
+UNION ALL BY NAME
+SELECT f.* FROM fingerprint_quarantine f
+WHERE EXISTS (SELECT 1 FROM validated_posts v WHERE v.ingest_day = f.ingest_day AND v.post_id = f.post_id);
+COMMENT ON VIEW quarantine IS 'Input records (or whole files) rejected by an adapter or a data contract, kept in full with the reason. Nothing is dropped silently.';
 COMMENT ON COLUMN quarantine.ingest_day IS 'The dt= partition the record arrived in.';
 COMMENT ON COLUMN quarantine.stage IS 'Stage that rejected it: ingest (unreadable), validate (posts/media location contract) or fingerprint (media audio contract).';
 COMMENT ON COLUMN quarantine.source_file IS 'Export file, relative to its partition.';

@@ -1,10 +1,10 @@
 """`trendtrace evaluate`: the warehouse scored against a sample world's hidden ground truth.
 
 Three questions, each next to what platform metadata alone would answer:
-* lineage: precision/recall/F1 of lineage_edges per relation (pipelines.lineage.evaluate);
+* lineage: precision/recall/F1 of lineage_edges per relation (pipelines.lineage.edge_accuracy);
 * sound identity: pairwise F1 of the primary-sound clustering of posts (two posts in one cluster = "same
   sound"), against clustering by platform music id;
-* adoption: share of the truth's sound-days whose stage the warehouse got right.
+* adoption: share of the truth's sound-days whose adoption stage the warehouse got right.
 Only the truth's scorable posts count (observed, valid, parent observed when there is one).
 """
 
@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from pipelines.lineage import evaluate as lineage_evaluate
+from pipelines.lineage import edge_accuracy
 
 
 def truth_folder(path: Path) -> Path:
@@ -70,8 +70,8 @@ def sound_identity(con: duckdb.DuckDBPyConnection, truth: Path) -> dict[str, Any
     }
 
 
-def stage_accuracy(con: duckdb.DuckDBPyConnection, truth: Path) -> dict[str, Any]:
-    """Share of truth sound-days with the right stage.
+def adoption_stage_accuracy(con: duckdb.DuckDBPyConnection, truth: Path) -> dict[str, Any]:
+    """Share of truth sound-days with the right adoption stage.
 
     Each truth sound is represented by the one of our sounds whose origin post is its earliest (a sound we
     failed to merge leaves its later copies unscored here; the clustering score counts that failure).
@@ -104,12 +104,12 @@ def stage_accuracy(con: duckdb.DuckDBPyConnection, truth: Path) -> dict[str, Any
 
 def evaluate_warehouse(con: duckdb.DuckDBPyConnection, truth_dir: Path) -> dict[str, Any]:
     truth = truth_folder(truth_dir)
-    relations = lineage_evaluate.evaluate(con, truth)
+    relations = edge_accuracy.evaluate(con, truth)
     return {
         "truth": str(truth),
         "relations": relations.to_dicts(),
         "sound_identity": sound_identity(con, truth),
-        "stages": stage_accuracy(con, truth),
+        "stages": adoption_stage_accuracy(con, truth),
     }
 
 
@@ -118,7 +118,7 @@ def format_report(report: dict[str, Any]) -> str:
         return "  –  " if v is None else f"{v:.3f}"
 
     lines = ["Lineage edges per relation (ours | metadata-only baseline: music id + duetFromId)",
-             lineage_evaluate.format_table(pl.DataFrame(report["relations"])), "",
+             edge_accuracy.format_table(pl.DataFrame(report["relations"])), "",
              "Primary-sound clustering, pairwise (ours | by platform music id)"]
     ours, base = report["sound_identity"]["ours"], report["sound_identity"]["baseline_music_id"]
     lines.append(f"{'':<10}{'P':>7}{'R':>7}{'F1':>7}")

@@ -1,28 +1,14 @@
--- posts: written by pipelines/stages/validate.py (sql/validate/replace_posts.sql); pipelines/stages/fingerprint.py moves posts with bad audio out (sql/fingerprint/move_posts_to_quarantine.sql)
--- Valid posts: passed the posts and media data contracts. One row per post_id (first ingested wins).
-CREATE TABLE IF NOT EXISTS posts (
-    post_id            VARCHAR NOT NULL,
-    author             VARCHAR NOT NULL,
-    created_at         TIMESTAMP NOT NULL,
-    created_day        DATE NOT NULL,
-    caption            VARCHAR,
-    platform_music_id  VARCHAR,
-    music_title        VARCHAR,
-    music_original     BOOLEAN,
-    duet_from_post_id  VARCHAR,
-    mentions           VARCHAR[],
-    hashtags           VARCHAR[],
-    stats              STRUCT(plays BIGINT, likes BIGINT, shares BIGINT, comments BIGINT),
-    duration_s         DOUBLE,
-    media_path         VARCHAR,
-    audio_sha256       VARCHAR,
-    source_format      VARCHAR NOT NULL,
-    source_file        VARCHAR NOT NULL,
-    source_line        INTEGER,
-    source_record      INTEGER NOT NULL,
-    ingest_day         DATE NOT NULL
+-- posts: view over validated_posts and fingerprint_quarantine (sql/schema/core/validated_posts.sql, sql/schema/core/fingerprint_quarantine.sql)
+-- The analysts' posts: validate's validated_posts minus the posts whose media the fingerprint stage
+-- quarantined (fingerprint_quarantine). A view, so each table keeps one writer; match_sounds, link_lineage,
+-- build_cascades and the reports read it. Recreated on every connect (a view holds no rows).
+CREATE OR REPLACE VIEW posts AS
+SELECT v.*
+FROM validated_posts v
+WHERE NOT EXISTS (
+    SELECT 1 FROM fingerprint_quarantine f WHERE f.ingest_day = v.ingest_day AND f.post_id = v.post_id
 );
-COMMENT ON TABLE posts IS 'Valid posts (passed the posts and media contracts); one row per post_id, the first ingested copy wins. Rerunning a day replaces the rows with that ingest_day.';
+COMMENT ON VIEW posts IS 'Valid posts (passed the posts and media contracts); one row per post_id, the first ingested copy wins. Rerunning a day replaces the rows with that ingest_day.';
 COMMENT ON COLUMN posts.post_id IS 'Platform post id as text (TikTok ids exceed 2^53; never a float).';
 COMMENT ON COLUMN posts.author IS 'Creator handle (TikTok uniqueId / Research API username), without @.';
 COMMENT ON COLUMN posts.created_at IS 'When the post was published, UTC.';
