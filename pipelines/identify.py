@@ -20,8 +20,8 @@ from pipelines import warehouse
 from pipelines.audio.chromaprint import raw_fingerprint
 from pipelines.audio.decode import SAMPLE_RATE, decode_pcm
 from pipelines.audio.peaks import peaks
-from pipelines.matching.search import Query
-from pipelines.stages.match_sounds import match_chunk, resolver_as_of
+from pipelines.matching import engine, store
+from pipelines.matching.types import Query
 
 MAX_SECONDS = 1200.0  # as the fingerprint stage: the first 20 minutes of a longer file
 
@@ -65,7 +65,7 @@ def identify_file(con: duckdb.DuckDBPyConnection, path: Path) -> Identification:
     """The sounds of the index heard in `path` (DecodeError if it has no decodable audio, IndexNotReady if the
     index cannot answer). Read-only on `con`."""
     try:
-        missing = warehouse.fetch_rows(con, "match_sounds/candidate_index_missing")
+        missing = store.missing_candidate_index(con)
     except duckdb.CatalogException as exc:
         raise IndexNotReady("this warehouse has no up-to-date sound index: run the pipeline for its latest day "
                             "(`trendtrace run --date YYYY-MM-DD`), which builds or upgrades it") from exc
@@ -79,8 +79,8 @@ def identify_file(con: duckdb.DuckDBPyConnection, path: Path) -> Identification:
         digest = hashlib.file_digest(fh, "sha256").hexdigest()
     query = Query(0, digest, pcm.size / SAMPLE_RATE, raw_fingerprint(pcm), frames.astype(np.int32),
                   bins.astype(np.int32), media=Path(path))
-    found = match_chunk(con, [query])[0]
-    resolver = resolver_as_of(con, date.max)  # every sound indexed so far
+    found = engine.match_chunk(con, [query])[0]
+    resolver = engine.resolver_as_of(con, date.max)  # every sound indexed so far
     res = resolver.resolve(query, f"file:{Path(path).name}", datetime.max, found)
     if res.outcome != "matched":
         outcome = "too_short" if res.outcome == "too_short" else "no_known_sound"
