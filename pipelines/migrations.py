@@ -68,7 +68,7 @@ def _candidate_index(con: duckdb.DuckDBPyConnection) -> None:
     warehouse.run_sql(con, "schema/core/audio_peaks")
     warehouse.run_sql(con, "schema/core/match_index")
     # imported here: matching code is being reorganised, and importing it costs numpy/polars at connect time
-    from pipelines.matching.index import add_missing_candidate_index
+    from pipelines.matching.store import add_missing_candidate_index
 
     add_missing_candidate_index(con)
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import polars as pl
 
 from pipelines.settings import PROJECT_ROOT, warehouse_path
 
@@ -125,6 +126,26 @@ def fetch_rows(
     try:
         (statement,) = con.extract_statements(sql_text(name))
         return con.execute(statement, {k: params[k] for k in statement.named_parameters}).fetchall()
+    finally:
+        for view in frames:
+            con.unregister(view)
+
+
+def query_frame(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    params: dict[str, Any] | None = None,
+    frames: dict[str, Any] | None = None,
+) -> pl.DataFrame:
+    """The result of the one query in sql/<name>.sql as a polars frame, with `frames` visible as views while it
+    runs (as in `fetch_rows`): for results read by column (candidates, lists), materialised before the views go."""
+    params = params or {}
+    frames = frames or {}
+    for view, frame in frames.items():
+        con.register(view, frame)
+    try:
+        (statement,) = con.extract_statements(sql_text(name))
+        return con.sql(statement, params={k: params[k] for k in statement.named_parameters}).pl()
     finally:
         for view in frames:
             con.unregister(view)

@@ -15,7 +15,7 @@ comparison (best BER over +-10 s of alignment, as a baseline). Prints recall per
 Index lookup vs exhaustive comparison and growth with the index: the index is filled with N synthetic
 sounds (random 32-bit items, 30 s each; random landmark hashes at the real density of ~150/s) in a DuckDB
 file, and the real candidate SQL of match_sounds is timed for a chunk of 16 excerpts of 16 indexed sounds,
-as match_sounds runs it (index.lookup: ART lookups) and as a plain scan of the postings (it must return the
+as match_sounds runs it (store.lookup: ART lookups) and as a plain scan of the postings (it must return the
 same candidates); exhaustive = BER of a query against every fingerprint at every offset (numpy, timed on
 1000 and scaled linearly). Also timed: adding one day's 100 new sounds to the indexed table and resetting
 that day (a rerun), with the real SQL.
@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 
 from pipelines import warehouse  # noqa: E402
 from pipelines.audio.analysis import analyse_files  # noqa: E402
-from pipelines.matching import index  # noqa: E402
+from pipelines.matching import store  # noqa: E402
 from pipelines.stages.fingerprint_frames import analyses_frames, peaks_frame  # noqa: E402
 
 DAY1, DAY2 = date(2024, 6, 1), date(2024, 6, 2)
@@ -232,7 +232,7 @@ def _timed(run) -> float:
 
 
 def chromaprint_runs(con, q_items: pl.DataFrame) -> dict[str, object]:
-    """The Chromaprint candidate SQL for one chunk, as match_sounds runs it (index.lookup: ART lookups when
+    """The Chromaprint candidate SQL for one chunk, as match_sounds runs it (store.lookup: ART lookups when
     they are cheaper) and as a plain scan of every posting; fails if the two disagree on a single candidate."""
     params = {"min_votes": 2, "offsets_per_ref": 2, "top_k": 20, "refs_per_sound": 2, "chunk_refs": True}
     sql = warehouse.sql_text("match_sounds/candidates_chromaprint")
@@ -245,7 +245,7 @@ def chromaprint_runs(con, q_items: pl.DataFrame) -> dict[str, object]:
             con.unregister("q_items")
 
     def lookup() -> pl.DataFrame:
-        with index.lookup(con):
+        with store.lookup(con):
             return scan()
 
     if not lookup().equals(scan()):
@@ -355,24 +355,15 @@ def speed_posts(posts: list[tuple[pl.DataFrame, pl.DataFrame]], rng: np.random.G
 def speed_runs(con, posts: list[tuple], with_all_pairs: bool) -> dict[str, object]:
     """The speed presets' voting for N_QUERIES unexplained posts as one chunk: through the triplet lookup, and
     (`with_all_pairs`) over every indexed pair as before. Fails unless every post finds its sound."""
-    from pipelines.matching import search
+    from pipelines.matching.vote import TRIPLET_TOL_SPEED
     q_triplets = pl.concat([t for t, _ in posts])
     q_marks = pl.concat([m for _, m in posts])
-    params = {"min_votes": search.MIN_LM_VOTES_SPEED, "top_k": search.LM_TOP_K,
-              "refs_per_sound": search.REFS_PER_SOUND, "min_ratio": search.LM_MIN_RATIO_SPEED, "min_variant": 1,
-              "chunk_refs": False}
 
     def vote(lm_index) -> pl.DataFrame:
-        con.register("q_marks", q_marks)
-        con.register("lm_index", lm_index)
-        try:
-            return con.sql(warehouse.sql_text("match_sounds/candidates_landmarks"), params=params).pl()
-        finally:
-            con.unregister("q_marks")
-            con.unregister("lm_index")
+        return store.landmark_candidates(con, q_marks, lm_index, speed=True, chunk_refs=False)
 
     def through() -> pl.DataFrame:
-        return vote(search.candidate_pairs(con, q_triplets, search.TRIPLET_TOL_SPEED))
+        return vote(store.candidate_pairs(con, q_triplets, TRIPLET_TOL_SPEED))
 
     if through()["qid"].n_unique() != len(posts):
         raise SystemExit("a synthetic speed-changed post did not find its sound through the triplet lookup")
@@ -384,23 +375,13 @@ def speed_runs(con, posts: list[tuple], with_all_pairs: bool) -> dict[str, objec
 
 def landmark_candidate_runs(con, posts: list[tuple[pl.DataFrame, pl.DataFrame]]) -> dict[str, object]:
     """The as-posted landmark path of match_sounds on synthetic posts: triplet lookup, the named audios' pairs
-    (match_ref_landmarks.sql), the pair-hash voting on them; one post at a time (the ART path) and the
+    (sql/match_sounds/ref_landmarks.sql), the pair-hash voting on them; one post at a time (the ART path) and the
     N_QUERIES posts as one chunk (scanned, as production chunks are). Fails unless every post finds its sound."""
-    from pipelines.matching import search
 
     def run(chunk: list[tuple[pl.DataFrame, pl.DataFrame]]) -> pl.DataFrame:
         q_triplets = pl.concat([t for t, _ in chunk])
         q_marks = pl.concat([m for _, m in chunk])
-        con.register("q_marks", q_marks)
-        try:
-            lm_index = search.candidate_pairs(con, q_triplets)
-            con.register("lm_index", lm_index)
-            return con.sql(warehouse.sql_text("match_sounds/candidates_landmarks"), params={
-                "min_votes": search.MIN_LM_VOTES, "top_k": search.LM_TOP_K, "refs_per_sound": search.REFS_PER_SOUND,
-                "min_ratio": search.LM_MIN_RATIO, "min_variant": 0, "chunk_refs": False}).pl()
-        finally:
-            con.unregister("q_marks")
-            con.unregister("lm_index")
+        return store.landmark_candidates(con, q_marks, store.candidate_pairs(con, q_triplets), chunk_refs=False)
 
     found = run(posts)
     if found["qid"].n_unique() != len(posts):

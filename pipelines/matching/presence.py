@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipelines.audio.peaks import MAX_BIN, MIN_BIN, running_max, spectrogram_db
+from pipelines.audio.peaks import FRAME_S, MAX_BIN, MIN_BIN, running_max, spectrogram_db
+from pipelines.matching.types import Match, Query
 
 WINDOW_FRAMES = 86  # ~2 s per judged window
 MIN_REF_PEAKS = 20  # reference peaks a window needs to be judged at all
@@ -35,6 +36,8 @@ DENSE_TIME, DENSE_FREQ = 1, 1  # a dense maximum dominates +-1 frame and +-1 bin
 DENSE_PROMINENCE_DB = 6.0  # and stands 6 dB above its frame's median
 TIME_TOLERANCE = 1  # frames a reference peak may be off in the post
 SPEED_STEP, SPEED_STEPS = 0.005, 7  # speeds tried around a matched speed preset: +-3.5 % in 0.5 % steps
+PRESENCE_TRIES = 32  # landmark alignments per unexplained query given the peak-presence test: all of them in
+# practice (related sounds often share an intro, so the true parent's stretch may be the shortest)
 
 
 def dense_maxima(pcm: np.ndarray) -> np.ndarray:
@@ -124,3 +127,34 @@ def extended_span(present: np.ndarray, start_frame: int, end_frame: int, n_frame
     start = lo * WINDOW_FRAMES if lo < first else start_frame
     end = min(n_frames, (hi + 1) * WINDOW_FRAMES) if hi > last else end_frame
     return min(start, start_frame), max(end, end_frame)
+
+
+def alignments_to_grow(queries: list[Query], found: dict[int, list[Match]],
+                       methods: tuple[str, ...]) -> list[tuple[Query, list[Match]]]:
+    """The queries the test can run on (their media file known) with their alignments found by `methods`,
+    longest first, at most PRESENCE_TRIES each."""
+    todo: list[tuple[Query, list[Match]]] = []
+    for q in queries:
+        alignments = [m for m in found[q.qid] if m.method in methods]
+        if q.media is not None and alignments:
+            todo.append((q, sorted(alignments, key=lambda m: m.post_start_s - m.post_end_s)[:PRESENCE_TRIES]))
+    return todo
+
+
+def grown_match(q: Query, m: Match, post_map: np.ndarray, ref_frames: np.ndarray,
+                ref_bins: np.ndarray) -> Match | None:
+    """Alignment `m` of `q` (a verified landmark stretch, as posted or at a speed: landmarks_speed_pitch /
+    _tempo) grown over the windows where the reference's peaks (`ref_frames`, `ref_bins`) are present in the
+    post (`post_map`: its dense_maxima), as `landmarks_presence`; None when it does not grow."""
+    mode = "tempo" if m.method.endswith("tempo") else "pitch"
+    anchor_post, anchor_ref = m.post_start_s / FRAME_S, m.ref_start_s / FRAME_S
+    speed = m.speed if m.speed == 1.0 else refined_speed(post_map, ref_frames, ref_bins, anchor_post, anchor_ref,
+                                                         m.speed, mode)
+    present = present_windows(post_map, *ref_in_post(ref_frames, ref_bins, anchor_post, anchor_ref, speed, mode))
+    start, end = int(anchor_post), int(np.ceil(m.post_end_s / FRAME_S))
+    grown = extended_span(present, start, end, post_map.shape[0])
+    if grown == (start, end):
+        return None
+    ps, pe = grown[0] * FRAME_S, min(q.duration_s, grown[1] * FRAME_S)
+    rs = m.ref_start_s + (ps - m.post_start_s) * speed
+    return Match(q.qid, m.ref, ps, pe, rs, rs + (pe - ps) * speed, round(speed, 4), m.score, "landmarks_presence")

@@ -1,35 +1,26 @@
-"""Speed changes whose time and pitch factors differ, found without trying every combination.
+"""Speed changes whose time and pitch factors differ, found without trying every combination (pure).
 
-The preset speeds (search.SPEED_FACTORS x SPEED_MODES) cover one change at a time: resampled (time and pitch
+The preset speeds (analyse.SPEED_FACTORS x SPEED_MODES) cover one change at a time: resampled (time and pitch
 by the same factor), time-stretched or key-shifted. A copy that went through two of them (sped up x1.25 by
 resampling, then time-stretched x1.2) plays at time factor 1.5 and pitch factor 1.25, which no preset maps
 back. Here the pitch factor is tried from a short list (PITCH_FACTORS, 1.0 = tempo only) while the time
 factor is measured: a query pair and an indexed pair with the same anchor bin and bin step (after the pitch
 correction) give it as the ratio of their time steps. Votes on (reference, time factor, offset) in DuckDB
-(sql/match_sounds/candidates_speed_estimate.sql) give candidates; each is then refined in numpy (time factor in
-0.5 % steps around its cell, on the query's first seconds) and verified along the whole query with the same
-landmark rules as the presets (search.landmark_spans). Runs only for queries nothing else explained.
+(sql/match_sounds/candidates_speed_estimate.sql, run by store.speed_estimate_candidates over `q_pairs`) give
+candidates; each is then refined in numpy (time factor in 0.5 % steps around its cell, on the query's first
+seconds) and verified along the whole query with the same landmark rules as the presets (vote.landmark_spans).
+Runs only for queries nothing else explained (engine.speed_estimated_matches).
 """
 
 from __future__ import annotations
 
-import duckdb
 import numpy as np
 import polars as pl
 
-from pipelines import warehouse
+from pipelines.matching.analyse import SPEED_FACTORS, SPEED_WINDOW_FRAMES
 from pipelines.matching.landmarks import raw_pairs, scaled_pair_hashes
-from pipelines.matching.search import (
-    LM_MIN_RATIO,
-    MIN_LM_VOTES_SPEED,
-    SPEED_FACTORS,
-    SPEED_WINDOW_FRAMES,
-    Match,
-    Query,
-    aligned,
-    indexed_marks,
-    landmark_spans,
-)
+from pipelines.matching.types import Match, Query
+from pipelines.matching.vote import LM_MIN_RATIO, MIN_LM_VOTES_SPEED, aligned, landmark_spans
 
 PITCH_FACTORS = (1.0, *SPEED_FACTORS)  # 1.0: the pitch was kept, only the time factor is unknown
 TIME_FACTOR_RANGE = (0.5, 2.5)  # two presets chained reach 0.56-2.25
@@ -45,8 +36,9 @@ FINE_STEPS = tuple(1.0 + 0.0025 * k for k in range(-3, 4))
 METHOD = "landmarks_speed_estimated"
 
 
-def _query_pairs(queries: list[Query]) -> pl.DataFrame:
-    """Pairs of each query's first SPEED_WINDOW_FRAMES at every pitch factor: (qid, variant, prefix, dt, t)."""
+def q_pairs(queries: list[Query]) -> pl.DataFrame:
+    """`q_pairs(qid, variant, prefix, dt, t)`: pairs of each query's first SPEED_WINDOW_FRAMES at every pitch
+    factor (variant = index into PITCH_FACTORS)."""
     parts = []
     for q in queries:
         head = q.peak_frames < SPEED_WINDOW_FRAMES
@@ -71,22 +63,6 @@ def _query_pairs(queries: list[Query]) -> pl.DataFrame:
     return pl.concat(parts).unique()
 
 
-def candidates(con: duckdb.DuckDBPyConnection, queries: list[Query]) -> pl.DataFrame:
-    """(qid, variant, ref, abin, obin, votes): the best (time factor, offset) cells per reference and pitch
-    factor, TOP_K per query, against the index."""
-    q_pairs = _query_pairs(queries)
-    if q_pairs.is_empty():
-        return pl.DataFrame()
-    con.register("q_pairs", q_pairs)
-    try:
-        return con.sql(warehouse.sql_text("match_sounds/candidates_speed_estimate"),
-                       params={"min_dt": MIN_DT, "a_step": TIME_STEP, "a_min": TIME_FACTOR_RANGE[0],
-                               "a_max": TIME_FACTOR_RANGE[1], "off_frames": OFF_FRAMES,
-                               "min_cell_votes": MIN_CELL_VOTES, "min_votes": MIN_VOTES, "top_k": TOP_K}).pl()
-    finally:
-        con.unregister("q_pairs")
-
-
 def offset_votes(qh: np.ndarray, qt: np.ndarray, rh: np.ndarray, rt: np.ndarray) -> tuple[int, int, int]:
     """(best offset, its votes over +-1 frame, the best votes more than 3 frames away from it) of the hash
     matches between a query and a reference."""
@@ -108,12 +84,10 @@ def offset_votes(qh: np.ndarray, qt: np.ndarray, rh: np.ndarray, rt: np.ndarray)
     return best + base, int(votes3[best]), int(far.max())
 
 
-def matches(con: duckdb.DuckDBPyConnection, queries: list[Query]) -> list[Match]:
-    """Verified matches of `queries` at estimated (time, pitch) factors against the index."""
-    cands = candidates(con, queries)
-    if cands.is_empty():
-        return []
-    ref_marks = indexed_marks(con, sorted(set(cands["ref"].to_list())))
+def verified(queries: list[Query], cands: pl.DataFrame,
+             ref_marks: dict[int, tuple[np.ndarray, np.ndarray]]) -> list[Match]:
+    """Verified matches of `queries` at estimated (time, pitch) factors: each candidate cell `cands(qid, variant,
+    ref, abin)` refined and aligned against the indexed reference's pairs (`ref_marks`)."""
     by_qid = {q.qid: q for q in queries}
     out: list[Match] = []
     for qid, variant, ref, abin in cands.select("qid", "variant", "ref", "abin").iter_rows():

@@ -8,9 +8,9 @@ BER <= ~0.07, unrelated music 0.27-0.32 with a minimum of ~0.16 over 16-item win
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
+
+from pipelines.matching.types import Span
 
 ITEM_S = 1365 / 11025  # one Chromaprint item per 1365 samples at 11025 Hz (~0.124 s)
 ITEM_CONTEXT_S = 2.76  # audio one item summarises (why clips under ~2.8 s give no items)
@@ -19,25 +19,6 @@ WINDOW_BER = 0.15  # a window below this is "same audio" (unrelated music stays 
 SPAN_BER = 0.12  # the whole span must be clearly better than chance, not just its best window
 MIN_SPAN_ITEMS = 16  # shortest span accepted (~2 s of items, ~4.7 s of audio)
 MIN_DIVERSITY = 0.35  # distinct items / items in a span; silence or a constant tone is ~0
-
-
-@dataclass(frozen=True, slots=True)
-class Span:
-    """One verified stretch: query items [q_start, q_end) match reference items [q_start+offset, ...)."""
-
-    q_start: int
-    q_end: int
-    offset: int  # reference position = query position + offset
-    ber: float
-
-    @property
-    def items(self) -> int:
-        return self.q_end - self.q_start
-
-    @property
-    def score(self) -> float:
-        """1 for identical items, 0 for chance level (BER 0.5)."""
-        return max(0.0, 1.0 - 2.0 * self.ber)
 
 
 def item_ber(query: np.ndarray, ref: np.ndarray, offset: int) -> tuple[int, np.ndarray]:

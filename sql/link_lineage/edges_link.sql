@@ -76,7 +76,8 @@ CREATE OR REPLACE TEMP TABLE ll_audio AS
 SELECT c.child, c.parent,
        bool_or(abs(a.sound_start_s - b.sound_start_s) <= $align_tol_s
                AND abs(a.post_start_s - b.post_start_s) <= $align_tol_s) AS aligned,
-       arg_min(a.sound_id, abs(a.sound_start_s - b.sound_start_s) + abs(a.post_start_s - b.post_start_s)) AS via_sound,
+       -- ties (two sounds aligned equally well) go to the smaller sound id, so reruns agree
+       arg_min(a.sound_id, (abs(a.sound_start_s - b.sound_start_s) + abs(a.post_start_s - b.post_start_s), a.sound_id)) AS via_sound,
        min(abs(a.sound_start_s - b.sound_start_s) + abs(a.post_start_s - b.post_start_s)) AS align_error_s,
        bool_or(a.role = 'primary' AND b.role = 'primary') AS same_primary
 FROM (SELECT DISTINCT child, parent FROM ll_pairs) c

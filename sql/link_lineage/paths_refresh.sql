@@ -25,7 +25,8 @@ WITH RECURSIVE nodes AS (
 ),
 own_sound AS (  -- the sound a root stands for: the one its audio opens with (a stitch whose parent was not
                 -- observed stands for the sound it stitched, not for its reply), the primary one on ties
-    SELECT ps.post_id, arg_min(coalesce(s.merged_into, ps.sound_id), (coalesce(ps.post_start_s, 0), ps.role <> 'primary')) AS sound_id
+    SELECT ps.post_id, arg_min(coalesce(s.merged_into, ps.sound_id),
+                          (coalesce(ps.post_start_s, 0), ps.role <> 'primary', coalesce(s.merged_into, ps.sound_id))) AS sound_id
     FROM post_sounds ps
     JOIN lp_affected a USING (post_id)
     LEFT JOIN sounds s ON s.sound_id = ps.sound_id

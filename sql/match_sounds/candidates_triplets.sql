@@ -4,7 +4,7 @@
 -- (+-$tol frames) name the audio (free alignment: a clip, a reuse under a voice, a sped-up copy), and one
 -- aligned near offset 0 in the first seconds of both names a stitch's parent (as posted only).
 -- Returns the union over the chunk of each query's best audios of either kind; the pair-hash voting and its
--- checks then run on these audios only (sql/match_sounds/candidates_landmarks.sql, match_candidates_stitch.sql).
+-- checks then run on these audios only (sql/match_sounds/candidates_landmarks.sql, candidates_stitch.sql).
 WITH hits AS MATERIALIZED (
     SELECT q.qid, q.variant, p.audio_id AS ref, p.t - q.t AS off, q.t AS qt, p.t AS rt
     FROM (SELECT DISTINCT qid, variant, key, t FROM q_triplets) q  -- a key kept by two roundings counts once

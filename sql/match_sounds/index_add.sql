@@ -1,5 +1,5 @@
 -- match_sounds: add new sounds' audio to the index (`new_index_audio`, `new_landmark_postings`); the landmark
--- candidate index follows (match_candidate_index_add.sql).
+-- candidate index follows (candidate_index_add.sql).
 -- Chromaprint postings are the top 24 bits of each item; a key repeated more than 8 times in one audio
 -- (a drone, silence, a loop) is left out: it can only produce ambiguous votes.
 INSERT INTO match_audio BY NAME SELECT * FROM new_index_audio;

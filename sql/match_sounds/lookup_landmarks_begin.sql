@@ -1,5 +1,5 @@
 -- match_sounds, around the landmark candidate lookups (triplet postings, then the chosen audios' pair hashes):
--- as match_lookup_begin.sql, with room for one post's ~6k triplet keys in the IN filter, and index lookups
+-- as lookup_begin.sql, with room for one post's ~6k triplet keys in the IN filter, and index lookups
 -- always taken when they return at most 4096 rows (the chosen audios' rows of match_audio_landmarks).
 -- A production chunk (64 posts, ~360k keys) is over the threshold and scans match_triplet_postings.
 SET dynamic_or_filter_threshold = 16384;

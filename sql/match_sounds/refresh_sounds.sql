@@ -1,7 +1,7 @@
 -- match_sounds: derive the sounds' merge state, canonical post_sounds and origins from the recorded facts
 -- (sound_merges, post_sounds.matched_sound_id), so a rerun of any day restores them exactly.
 UPDATE sounds SET merged_into = m.into_sound_id
-FROM (SELECT sound_id, arg_max(into_sound_id, day) AS into_sound_id FROM sound_merges GROUP BY sound_id) m
+FROM (SELECT sound_id, arg_max(into_sound_id, (day, into_sound_id)) AS into_sound_id FROM sound_merges GROUP BY sound_id) m
 WHERE sounds.sound_id = m.sound_id;
 UPDATE sounds SET merged_into = NULL
 WHERE merged_into IS NOT NULL AND sound_id NOT IN (SELECT sound_id FROM sound_merges);

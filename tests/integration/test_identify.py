@@ -80,12 +80,18 @@ def test_an_index_from_before_the_candidate_lookup_is_refused_with_the_fix(world
     db, files = world
     old = tmp_path / "old.duckdb"
     old.write_bytes(db.read_bytes())
-    con = warehouse.connect(old)
-    con.execute("DELETE FROM match_audio_landmarks")
+    con = warehouse.connect(old)  # as a warehouse made before the candidate index (schema migration 4)
+    con.execute("DELETE FROM match_audio_landmarks; DELETE FROM schema_migrations WHERE version >= 4")
     con.close()
     con = warehouse.connect(old, read_only=True)
     try:
-        with pytest.raises(IndexNotReady, match="trendtrace run"):
+        with pytest.raises(IndexNotReady, match="trendtrace init"):
             identify_file(con, files["voiced_clip"])
+    finally:
+        con.close()
+    warehouse.connect(old).close()  # what `trendtrace init` does: the pending migrations run
+    con = warehouse.connect(old, read_only=True)
+    try:
+        assert identify_file(con, files["voiced_clip"]).outcome == "matched"
     finally:
         con.close()

@@ -1,5 +1,5 @@
 """A copy of a copy: audio heard as a sound only at another speed is indexed as a copy of that sound, so a
-re-upload of it is heard plainly, and placed on the sound's own time line (pipelines/matching/sounds.py).
+re-upload of it is heard plainly, and placed on the sound's own time line (pipelines/matching/resolve.py).
 
 Real synthetic songs in a real DuckDB file; the copy is a real ffmpeg rendition (resampled x1.25, AAC), the
 copy of the copy its re-encode to MP3, both decoded and fingerprinted by the pipeline's own code.
@@ -17,8 +17,9 @@ from pipelines import warehouse
 from pipelines.audio.chromaprint import raw_fingerprint
 from pipelines.audio.decode import SAMPLE_RATE, decode_pcm
 from pipelines.audio.peaks import peaks
-from pipelines.matching.search import Query, chromaprint_matches, landmark_matches
-from pipelines.stages.match_sounds import SPEED_VARIANTS, resolver_as_of
+from pipelines.matching.analyse import SPEED_VARIANTS
+from pipelines.matching.engine import chromaprint_matches, landmark_matches, resolver_as_of
+from pipelines.matching.types import Query
 from tests.support import media
 from tests.support.index import index_songs
 

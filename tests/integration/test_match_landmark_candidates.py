@@ -6,7 +6,7 @@ a real DuckDB file. Queries: 10 s mp3 clips from inside indexed songs, the same 
 2 s stitches (a song's first 2 s, then speech), a resampled x1.25 and a time-stretched x0.8 copy, and songs
 never indexed. For each, the landmark voting (as posted, or at every speed preset) is run twice with the real
 SQL: once against every indexed pair (what match_sounds did before the lookup existed) and once through
-`search._candidate_landmarks`; the second must find every alignment the first found.
+`engine.landmark_candidates`; the second must find every alignment the first found.
 """
 
 from __future__ import annotations
@@ -20,9 +20,10 @@ import pytest
 from pipelines import warehouse
 from pipelines.audio.decode import SAMPLE_RATE, decode_pcm
 from pipelines.audio.peaks import FRAME_S, peaks
-from pipelines.matching import index, search
+from pipelines.matching import engine, store, vote
+from pipelines.matching.analyse import SPEED_VARIANTS, SPEED_WINDOW_FRAMES
 from pipelines.matching.landmarks import QUERY_TRIPLET_FAN, pair_hashes, triplet_keys
-from pipelines.stages.match_sounds import SPEED_VARIANTS
+from pipelines.matching.types import Query
 from tests.support import media
 from tests.support.index import index_songs
 
@@ -57,29 +58,19 @@ def world(tmp_path_factory):
     for qid, (name, path) in enumerate(files.items()):
         pcm = decode_pcm(path)
         frames, bins = peaks(pcm)
-        queries.append(search.Query(qid, name, pcm.size / SAMPLE_RATE, np.zeros(0, np.uint32), frames, bins))
+        queries.append(Query(qid, name, pcm.size / SAMPLE_RATE, np.zeros(0, np.uint32), frames, bins))
     yield con, queries
     con.close()
 
 
-def _voting(con, queries: list[search.Query], lm_index) -> pl.DataFrame:
+def _voting(con, queries: list[Query], lm_index) -> pl.DataFrame:
     """Free alignments and stitch heads of the pair-hash voting against `lm_index`, index references only."""
     q_marks = pl.DataFrame({
         "qid": np.concatenate([np.full(q.marks[0].size, q.qid, np.int32) for q in queries]),
         "variant": np.zeros(sum(q.marks[0].size for q in queries), np.int16),
         "hash": np.concatenate([q.marks[0] for q in queries]), "t": np.concatenate([q.marks[1] for q in queries])})
-    con.register("q_marks", q_marks)
-    con.register("lm_index", lm_index)
-    try:
-        free = con.sql(warehouse.sql_text("match_sounds/candidates_landmarks"), params={
-            "min_votes": search.MIN_LM_VOTES, "top_k": search.LM_TOP_K, "refs_per_sound": search.REFS_PER_SOUND,
-            "min_ratio": search.LM_MIN_RATIO, "min_variant": 0, "chunk_refs": False}).pl()
-        heads = con.sql(warehouse.sql_text("match_sounds/candidates_stitch"), params={
-            "head_frames": int(search.STITCH_HEAD_S / FRAME_S), "max_off": search.STITCH_MAX_OFF,
-            "min_votes": search.STITCH_MIN_VOTES, "chunk_refs": False}).pl()
-    finally:
-        con.unregister("q_marks")
-        con.unregister("lm_index")
+    free = store.landmark_candidates(con, q_marks, lm_index, chunk_refs=False)
+    heads = store.stitch_candidates(con, q_marks, lm_index, chunk_refs=False)
     cols = [pl.col("qid"), pl.col("ref"), pl.col("off").cast(pl.Int64), pl.col("votes").cast(pl.Int64)]
     return pl.concat([free.select(cols), heads.select(cols)])
 
@@ -87,7 +78,7 @@ def _voting(con, queries: list[search.Query], lm_index) -> pl.DataFrame:
 def test_the_lookup_finds_every_alignment_the_whole_index_gives(world):
     con, queries = world
     everything = _voting(con, queries, con.sql(warehouse.sql_text("match_sounds/landmark_index_all")))
-    through = _voting(con, queries, search._candidate_landmarks(con, queries))
+    through = _voting(con, queries, engine.landmark_candidates(con, queries))
     audio_ids = dict(con.execute("SELECT sound_id, audio_id FROM match_audio").fetchall())
     by_name = {q.qid: q.audio_sha256 for q in queries}
     found = {(by_name[qid], ref) for qid, ref in everything.select("qid", "ref").iter_rows()}
@@ -104,7 +95,7 @@ def test_the_speed_lookup_finds_every_alignment_the_whole_index_gives(world):
     con, queries = world
     changed = [q for q in queries if q.audio_sha256 in ("fast1", "slow2", "unseen30")]
     everything = _speed_voting(con, changed, con.sql(warehouse.sql_text("match_sounds/landmark_index_all")))
-    through = _speed_voting(con, changed, search._candidate_landmarks(con, changed, SPEED_VARIANTS))
+    through = _speed_voting(con, changed, engine.landmark_candidates(con, changed, SPEED_VARIANTS))
     audio_ids = dict(con.execute("SELECT sound_id, audio_id FROM match_audio").fetchall())
     by_name = {q.qid: q.audio_sha256 for q in queries}
     found = {(by_name[qid], ref) for qid, ref in everything.select("qid", "ref").iter_rows()}
@@ -112,25 +103,17 @@ def test_the_speed_lookup_finds_every_alignment_the_whole_index_gives(world):
     assert _sorted(through).equals(_sorted(everything))
 
 
-def _speed_voting(con, queries: list[search.Query], lm_index) -> pl.DataFrame:
+def _speed_voting(con, queries: list[Query], lm_index) -> pl.DataFrame:
     """The speed presets' voting, as match_sounds runs it for a post nothing explained as posted."""
     parts = [(q.qid, v, *pair_hashes(q.peak_frames[head], q.peak_bins[head], speed, mode))
-             for q in queries for head in [q.peak_frames < search.SPEED_WINDOW_FRAMES]
+             for q in queries for head in [q.peak_frames < SPEED_WINDOW_FRAMES]
              for v, (speed, mode) in enumerate(SPEED_VARIANTS, start=1)]
     q_marks = pl.DataFrame({
         "qid": np.concatenate([np.full(h.size, qid, np.int32) for qid, _, h, _ in parts]),
         "variant": np.concatenate([np.full(h.size, v, np.int16) for _, v, h, _ in parts]),
         "hash": np.concatenate([h for _, _, h, _ in parts]), "t": np.concatenate([t for _, _, _, t in parts])})
-    con.register("q_marks", q_marks)
-    con.register("lm_index", lm_index)
-    try:
-        return con.sql(warehouse.sql_text("match_sounds/candidates_landmarks"), params={
-            "min_votes": search.MIN_LM_VOTES_SPEED, "top_k": search.LM_TOP_K, "refs_per_sound": search.REFS_PER_SOUND,
-            "min_ratio": search.LM_MIN_RATIO_SPEED, "min_variant": 1, "chunk_refs": False}).pl().select(
-            "qid", "variant", "ref", "off", "votes")
-    finally:
-        con.unregister("q_marks")
-        con.unregister("lm_index")
+    return store.landmark_candidates(con, q_marks, lm_index, speed=True, chunk_refs=False).select(
+        "qid", "variant", "ref", "off", "votes")
 
 
 def test_triplet_lookup_through_the_art_equals_the_scan(world):
@@ -139,13 +122,13 @@ def test_triplet_lookup_through_the_art_equals_the_scan(world):
     q_triplets = pl.DataFrame({"qid": np.full(keyed[0][1].size, 0, np.int32),
                                "variant": np.zeros(keyed[0][1].size, np.int16), "key": keyed[0][1], "t": keyed[0][2]})
     sql = warehouse.sql_text("match_sounds/candidates_triplets")
-    params = {"min_votes": search.TRIPLET_MIN_VOTES, "top_refs": search.TRIPLET_TOP_REFS, "tol": search.TRIPLET_TOL,
-              "top_head_refs": search.TRIPLET_TOP_HEAD_REFS, "head_frames": int(search.STITCH_HEAD_S / FRAME_S),
-              "max_off": search.STITCH_MAX_OFF}
+    params = {"min_votes": vote.TRIPLET_MIN_VOTES, "top_refs": vote.TRIPLET_TOP_REFS, "tol": vote.TRIPLET_TOL,
+              "top_head_refs": vote.TRIPLET_TOP_HEAD_REFS, "head_frames": int(vote.STITCH_HEAD_S / FRAME_S),
+              "max_off": vote.STITCH_MAX_OFF}
     con.register("q_triplets", q_triplets)
     try:
         scanned = con.sql(sql, params=params).fetchall()
-        with index.lookup(con, "match_sounds/lookup_landmarks_begin"):
+        with store.lookup(con, "match_sounds/lookup_landmarks_begin"):
             con.execute("SET index_scan_max_count = 1000000")  # a tiny index takes the ART path too
             got = con.sql(sql, params=params).fetchall()
             plan = con.sql("EXPLAIN ANALYZE " + sql, params=params).fetchall()[0][1]
@@ -162,8 +145,8 @@ def test_audio_indexed_before_the_lookup_existed_gets_its_rows(world):
     with warehouse.transaction(con):
         con.execute("DELETE FROM match_audio_landmarks WHERE audio_id >= 4")
         con.execute("DELETE FROM match_triplet_postings WHERE audio_id >= 4")
-        assert index.add_missing_candidate_index(con) == SONGS - 4
-        assert index.add_missing_candidate_index(con) == 0
+        assert store.add_missing_candidate_index(con) == SONGS - 4
+        assert store.add_missing_candidate_index(con) == 0
     for table, rows in before.items():
         assert con.sql(f"SELECT * FROM {table} ORDER BY ALL").fetchall() == rows, table
     # audio whose peaks were never stored (fingerprinted before they were) gets an empty row: done, not retried
@@ -172,12 +155,12 @@ def test_audio_indexed_before_the_lookup_existed_gets_its_rows(world):
         con.execute("DELETE FROM match_triplet_postings WHERE audio_id = 7")
         con.execute("CREATE TEMP TABLE kept_peaks AS SELECT * FROM audio_peaks WHERE audio_sha256 = 'song7'")
         con.execute("DELETE FROM audio_peaks WHERE audio_sha256 = 'song7'")
-        assert index.add_missing_candidate_index(con) == 1
-        assert index.add_missing_candidate_index(con) == 0
+        assert store.add_missing_candidate_index(con) == 1
+        assert store.add_missing_candidate_index(con) == 0
         assert con.sql("SELECT len(hashes) FROM match_audio_landmarks WHERE audio_id = 7").fetchall() == [(0,)]
         con.execute("INSERT INTO audio_peaks SELECT * FROM kept_peaks")  # and back as it was, for other tests
         con.execute("DELETE FROM match_audio_landmarks WHERE audio_id = 7")
-        assert index.add_missing_candidate_index(con) == 1
+        assert store.add_missing_candidate_index(con) == 1
     for table, rows in before.items():
         assert con.sql(f"SELECT * FROM {table} ORDER BY ALL").fetchall() == rows, table
 

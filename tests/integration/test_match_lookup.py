@@ -18,7 +18,7 @@ import pytest
 from pipelines import warehouse
 from pipelines.audio.chromaprint import raw_fingerprint
 from pipelines.audio.decode import SAMPLE_RATE, decode_pcm
-from pipelines.matching import index
+from pipelines.matching import store
 from tests.support import media
 from tests.support.index import index_songs
 
@@ -58,7 +58,7 @@ def world(tmp_path_factory):
 def _forced_index(con, sql: str, params: dict | None = None) -> tuple[pl.DataFrame, str]:
     """`sql` under match_sounds' lookup settings with the index-size threshold lifted, so a tiny test index
     takes the ART path too; returns the result and the plan that ran."""
-    with index.lookup(con):
+    with store.lookup(con):
         con.execute("SET index_scan_max_count = 1000000")
         result = con.sql(sql, params=params).pl()
         plan = con.sql("EXPLAIN ANALYZE " + sql, params=params).fetchall()[0][1]
@@ -91,7 +91,7 @@ def test_candidates_through_the_index_equal_the_full_scan(world):
     assert "Index Scan" in plan
     scanned = con.sql(sql, params=CANDIDATE_PARAMS).pl()  # default settings: hash join over every posting
     assert got.equals(scanned)
-    with index.lookup(con):  # match_sounds' own settings (a tiny index is scanned): same answer again
+    with store.lookup(con):  # match_sounds' own settings (a tiny index is scanned): same answer again
         assert con.sql(sql, params=CANDIDATE_PARAMS).pl().equals(scanned)
     audio_ids = dict(con.execute("SELECT sound_id, audio_id FROM match_audio").fetchall())
     best = got.filter(pl.col("ref") >= 0).sort("votes", descending=True).group_by("qid", maintain_order=True).first()

@@ -1,4 +1,4 @@
-"""The end-of-day merge pass (match_sounds.requery_merges, Resolver.requery_merge) on real audio and a real
+"""The end-of-day merge pass (engine.requery_merges, Resolver.requery_merge) on real audio and a real
 DuckDB file: it must merge two sounds that are one (a copy whose own match failed), record the merge, and leave
 a mixture over another track alone.
 
@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from pipelines.matching import engine
 from pipelines.stages import fingerprint, ingest, match_sounds, validate
 from tests.support import media
 from tests.support.db import query as _q
@@ -76,11 +77,11 @@ def _primary(wh: Path) -> dict[str, str]:
 
 def test_without_the_merge_pass_the_copy_stays_a_second_sound(warehouse):
     wh, mp = warehouse
-    mp.setattr(match_sounds, "requery_merges", lambda con, resolver, members: [])
+    mp.setattr(engine, "requery_merges", lambda con, resolver, members: [])
     try:
         assert match_sounds.run(DAY, "no-pass").status == "success"
     finally:
-        mp.setattr(match_sounds, "requery_merges", _real_requery_merges)
+        mp.setattr(engine, "requery_merges", _real_requery_merges)
     sound = _primary(wh)
     # the scenario really needs the pass: each resolution on its own keeps A as two sounds
     assert sound["a_trim"] == "snd-a_trim" and sound["a_full"] == "snd-a_full", sound
@@ -120,4 +121,4 @@ def test_a_mixture_over_another_track_is_not_merged(warehouse):
     assert not _q(wh, "SELECT * FROM sound_merges WHERE 'snd-mix' IN (sound_id, into_sound_id)")
 
 
-_real_requery_merges = match_sounds.requery_merges
+_real_requery_merges = engine.requery_merges

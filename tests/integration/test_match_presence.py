@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.matching import search
+from pipelines.matching import vote
 from pipelines.stages import fingerprint, ingest, match_sounds, validate
 from tests.support import media
 from tests.support.db import query
@@ -57,8 +57,8 @@ def built(tmp_path_factory: pytest.TempPathFactory):
     mp = pytest.MonkeyPatch()
     mp.setenv("TRENDTRACE_LANDING", str(root / "landing"))
     mp.setenv("TRENDTRACE_WAREHOUSE", str(warehouse))
-    mp.setattr(search, "LM_GAP_FRAMES", 4)  # ~0.1 s without an aligned landmark ends a stretch...
-    mp.setattr(search, "LM_MIN_STRETCH", 30)  # ...and only a dense stretch (the clean intro) counts
+    mp.setattr(vote, "LM_GAP_FRAMES", 4)  # ~0.1 s without an aligned landmark ends a stretch...
+    mp.setattr(vote, "LM_MIN_STRETCH", 30)  # ...and only a dense stretch (the clean intro) counts
     results = [stage.run(DAY, "t") for stage in (ingest, validate, fingerprint, match_sounds)]
     yield warehouse, results
     mp.undo()

@@ -19,9 +19,10 @@ from pipelines import warehouse
 from pipelines.audio.decode import SAMPLE_RATE, decode_pcm
 from pipelines.audio.peaks import peaks
 from pipelines.matching import speed_estimate
-from pipelines.matching.search import Query, landmark_matches
-from pipelines.matching.sounds import is_primary
-from pipelines.stages.match_sounds import SPEED_VARIANTS
+from pipelines.matching.analyse import SPEED_VARIANTS
+from pipelines.matching.engine import landmark_matches, speed_estimated_matches
+from pipelines.matching.resolve import is_primary
+from pipelines.matching.types import Query
 from tests.support import media
 from tests.support.index import index_songs
 
@@ -64,7 +65,7 @@ def test_a_resampled_then_stretched_copy_is_found_at_its_time_factor(world):
     q = queries["chain"]
     presets = landmark_matches(con, [q], [q], speeds=SPEED_VARIANTS, chunk_refs=False)
     assert not is_primary(presets, q.duration_s)  # why the estimate exists: no preset maps it back
-    found = speed_estimate.matches(con, [q])
+    found = speed_estimated_matches(con, [q])
     assert found and {_ref_of(con, m.ref) for m in found} == {"snd-song1"}
     best = max(found, key=lambda m: m.post_end_s - m.post_start_s)
     assert best.method == speed_estimate.METHOD and abs(best.speed - 1.5) < 0.02, best
@@ -76,7 +77,7 @@ def test_a_resampled_then_stretched_copy_is_found_at_its_time_factor(world):
 def test_a_tempo_stretch_between_presets_is_measured(world):
     con, queries = world
     q = queries["tempo"]
-    found = speed_estimate.matches(con, [q])
+    found = speed_estimated_matches(con, [q])
     assert found and {_ref_of(con, m.ref) for m in found} == {"snd-song2"}
     assert all(abs(m.speed - 1.37) < 0.02 for m in found), found
     assert is_primary(found, q.duration_s)
@@ -84,4 +85,4 @@ def test_a_tempo_stretch_between_presets_is_measured(world):
 
 def test_an_unindexed_song_with_the_same_chain_matches_nothing(world):
     con, queries = world
-    assert speed_estimate.matches(con, [queries["unseen_chain"]]) == []
+    assert speed_estimated_matches(con, [queries["unseen_chain"]]) == []

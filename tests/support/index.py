@@ -13,11 +13,12 @@ from pipelines import warehouse
 from pipelines.audio.chromaprint import raw_fingerprint
 from pipelines.audio.decode import SAMPLE_RATE
 from pipelines.audio.peaks import PEAKS_ALGORITHM, peaks
-from pipelines.matching import index
+from pipelines.matching import store
+from pipelines.matching.types import NewIndexAudio, Via
 
 
 def index_songs(con: duckdb.DuckDBPyConnection, songs: dict[str, np.ndarray], first_id: int, day: date,
-                copies: dict[str, tuple[str, index.Via]] | None = None) -> None:
+                copies: dict[str, tuple[str, Via]] | None = None) -> None:
     """Index each PCM in `songs` (name -> int16 mono at SAMPLE_RATE) as the sound 'snd-<name>', or, for a name
     in `copies`, as a copy of the sound given there, playing it as its Via says."""
     copies = copies or {}
@@ -41,10 +42,10 @@ def index_songs(con: duckdb.DuckDBPyConnection, songs: dict[str, np.ndarray], fi
     audios = []
     for i, name in enumerate(songs):
         sound_id, via = copies.get(name, (f"snd-{name}", None))
-        audios.append(index.NewIndexAudio(first_id + i, name, sound_id, int(fps[name].size), *found[name], via))
+        audios.append(NewIndexAudio(first_id + i, name, sound_id, int(fps[name].size), *found[name], via))
     with warehouse.transaction(con):
         warehouse.run_sql(con, "fingerprint/insert_peaks", frames={"new_peaks": new_peaks})
         con.register("new_fps", fingerprints)
         con.execute("INSERT INTO audio_fingerprints BY NAME SELECT * FROM new_fps")
         con.unregister("new_fps")
-        index.add(con, audios, day)
+        store.add_to_index(con, audios, day)

@@ -23,8 +23,9 @@ from pipelines.matching.landmarks import (
     scaled_triplet_keys,
     triplet_keys,
 )
-from pipelines.matching.search import Match, Query, aligned
-from pipelines.matching.sounds import Resolver, coverage, is_primary
+from pipelines.matching.resolve import Resolver, coverage, is_primary
+from pipelines.matching.types import Match, Query
+from pipelines.matching.vote import aligned
 from tests.support import media
 
 

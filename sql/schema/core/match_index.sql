@@ -26,7 +26,7 @@ COMMENT ON COLUMN match_audio.n_landmarks IS 'Spectral-peak landmark hashes inde
 COMMENT ON COLUMN match_audio.added_day IS 'ingest_day of the match_sounds run that added it (a rerun of that day removes it).';
 COMMENT ON COLUMN match_audio.via_copy_s IS 'NULL for the audio that created the sound. For a copy: the second of the copy that plays via_sound_s of the sound.';
 COMMENT ON COLUMN match_audio.via_sound_s IS 'For a copy: the second of the sound''s own audio that the copy plays at via_copy_s.';
-COMMENT ON COLUMN match_audio.via_speed IS 'For a copy: sound seconds played per copy second. A match to a copy is carried onto the sound through these three (pipelines.matching.sounds.through).';
+COMMENT ON COLUMN match_audio.via_speed IS 'For a copy: sound seconds played per copy second. A match to a copy is carried onto the sound through these three (pipelines.matching.resolve.through).';
 
 CREATE TABLE IF NOT EXISTS match_postings (
     key       UINTEGER NOT NULL,

@@ -1,4 +1,4 @@
-"""Canonical sounds: turn one post's verified matches into its primary sound, contained sounds and merges.
+"""Resolution rules (pure): turn one post's verified matches into its primary sound, contained sounds and merges.
 
 Rules (docs/matching.md):
 - primary: the sound covering most of the post, when it covers >= PRIMARY_COVERAGE of it or leaves less
@@ -16,11 +16,9 @@ Rules (docs/matching.md):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 
-from pipelines.matching.index import Via
-from pipelines.matching.search import Match, Query
+from pipelines.matching.types import Match, Merge, Query, Resolution, Row, Via
 
 PRIMARY_COVERAGE = 0.8
 MAX_UNCOVERED_S = 2.0
@@ -39,43 +37,6 @@ def through(m: Match, via: Via) -> Match:
     total = m.speed * speed
     return Match(m.qid, m.ref, m.post_start_s, m.post_end_s, rs, rs + (m.post_end_s - m.post_start_s) * total,
                  round(total, 4), m.score, m.method)
-
-
-@dataclass(frozen=True, slots=True)
-class Row:
-    """One post_sounds row before it is copied to every post carrying the audio."""
-
-    sound_id: str  # matched sound (pre-merge); the canonical one is derived in SQL
-    role: str
-    post_start_s: float
-    post_end_s: float
-    sound_start_s: float
-    sound_end_s: float
-    speed: float
-    score: float
-    method: str
-
-
-@dataclass(frozen=True, slots=True)
-class Merge:
-    sound_id: str
-    into_sound_id: str
-    via_post_id: str
-    score: float
-    method: str
-    reason: str
-
-
-@dataclass(slots=True)
-class Resolution:
-    outcome: str  # matched | new_sound | too_short
-    detail: str
-    rows: list[Row] = field(default_factory=list)
-    new_sound_id: str | None = None
-    merges: list[Merge] = field(default_factory=list)
-    # a primary sound heard only at another speed: the post's audio joins the index as a
-    # copy of that sound, (sound id, Via), so a later copy of this post is heard plainly through it
-    index_as_copy: tuple[str, Via] | None = None
 
 
 def _union_length(spans: list[tuple[float, float]]) -> float:

@@ -1,0 +1,277 @@
+"""The match engine: one day of posts (or one file, for `trendtrace identify`) end to end, store → analyse →
+vote → resolve → typed rows.
+
+Posts are matched in created_at order, in chunks of CHUNK distinct files, so a post can match sounds from
+earlier days and from earlier posts of the same day (the chunk's earlier files are references, ref = -1 - qid);
+a file that matches no sound becomes a new sound and its audio joins the index before the next chunk. At the
+end of the day the merge pass queries each sound's files again against the whole index. DuckDB is reached only
+through pipelines/matching/store.py; what the engine returns (`DayMatches`) the stage writes.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import polars as pl
+
+from pipelines import settings
+from pipelines.audio.decode import DecodeError, decode_pcm
+from pipelines.matching import analyse, presence, speed_estimate, store, vote
+from pipelines.matching.analyse import SPEED_VARIANTS
+from pipelines.matching.resolve import Resolver, is_primary
+from pipelines.matching.types import (
+    DayMatches,
+    Match,
+    MatchOutcome,
+    Merge,
+    NewIndexAudio,
+    NewSound,
+    PostSound,
+    Query,
+    SoundMerge,
+)
+from pipelines.media_paths import resolve_media
+
+CHUNK = 64  # queries matched together; later chunks see the sounds earlier chunks created
+REQUERY_PER_SOUND = 2  # best-matching posts per sound and day queried again in the merge pass
+
+
+def match_day(con: duckdb.DuckDBPyConnection, day: date, partition: Path) -> DayMatches:
+    """Every post of ingest day `day` with fingerprinted audio matched against the index as of that day (its media
+    files in landing `partition`, decoded again for the peak-presence test). Adds the day's new sounds and speed
+    copies to the index as it goes (inside the caller's transaction); returns the rows to write."""
+    audio = store.day_audio(con, day)
+    if audio.is_empty():
+        return DayMatches(day, files=0)
+    resolver = resolver_as_of(con, day)
+    next_id = store.next_audio_id(con)
+    out = DayMatches(day, files=audio.height)
+    members: dict[str, list[tuple[float, int, Query, str]]] = {}  # sound -> (score, order, file, post)
+    for start in range(0, audio.height, CHUNK):
+        part = audio.slice(start, CHUNK)
+        queries = queries_of(part, start, partition)
+        found = match_chunk(con, queries)
+        new_audio: list[NewIndexAudio] = []
+        for q, info in zip(queries, part.iter_rows(named=True)):
+            res = resolver.resolve(q, info["first_post_id"], info["first_at"], found[q.qid])
+            if res.rows and res.outcome != "too_short":
+                first = res.rows[0]
+                members.setdefault(first.sound_id, []).append(
+                    (2.0 if res.new_sound_id else first.score, q.qid, q, info["first_post_id"]))
+            post_ids = info["post_ids"]
+            for k, post_id in enumerate(post_ids):  # every post carrying this file hears what it holds
+                outcome = res.outcome if k == 0 or res.outcome != "new_sound" else "matched"
+                detail = res.detail if k == 0 else f"same file as {post_ids[0]}: {res.detail}"
+                out.outcomes.append(MatchOutcome(post_id, outcome, detail, day))
+                for r in res.rows:
+                    method = "identical_file" if (k > 0 and r.method == "origin") else r.method
+                    out.post_sounds.append(PostSound.of(r, post_id, method, day))
+            out.merges.extend(SoundMerge.of(m, day) for m in res.merges)
+            if res.new_sound_id:
+                out.sounds.append(NewSound(res.new_sound_id, info["first_post_id"], q.audio_sha256, q.duration_s, day))
+                new_audio.append(NewIndexAudio(next_id, q.audio_sha256, res.new_sound_id, int(q.fingerprint.size),
+                                               q.peak_frames, q.peak_bins))
+                resolver.audio_sound[next_id] = res.new_sound_id
+                next_id += 1
+            elif res.index_as_copy is not None:  # heard only at another speed: index this copy too
+                sound_id, via = res.index_as_copy
+                new_audio.append(NewIndexAudio(next_id, q.audio_sha256, sound_id, int(q.fingerprint.size),
+                                               q.peak_frames, q.peak_bins, via))
+                resolver.add_copy(next_id, sound_id, via)
+                next_id += 1
+        store.add_to_index(con, new_audio, day)
+    out.merges.extend(SoundMerge.of(m, day) for m in requery_merges(con, resolver, members))
+    return out
+
+
+def resolver_as_of(con: duckdb.DuckDBPyConnection, day: date) -> Resolver:
+    """The resolution rules' view of the index: the sounds and copies indexed up to `day`, merges, origins."""
+    audio_sound, audio_via = {}, {}
+    for audio_id, sound_id, copy_s, sound_s, speed in store.indexed_audio(con, day):
+        audio_sound[audio_id] = sound_id
+        if speed is not None:
+            audio_via[audio_id] = (copy_s, sound_s, speed)
+    merged, origins, durations = {}, {}, {}
+    for sound_id, merged_into, origin_at, origin_post_id, duration_s in store.known_sounds(con):
+        merged[sound_id] = merged_into
+        durations[sound_id] = duration_s or 0.0
+        if origin_at is not None:
+            origins[sound_id] = (origin_at, origin_post_id)
+    return Resolver(audio_sound, merged, origins, durations, audio_via)
+
+
+def _media(partition: Path, media_path: str | None, extensions: tuple[str, ...]) -> Path | None:
+    """The post's media file, strictly inside its landing partition (None if it is not there any more)."""
+    if not media_path:
+        return None
+    where = resolve_media(partition, None, media_path, extensions)
+    return partition.resolve() / where.path if where.status == "ok" and where.path else None
+
+
+def queries_of(frame: pl.DataFrame, offset: int, partition: Path | None = None) -> list[Query]:
+    """The day's audio rows (store.day_audio) as queries numbered from `offset`, with their media file if
+    `partition` is given."""
+    extensions = settings.contract_settings().media_extensions
+    out = []
+    for i, row in enumerate(frame.iter_rows(named=True)):
+        out.append(Query(
+            qid=offset + i,
+            audio_sha256=row["audio_sha256"],
+            duration_s=float(row["duration_s"]),
+            fingerprint=np.asarray(row["fingerprint"] or [], dtype=np.uint32),
+            peak_frames=np.asarray(row["peak_frames"] or [], dtype=np.int32),
+            peak_bins=np.asarray(row["peak_bins"] or [], dtype=np.int32),
+            media=_media(partition, row.get("media_path"), extensions) if partition is not None else None,
+        ))
+    return out
+
+
+def match_chunk(con: duckdb.DuckDBPyConnection, queries: list[Query]) -> dict[int, list[Match]]:
+    """Every verified match of a chunk's queries; speed corrections only for queries nothing explains."""
+    found: dict[int, list[Match]] = {q.qid: [] for q in queries}
+    for m in chromaprint_matches(con, queries) + landmark_matches(con, queries, queries):
+        found[m.qid].append(m)
+    unexplained = [q for q in queries if not is_primary(found[q.qid], q.duration_s)]
+    maps: dict[int, np.ndarray] = {}  # the peak-presence test's decoded posts, shared by both of its passes
+    if unexplained:  # a sound heard only at first, then under a loud voice: is it still there?
+        for m in presence_matches(con, unexplained, found, queries, maps=maps):
+            found[m.qid].append(m)
+        unexplained = [q for q in unexplained if not is_primary(found[q.qid], q.duration_s)]
+    if unexplained:
+        for m in landmark_matches(con, unexplained, queries, speeds=SPEED_VARIANTS):
+            found[m.qid].append(m)
+        unexplained = [q for q in unexplained if not is_primary(found[q.qid], q.duration_s)]
+    if unexplained:  # two speed changes chained (resampled, then time-stretched): factors measured, not preset
+        for m in speed_estimated_matches(con, unexplained):
+            found[m.qid].append(m)
+        unexplained = [q for q in unexplained if not is_primary(found[q.qid], q.duration_s)]
+    if unexplained:  # the same for a speed-changed copy under a voice
+        # (not along key shifts: the Match keeps the time speed only, not the pitch factor presence would need)
+        speed_methods = ("landmarks_speed_pitch", "landmarks_speed_tempo")
+        for m in presence_matches(con, unexplained, found, queries, methods=speed_methods, maps=maps):
+            found[m.qid].append(m)
+    return found
+
+
+def requery_merges(con: duckdb.DuckDBPyConnection, resolver: Resolver,
+                   members: dict[str, list[tuple[float, int, Query, str]]]) -> list[Merge]:
+    """End-of-day merge pass: each sound heard as primary today has its creating audio (if created today) and
+    its best-matching posts of the day queried again against the whole index (no chunk references), as posted
+    and at every speed preset, with the same verification as posts. A sound that failed to match its original
+    (a speed copy, a duet's voice over it) and the posts that then matched it are merged back this way."""
+    picks: list[tuple[str, str, Query]] = []
+    for sound_id in sorted(members, key=lambda s: min(o for _, o, _, _ in members[s])):
+        seen: set[str] = set()
+        for _, _, q, post_id in sorted(members[sound_id], key=lambda x: (-x[0], x[1])):
+            if q.audio_sha256 in seen:
+                continue
+            seen.add(q.audio_sha256)
+            picks.append((sound_id, post_id, q))
+            if len(seen) >= REQUERY_PER_SOUND + 1:
+                break
+    found: dict[int, list[Match]] = {}
+    for start in range(0, len(picks), CHUNK):
+        queries = [q.with_qid(start + i) for i, (_, _, q) in enumerate(picks[start:start + CHUNK])]
+        for m in (chromaprint_matches(con, queries, chunk_refs=False)
+                  + landmark_matches(con, queries, queries, chunk_refs=False)
+                  + landmark_matches(con, queries, queries, speeds=SPEED_VARIANTS, chunk_refs=False)):
+            found.setdefault(m.qid, []).append(m)
+    checks: dict[str, list[tuple[str, Query, list[Match]]]] = {}
+    for i, (sound_id, post_id, q) in enumerate(picks):
+        checks.setdefault(sound_id, []).append((post_id, q, found.get(i, [])))
+    merges = []
+    for sound_id, sound_checks in checks.items():  # in pick order (first posted first): deterministic
+        merge = resolver.requery_merge(sound_id, sound_checks)
+        if merge is not None:
+            merges.append(merge)
+    return merges
+
+
+def chromaprint_matches(con: duckdb.DuckDBPyConnection, queries: list[Query], chunk_refs: bool = True) -> list[Match]:
+    """Offset voting on 24-bit item keys, then BER spans along each candidate alignment (against the index and,
+    if `chunk_refs`, the chunk's earlier queries)."""
+    q_items = analyse.q_items(queries)
+    if q_items is None:
+        return []
+    cands = store.chromaprint_candidates(con, q_items, chunk_refs)
+    if cands.is_empty():
+        return []
+    ref_fps = store.ref_fingerprints(con, sorted({r for r in cands["ref"].to_list() if r >= 0}))
+    return vote.chromaprint_matches(queries, cands, ref_fps)
+
+
+def landmark_candidates(con: duckdb.DuckDBPyConnection, queries: list[Query],
+                        speeds: list[tuple[float, str]] | None = None) -> pl.DataFrame:
+    """`lm_index(hash, audio_id, t)`: the pairs of the indexed audios that the queries' triplet keys point to, as
+    posted or (with `speeds`) mapped back by each speed preset, as their pair hashes are."""
+    q_triplets = analyse.q_triplets(queries, speeds)
+    if q_triplets is None:
+        return pl.DataFrame(schema={"hash": pl.UInt32, "audio_id": pl.Int32, "t": pl.Int32})
+    return store.candidate_pairs(con, q_triplets, vote.TRIPLET_TOL if speeds is None else vote.TRIPLET_TOL_SPEED)
+
+
+def landmark_matches(con: duckdb.DuckDBPyConnection, queries: list[Query], chunk: list[Query],
+                     speeds: list[tuple[float, str]] | None = None, chunk_refs: bool = True) -> list[Match]:
+    """Offset voting on landmark hashes of `queries` (as posted, or at each of `speeds`), then clusters of
+    aligned landmarks become spans. `chunk` supplies the earlier same-chunk queries as references (unless
+    `chunk_refs` is false: the index only)."""
+    q_marks = analyse.q_marks(queries, chunk, speeds)
+    if q_marks is None:
+        return []
+    lm_index = landmark_candidates(con, queries, speeds)
+    stitch_head: list[Match] = []
+    if speeds is None:
+        heads = store.stitch_candidates(con, q_marks, lm_index, chunk_refs)
+        stitch_head = vote.stitch_head_matches(queries, chunk, heads)
+    cands = store.landmark_candidates(con, q_marks, lm_index, speed=speeds is not None, chunk_refs=chunk_refs)
+    if cands.is_empty():
+        return stitch_head
+    cands = vote.for_queries(cands, queries, speed=speeds is not None)
+    if speeds is None:
+        return vote.landmark_matches(chunk, cands) + stitch_head
+    ref_marks = store.ref_landmarks(con, sorted({r for r in cands["ref"].to_list() if r >= 0}))
+    return vote.speed_matches(chunk, cands, speeds, ref_marks)
+
+
+def presence_matches(con: duckdb.DuckDBPyConnection, queries: list[Query], found: dict[int, list[Match]],
+                     chunk: list[Query], methods: tuple[str, ...] = ("landmarks",),
+                     maps: dict[int, np.ndarray] | None = None) -> list[Match]:
+    """For queries nothing explains yet: each landmark alignment found by `methods` (as posted, or
+    landmarks_speed_pitch / _tempo) grown over the windows where the reference's peaks are still present in the
+    post (a sound under a voice as loud as it, docs/matching.md). The post's file is decoded again for this
+    (Query.media), only for these queries and once per `maps` cache; a file that cannot be read here keeps its
+    matches as they were."""
+    maps = {} if maps is None else maps
+    todo = presence.alignments_to_grow(queries, found, methods)
+    if not todo:
+        return []
+    stored = store.ref_peaks(con, sorted({m.ref for _, ms in todo for m in ms if m.ref >= 0}))
+    by_qid = {q.qid: q for q in chunk}
+    out: list[Match] = []
+    for q, candidates in todo:
+        if q.qid not in maps:
+            try:
+                maps[q.qid] = presence.dense_maxima(decode_pcm(q.media, max_seconds=q.duration_s + 1.0))
+            except (DecodeError, OSError):
+                continue
+        for m in candidates:
+            ref_q = by_qid.get(-1 - m.ref) if m.ref < 0 else None
+            ref_peaks = stored.get(m.ref) if m.ref >= 0 else (ref_q.peak_frames, ref_q.peak_bins) if ref_q else None
+            if ref_peaks is None:
+                continue
+            grown = presence.grown_match(q, m, maps[q.qid], *ref_peaks)
+            if grown is not None:
+                out.append(grown)
+    return out
+
+
+def speed_estimated_matches(con: duckdb.DuckDBPyConnection, queries: list[Query]) -> list[Match]:
+    """Verified matches of `queries` at measured (time, pitch) factors against the index (speed_estimate.py)."""
+    cands = store.speed_estimate_candidates(con, speed_estimate.q_pairs(queries))
+    if cands.is_empty():
+        return []
+    ref_marks = store.ref_landmarks(con, sorted(set(cands["ref"].to_list())))
+    return speed_estimate.verified(queries, cands, ref_marks)

@@ -1,0 +1,207 @@
+"""The matching's data: what a query is, what a match says, how a post resolves, and the rows the stage writes.
+
+Plain data, no I/O. The rows of the tables match_sounds writes (`PostSound`, `NewSound`, `SoundMerge`,
+`MatchOutcome`) are the one Python definition of those tables: their frames are derived from these fields
+(pipelines/matching/tables.py) and a test checks them against the DDL in sql/schema/core/.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pipelines.matching.landmarks import pair_hashes
+
+# how an indexed copy of a sound plays it: (second in the copy, second in the sound, sound seconds per copy second)
+Via = tuple[float, float, float]
+
+
+@dataclass(slots=True)
+class Query:
+    """One distinct audio to identify (a post's file, or a file given to `trendtrace identify`)."""
+
+    qid: int  # its position in the day (or merge pass): a reference to it within a chunk is -1 - qid
+    audio_sha256: str
+    duration_s: float
+    fingerprint: np.ndarray  # uint32 Chromaprint items
+    peak_frames: np.ndarray
+    peak_bins: np.ndarray
+    media: Path | None = None  # the media file, decoded again only for the peak-presence test
+    _marks: tuple[np.ndarray, np.ndarray] | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def marks(self) -> tuple[np.ndarray, np.ndarray]:
+        """Its landmark pairs (hash, anchor frame) as posted, computed once."""
+        if self._marks is None:
+            self._marks = pair_hashes(self.peak_frames, self.peak_bins)
+        return self._marks
+
+    def with_qid(self, qid: int) -> Query:
+        """The same audio under another qid (the merge pass queries a day's files again in chunks of its own),
+        sharing the landmark pairs already computed."""
+        copy = replace(self, qid=qid)
+        copy._marks = self._marks
+        return copy
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """Post part [post_start_s, post_end_s] plays reference part [ref_start_s, ref_end_s] at `speed`.
+
+    References are indexed audio (ref = match_audio.audio_id >= 0) and the chunk's earlier queries
+    (ref = -1 - qid)."""
+
+    qid: int
+    ref: int
+    post_start_s: float
+    post_end_s: float
+    ref_start_s: float
+    ref_end_s: float
+    speed: float
+    score: float
+    method: str  # chromaprint | landmarks | landmarks_speed_pitch / _tempo / _key / _estimated | landmarks_presence
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """One verified Chromaprint stretch: query items [q_start, q_end) match reference items [q_start+offset, ...)."""
+
+    q_start: int
+    q_end: int
+    offset: int  # reference position = query position + offset
+    ber: float
+
+    @property
+    def items(self) -> int:
+        return self.q_end - self.q_start
+
+    @property
+    def score(self) -> float:
+        """1 for identical items, 0 for chance level (BER 0.5)."""
+        return max(0.0, 1.0 - 2.0 * self.ber)
+
+
+@dataclass(frozen=True, slots=True)
+class NewIndexAudio:
+    """An audio joining the index: a new sound's own audio, or a copy of a sound heard only at another speed."""
+
+    audio_id: int
+    audio_sha256: str
+    sound_id: str
+    n_items: int
+    peak_frames: np.ndarray
+    peak_bins: np.ndarray
+    via: Via | None = None  # a copy of the sound (not its own audio): how it plays the sound
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One sound heard in one audio, as resolution decides it (copied to every post carrying the audio)."""
+
+    sound_id: str  # matched sound (pre-merge); the canonical one is derived in SQL
+    role: str  # primary | contained
+    post_start_s: float
+    post_end_s: float
+    sound_start_s: float
+    sound_end_s: float
+    speed: float
+    score: float
+    method: str
+
+
+@dataclass(frozen=True, slots=True)
+class Merge:
+    """One sound found to be another (later origin into earlier), and the post that showed it."""
+
+    sound_id: str
+    into_sound_id: str
+    via_post_id: str
+    score: float
+    method: str
+    reason: str
+
+
+@dataclass(slots=True)
+class Resolution:
+    """What one audio is: its outcome, the rows of the sounds heard in it, a new sound, merges it showed."""
+
+    outcome: str  # matched | new_sound | too_short
+    detail: str
+    rows: list[Row] = field(default_factory=list)
+    new_sound_id: str | None = None
+    merges: list[Merge] = field(default_factory=list)
+    # a primary sound heard only at another speed: the post's audio joins the index as a
+    # copy of that sound, (sound id, Via), so a later copy of this post is heard plainly through it
+    index_as_copy: tuple[str, Via] | None = None
+
+
+def _fields_of(row: Any) -> dict[str, Any]:
+    """A dataclass's fields by name (shallow: no copies, unlike dataclasses.asdict)."""
+    return {f.name: getattr(row, f.name) for f in fields(row)}
+
+
+# The rows match_sounds writes, one type per table (columns by name, in any order).
+
+
+@dataclass(frozen=True, slots=True)
+class PostSound(Row):
+    """A post_sounds row: a resolution Row on one post of the day. `sound_id` is written as heard (=
+    matched_sound_id); sql/match_sounds/refresh_sounds.sql makes it canonical."""
+
+    post_id: str
+    matched_sound_id: str
+    ingest_day: date
+
+    @classmethod
+    def of(cls, row: Row, post_id: str, method: str, day: date) -> PostSound:
+        return cls(**(_fields_of(row) | {"method": method}), post_id=post_id, matched_sound_id=row.sound_id,
+                   ingest_day=day)
+
+
+@dataclass(frozen=True, slots=True)
+class NewSound:
+    """A sound created by the day: the sounds columns the stage knows; origin, title and counts follow in SQL
+    (sql/match_sounds/insert_results.sql, refresh_sounds.sql)."""
+
+    sound_id: str
+    created_post_id: str
+    audio_sha256: str
+    duration_s: float
+    created_day: date
+
+
+@dataclass(frozen=True, slots=True)
+class SoundMerge(Merge):
+    """A sound_merges row: a Merge recorded by the day's run."""
+
+    day: date
+
+    @classmethod
+    def of(cls, merge: Merge, day: date) -> SoundMerge:
+        return cls(**_fields_of(merge), day=day)
+
+
+@dataclass(frozen=True, slots=True)
+class MatchOutcome:
+    """A post_match_outcomes row: what matching concluded for one post."""
+
+    post_id: str
+    outcome: str  # matched | new_sound | too_short
+    detail: str
+    ingest_day: date
+
+
+@dataclass(slots=True)
+class DayMatches:
+    """Everything one day's matching produced, as the rows of the tables the stage writes."""
+
+    day: date
+    files: int  # distinct audio files of the day's posts (0: nothing to match)
+    post_sounds: list[PostSound] = field(default_factory=list)
+    sounds: list[NewSound] = field(default_factory=list)
+    merges: list[SoundMerge] = field(default_factory=list)
+    outcomes: list[MatchOutcome] = field(default_factory=list)
