@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from email import policy as email_policy
 from email.message import EmailMessage
 from typing import Any, Protocol
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from pipelines.alerts.rules import Delivery
 
@@ -96,9 +96,24 @@ def redact(text: str, secrets: list[str]) -> str:
 
 
 def _safe_target(url: str) -> str:
-    parts = urlsplit(url)
-    port = f":{parts.port}" if parts.port else ""
+    try:
+        parts = urlsplit(url)
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:  # e.g. a port that is not a number: say nothing more about it
+        return "<unparsable URL>"
     return f"{parts.scheme}://{parts.hostname}{port}"
+
+
+class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
+    """Never follow a redirect: urllib would turn a POST answered 301/302/303 into a body-less GET (no
+    payload, no signature) whose 200 said nothing about the alert. The 3xx comes back as an HTTPError."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: ANN001 (urllib's signature)
+        return None
+
+
+_OPENER = urllib.request.build_opener(_RefuseRedirects)
+PERMANENT_REDIRECTS = (301, 308)  # moved for good: the config must change, retrying cannot help
 
 
 @dataclass
@@ -127,9 +142,19 @@ class WebhookChannel:
             headers[SIGNATURE_HEADER] = signature(self.secret, body)
         request = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
         try:
-            with urllib.request.urlopen(request, timeout=timeout_s) as response:
+            with _OPENER.open(request, timeout=timeout_s) as response:
                 response.read()
+                if not 200 <= response.status < 300:  # only a 2xx from the configured URL confirms
+                    raise TransientError(f"HTTP {response.status} from {self.target} (not a 2xx)")
         except urllib.error.HTTPError as exc:
+            if 300 <= exc.code < 400:
+                moved = exc.headers.get("Location") if exc.headers else None
+                where = f" to {_safe_target(urljoin(self.url, moved))}" if moved else ""
+                text = (f"HTTP {exc.code} redirect from {self.target}{where} not followed (a webhook must answer "
+                        "2xx at its configured URL; configure the final URL)")
+                if exc.code in PERMANENT_REDIRECTS:
+                    raise PermanentError(text) from None
+                raise TransientError(text) from None
             if exc.code in (408, 425, 429) or exc.code >= 500:
                 raise TransientError(f"HTTP {exc.code} from {self.target}") from None
             raise PermanentError(f"HTTP {exc.code} from {self.target} (rejected, not retried)") from None

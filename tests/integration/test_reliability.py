@@ -14,9 +14,13 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
 
 from pipelines import settings, warehouse
+from pipelines.alerts import channels
+from pipelines.stages import alerts as alerts_stage
 from pipelines.stages import ingest as ingest_stage
+from tests.support.receivers import WebhookReceiver
 
 CLI = [sys.executable, "-m", "pipelines.cli"]
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -108,3 +112,73 @@ def test_schedule_and_every_ingest_row_name_invalid_partitions_and_status_shows_
     assert "Degraded days" in page
     assert "unreadable files: garbage.bin (unknown_format)" in page  # a whole file lost on 2024-03-02
     assert "never ran: validate" in page  # only ingest ran
+
+
+# --- alerts: a real warehouse with one sound that crosses 10 creators, real receivers -------------------
+
+SECRET = "whsec-Rel15-k3Yt9Qa"
+ALERT_ENV = [
+    channels.ENV_WEBHOOK_URL, channels.ENV_WEBHOOK_SECRET, channels.ENV_SMTP_HOST, channels.ENV_SMTP_PORT,
+    channels.ENV_SMTP_USER, channels.ENV_SMTP_PASSWORD, channels.ENV_SMTP_FROM, channels.ENV_SMTP_TO,
+    channels.ENV_SMTP_SECURITY, "AIRFLOW_CONN_TRENDTRACE_WEBHOOK", "AIRFLOW_CONN_TRENDTRACE_SMTP",
+]
+D1 = date(2024, 3, 1)
+
+
+@pytest.fixture
+def alert_env(pipeline_env, tmp_path, monkeypatch):
+    """A warehouse where sound s1 crosses 10 creators on 2024-03-01; one rule, fast retries."""
+    for key in ALERT_ENV:
+        monkeypatch.delenv(key, raising=False)
+    _landing, wh = pipeline_env
+    config = tmp_path / "alerts.yaml"
+    config.write_text(yaml.safe_dump({
+        "rules": [{"name": "creators", "kind": "cumulative_creators", "levels": [10]}],
+        "delivery": {"timeout_s": 2, "attempts_per_run": 3, "backoff_s": 0.01, "backoff_factor": 2,
+                     "max_attempts": 30, "top_cascades": 2},
+    }), encoding="utf-8")
+    monkeypatch.setenv("TRENDTRACE_ALERTS_CONFIG", str(config))
+    seed_sound(wh)
+    return wh
+
+
+def seed_sound(wh: Path, sound_id: str = "s1") -> None:
+    con = warehouse.connect(wh)
+    con.execute("INSERT INTO sounds (sound_id, origin_post_id, first_seen_at, title, duration_s, n_posts, merged_into) "
+                "VALUES (?, 'p1', '2024-03-01 09:00', 'original sound', 14.2, 30, NULL)", [sound_id])
+    con.execute("INSERT INTO sound_daily (sound_id, day, new_posts, new_creators, cum_posts, cum_creators, growth_7d, "
+                "robust_z, stage) VALUES (?, ?, 14, 12, 14, 12, NULL, NULL, 'spark')", [sound_id, D1])
+    con.close()
+
+
+def alert_rows(wh: Path) -> list[dict]:
+    con = duckdb.connect(str(wh), read_only=True)
+    try:
+        rel = con.sql("SELECT * FROM alerts ORDER BY alert_id")
+        return [dict(zip(rel.columns, row)) for row in rel.fetchall()]
+    finally:
+        con.close()
+
+
+# --- 2. a redirect is not a delivery ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("code", [301, 302, 303, 307, 308])
+def test_a_redirecting_webhook_is_never_marked_sent(alert_env, monkeypatch, code):
+    with WebhookReceiver(redirect_status=code) as hook:
+        monkeypatch.setenv(channels.ENV_WEBHOOK_URL, hook.url)
+        monkeypatch.setenv(channels.ENV_WEBHOOK_SECRET, SECRET)
+        result = alerts_stage.run(D1, "run-redirect")
+    assert result.status == "success"
+    # only POSTs to the configured path: the redirect target was never asked (no body-less GET)
+    assert hook.methods and set(hook.methods) == {"POST"}
+    assert {r.path for r in hook.requests} == {WebhookReceiver.PATH}
+    [row] = alert_rows(alert_env)
+    assert row["status"] != "sent" and row["delivered_at"] is None
+    assert f"HTTP {code} redirect from http://127.0.0.1:{hook.port} to http://127.0.0.1:{hook.port} not followed" \
+        in row["last_error"]
+    assert "moved-secret" not in row["last_error"] and "/moved" not in row["last_error"]
+    if code in (301, 308):  # moved for good: the URL must change, so no retry
+        assert (row["status"], row["attempts"], len(hook.requests)) == ("failed", 1, 1)
+    else:  # a failed attempt like a 5xx: retried within the run, then left pending for the next run
+        assert (row["status"], row["attempts"], len(hook.requests)) == ("pending", 3, 3)
