@@ -182,3 +182,27 @@ def test_a_redirecting_webhook_is_never_marked_sent(alert_env, monkeypatch, code
         assert (row["status"], row["attempts"], len(hook.requests)) == ("failed", 1, 1)
     else:  # a failed attempt like a 5xx: retried within the run, then left pending for the next run
         assert (row["status"], row["attempts"], len(hook.requests)) == ("pending", 3, 3)
+
+
+# --- 3. one bad line or byte does not quarantine a whole file ------------------------------------------
+
+
+def test_ingest_keeps_good_records_next_to_an_array_line_and_a_bad_byte(pipeline_env):
+    landing, wh = pipeline_env
+    part = landing / "dt=2024-03-01"
+    part.mkdir()
+    (part / "items.jsonl").write_text("[1,2]\n" + web_line("a1") + "\n" + web_line("a2") + "\n", encoding="utf-8")
+    bad_line = web_line("b2").replace('"desc": "x"', '"desc": "caf@"').encode().replace(b"caf@", b"caf\xe9")
+    (part / "more.jsonl").write_bytes(web_line("b1").encode() + b"\n" + bad_line + b"\n" + web_line("b3").encode())
+    result = ingest_stage.run(D1, "run-enc")
+    assert (result.status, result.rows_in, result.rows_out) == ("success", 6, 4)
+    con = duckdb.connect(str(wh), read_only=True)
+    staged = sorted(r[0] for r in con.execute("SELECT post_id FROM stg_posts").fetchall())
+    quarantined = con.execute("SELECT source_file, source_line, source_record, rule, raw FROM quarantine "
+                              "ORDER BY source_file").fetchall()
+    con.close()
+    assert staged == ["a1", "a2", "b1", "b3"]
+    assert quarantined == [
+        ("items.jsonl", 1, 0, "not_an_object", "[1,2]"),
+        ("more.jsonl", 2, 1, "bad_encoding", bad_line.decode("utf-8", errors="backslashreplace")),
+    ]
