@@ -206,3 +206,49 @@ def test_ingest_keeps_good_records_next_to_an_array_line_and_a_bad_byte(pipeline
         ("items.jsonl", 1, 0, "not_an_object", "[1,2]"),
         ("more.jsonl", 2, 1, "bad_encoding", bad_line.decode("utf-8", errors="backslashreplace")),
     ]
+
+
+# --- 4. delivery ids never repeat across warehouses ---------------------------------------------------------
+
+
+def test_delivery_ids_are_stable_per_alert_and_unique_across_warehouses(alert_env, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from pipelines.alerts.cli import app as alerts_cli
+
+    rebuilt = tmp_path / "rebuilt" / "trendtrace.duckdb"
+    seed_sound(rebuilt)
+    with WebhookReceiver() as hook:
+        monkeypatch.setenv(channels.ENV_WEBHOOK_URL, hook.url)
+        alerts_stage.run(D1, "run-first")  # the original warehouse: alert 1
+        monkeypatch.setenv(settings.ENV_WAREHOUSE, str(rebuilt))
+        alerts_stage.run(D1, "run-rebuilt")  # a rebuilt warehouse: its alert is alert 1 too
+        resent = CliRunner().invoke(alerts_cli, ["resend", "1", "--warehouse", str(rebuilt)])
+        assert resent.exit_code == 0, resent.output
+    first, second, again = (r.headers[channels.DELIVERY_HEADER] for r in hook.delivered)
+    assert [a["alert_id"] for a in alert_rows(alert_env) + alert_rows(rebuilt)] == [1, 1]
+    assert first != second  # a receiver deduplicating on the header keeps the rebuilt warehouse's alert
+    assert again == second  # ... and still drops a resend of the same alert
+    ids = {}
+    for wh in (alert_env, rebuilt):
+        con = duckdb.connect(str(wh), read_only=True)
+        ids[wh] = con.execute("SELECT warehouse_id FROM warehouse_identity").fetchall()
+        con.close()
+    assert all(len(rows) == 1 for rows in ids.values())
+    (wid1,), (wid2,) = ids[alert_env][0], ids[rebuilt][0]
+    assert wid1 != wid2 and first.startswith(f"alert-{wid1}-") and second.startswith(f"alert-{wid2}-")
+    assert first.removeprefix(f"alert-{wid1}-") == second.removeprefix(f"alert-{wid2}-")  # same natural key
+
+
+def test_warehouse_identity_is_documented_and_names_its_writer(pipeline_env):
+    ddl = (ROOT / "sql" / "schema" / "core" / "warehouse_identity.sql").read_text(encoding="utf-8")
+    first_line = ddl.splitlines()[0]
+    assert first_line.startswith("--") and "pipelines.alerts.outbox" in first_line
+    _landing, wh = pipeline_env
+    warehouse.connect(wh).close()
+    con = duckdb.connect(str(wh), read_only=True)
+    comments = con.execute("SELECT column_name, comment FROM duckdb_columns() "
+                           "WHERE table_name = 'warehouse_identity'").fetchall()
+    table_comment = con.execute("SELECT comment FROM duckdb_tables() WHERE table_name = 'warehouse_identity'").fetchall()
+    con.close()
+    assert table_comment[0][0] and all(comment for _, comment in comments) and len(comments) == 3
