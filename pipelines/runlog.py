@@ -13,8 +13,13 @@ from pathlib import Path
 import duckdb
 
 from pipelines import warehouse
+from pipelines.redact import scrub, scrub_exception
 
 log = logging.getLogger(__name__)
+
+
+class StageFailed(RuntimeError):
+    """A stage's error whose text held a secret, re-raised with the secret scrubbed (`Type: message`)."""
 
 
 @dataclass
@@ -69,15 +74,22 @@ def stage_run(task: str, day: date, run_id: str, warehouse_file: Path | None = N
         yield con, result
     except BaseException as exc:
         result.status = "failed"
-        result.message = f"{type(exc).__name__}: {exc}"[:4000]
+        text = f"{type(exc).__name__}: {exc}"
+        safe = scrub(text)  # pipeline_runs is published to analysts: never a token or password in it
+        result.message = safe[:4000]
         result.seconds = time.perf_counter() - t0
         try:
             record_run(con, run_id, result, started_at)
-        except Exception:  # the original error matters more than the log row
-            log.exception("could not record the failed run of %s for %s", task, day)
+        except Exception as record_exc:  # the original error matters more than the log row
+            log.error("could not record the failed run of %s for %s: %s", task, day, scrub_exception(record_exc))
         con.close()
+        if safe != text and isinstance(exc, Exception):
+            # The task log and the failure notification print the exception: raise a scrubbed copy, without
+            # the original as its cause (whose text would be printed with the traceback).
+            raise StageFailed(safe) from None
         raise
     result.seconds = time.perf_counter() - t0
+    result.message = scrub(result.message)
     record_run(con, run_id, result, started_at)
     con.close()
     log.info("%s %s: %s (%d in, %d out) %s", task, day, result.status, result.rows_in, result.rows_out, result.message)

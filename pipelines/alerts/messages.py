@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from pipelines.alerts.channels import Message
+from pipelines.redact import scrub_exception
 
 
 def alert_delivery_id(warehouse_id: str, sound_id: str, rule: str, level: int) -> str:
@@ -61,7 +62,7 @@ def failure_message(context: dict[str, Any]) -> Message:
     logical = context.get("logical_date")
     day = logical.date().isoformat() if isinstance(logical, datetime) else str(context.get("ds") or "?")
     exc = context.get("exception")
-    error = f"{type(exc).__name__}: {exc}".splitlines()[0][:500] if exc else "unknown error"
+    error = scrub_exception(exc).splitlines()[0][:500] if exc else "unknown error"  # no secret in a notification
     log_url = getattr(ti, "log_url", None)
     payload = {
         "event": "task_failed",

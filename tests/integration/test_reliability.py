@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from pipelines import settings, warehouse
-from pipelines.alerts import channels
+from pipelines.alerts import channels, rules
 from pipelines.stages import alerts as alerts_stage
 from pipelines.stages import ingest as ingest_stage
 from tests.support.receivers import WebhookReceiver
@@ -252,3 +252,66 @@ def test_warehouse_identity_is_documented_and_names_its_writer(pipeline_env):
     table_comment = con.execute("SELECT comment FROM duckdb_tables() WHERE table_name = 'warehouse_identity'").fetchall()
     con.close()
     assert table_comment[0][0] and all(comment for _, comment in comments) and len(comments) == 3
+
+
+# --- 5. a webhook URL urllib rejects never leaks its token ---------------------------------------------------
+
+TOKEN = "tok3n-Qx81-zzPLm"
+
+
+def leak_free(*texts: str) -> bool:
+    return not any(part in text for text in texts for part in (TOKEN, "tok3n", "zzPLm"))
+
+
+def test_a_webhook_url_with_a_space_fails_the_stage_without_leaking_its_token(alert_env, monkeypatch, caplog, capfd):
+    from types import SimpleNamespace
+
+    from pipelines.alerts.notifier import on_failure
+    from tests.support.receivers import SmtpReceiver
+
+    caplog.set_level(logging.DEBUG)
+    with WebhookReceiver() as hook, SmtpReceiver() as smtp:
+        url = f"{hook.url}/tok3n-Qx81 zzPLm"  # a stray space inside the token
+        monkeypatch.setenv(channels.ENV_WEBHOOK_URL, url)
+        monkeypatch.setenv(channels.ENV_SMTP_HOST, "127.0.0.1")
+        monkeypatch.setenv(channels.ENV_SMTP_PORT, str(smtp.port))
+        monkeypatch.setenv(channels.ENV_SMTP_TO, "ops@trendtrace.test")
+        with pytest.raises(channels.ChannelConfigError) as caught:
+            alerts_stage.run(D1, "run-leak")
+        # what Airflow would do next: the failure notification, through the channel that still works
+        on_failure({"task_instance": SimpleNamespace(dag_id="moment_to_movement", task_id="alerts", try_number=3),
+                    "run_id": "run-leak", "exception": caught.value})
+    error = str(caught.value)
+    assert error.startswith(f"{channels.ENV_WEBHOOK_URL}: not a usable webhook URL: it contains a space at character")
+    assert f"target http://127.0.0.1:{hook.port}" in error
+    assert hook.requests == []  # nothing was sent to a URL that cannot be right
+    con = duckdb.connect(str(alert_env), read_only=True)
+    [(status, message)] = con.execute("SELECT status, message FROM pipeline_runs WHERE run_id = 'run-leak'").fetchall()
+    con.close()
+    assert status == "failed" and "not a usable webhook URL" in message
+    [mail] = smtp.messages
+    body = mail.get_payload(decode=True).decode()
+    assert "not a usable webhook URL" in body
+    out, err = capfd.readouterr()
+    assert leak_free(error, message, body, str(mail), caplog.text, out, err)
+
+
+def test_unexpected_delivery_errors_and_stage_errors_are_scrubbed_before_they_are_stored(alert_env, monkeypatch):
+    from pipelines.runlog import StageFailed, stage_run
+
+    with WebhookReceiver() as hook:
+        channel = channels.WebhookChannel(url=f"{hook.url}/{TOKEN} x")  # as if built around validation
+        outcome = channels.Sender(rules.Delivery(attempts_per_run=2, backoff_s=0)).send(
+            channel, channels.Message("id", "alert", "s", "t", {}))
+    assert not outcome.ok and outcome.permanent and outcome.attempts == 1
+    assert "InvalidURL" in outcome.error and leak_free(outcome.error)
+
+    monkeypatch.setenv(channels.ENV_WEBHOOK_URL, f"https://hooks.example.org/in/{TOKEN}")
+    with pytest.raises(StageFailed) as caught:
+        with stage_run("alerts", D1, "run-scrub"):
+            raise RuntimeError(f"POST https://hooks.example.org/in/{TOKEN} failed; retry https://u:{TOKEN}@x.org/?token=abc")
+    con = duckdb.connect(str(alert_env), read_only=True)
+    [(message,)] = con.execute("SELECT message FROM pipeline_runs WHERE run_id = 'run-scrub'").fetchall()
+    con.close()
+    assert message == str(caught.value) == "RuntimeError: POST *** failed; retry https://***@x.org/?token=***"
+    assert caught.value.__cause__ is None and caught.value.__suppress_context__
