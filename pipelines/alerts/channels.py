@@ -71,6 +71,12 @@ class TransientError(Exception):
     """Worth retrying: timeouts, refused connections, HTTP 5xx/408/429, SMTP 4xx."""
 
 
+class UnansweredError(TransientError):
+    """The request went out whole but no answer came within the timeout: the receiver may have it (a slow
+    receiver still processes it). Not retried within the run, so it gets one copy per run, not one per try;
+    the next run sends it again with the same X-Trendtrace-Delivery id, which receivers dedupe on."""
+
+
 class PermanentError(Exception):
     """The receiver rejected the message; retrying sends the same thing to the same refusal."""
 
@@ -196,8 +202,12 @@ class WebhookChannel:
             if exc.code in (408, 425, 429) or exc.code >= 500:
                 raise TransientError(f"HTTP {exc.code} from {self.target}") from None
             raise PermanentError(f"HTTP {exc.code} from {self.target} (rejected, not retried)") from None
-        except (TimeoutError, socket.timeout):
-            raise TransientError(f"no answer from {self.target} within {timeout_s:g} s") from None
+        except (TimeoutError, socket.timeout):  # connect timeouts arrive as URLError below: safe to retry
+            raise UnansweredError(
+                f"no answer from {self.target} within {timeout_s:g} s after the request was sent; not retried in "
+                "this run (the receiver may have it: it must answer within timeout_s and dedupe on "
+                f"{DELIVERY_HEADER})"
+            ) from None
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             raise TransientError(f"{self.target} unreachable: {reason}") from None
@@ -274,6 +284,8 @@ class Sender:
                 error = redact(str(exc), channel.secrets())
                 log.warning("%s %s via %s, attempt %d/%d: %s", message.event, message.delivery_id, channel.name,
                             attempts, self.delivery.attempts_per_run, error)
+                if isinstance(exc, UnansweredError):  # one copy per run to a slow receiver, not one per try
+                    return Outcome(ok=False, attempts=attempts, error=f"{channel.name}: {error}")
             except Exception as exc:  # anything else (e.g. urllib's InvalidURL quoting the path): never raw
                 error = redact(f"{type(exc).__name__}: {exc}", channel.secrets())
                 log.warning("%s %s via %s failed unexpectedly: %s", message.event, message.delivery_id,

@@ -315,3 +315,31 @@ def test_unexpected_delivery_errors_and_stage_errors_are_scrubbed_before_they_ar
     con.close()
     assert message == str(caught.value) == "RuntimeError: POST *** failed; retry https://***@x.org/?token=***"
     assert caught.value.__cause__ is None and caught.value.__suppress_context__
+
+
+# --- 6. smaller ones ---------------------------------------------------------------------------------------
+
+
+def test_a_slow_receiver_gets_one_copy_per_run_and_the_next_run_repeats_its_delivery_id(
+    alert_env, tmp_path, monkeypatch
+):
+    config = tmp_path / "slow.yaml"
+    config.write_text(yaml.safe_dump({
+        "rules": [{"name": "creators", "kind": "cumulative_creators", "levels": [10]}],
+        "delivery": {"timeout_s": 0.3, "attempts_per_run": 3, "backoff_s": 0.01, "max_attempts": 30},
+    }), encoding="utf-8")
+    monkeypatch.setenv("TRENDTRACE_ALERTS_CONFIG", str(config))
+    with WebhookReceiver(delay_s=5) as hook:  # answers long after our timeout, but does receive the alert
+        monkeypatch.setenv(channels.ENV_WEBHOOK_URL, hook.url)
+        alerts_stage.run(D1, "run-slow")
+        assert len(hook.requests) == 1  # one full copy this run, not one per attempt
+        [row] = alert_rows(alert_env)
+        assert (row["status"], row["attempts"]) == ("pending", 1)
+        assert "not retried in this run" in row["last_error"] and "dedupe" in row["last_error"]
+        hook.delay_s = 0
+        alerts_stage.run(D1, "run-next")
+    assert len(hook.requests) == 2
+    first, second = (r.headers[channels.DELIVERY_HEADER] for r in hook.requests)
+    assert first == second  # the receiver can drop the repeat
+    [row] = alert_rows(alert_env)
+    assert (row["status"], row["attempts"]) == ("sent", 2)
