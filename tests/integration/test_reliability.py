@@ -343,3 +343,20 @@ def test_a_slow_receiver_gets_one_copy_per_run_and_the_next_run_repeats_its_deli
     assert first == second  # the receiver can drop the repeat
     [row] = alert_rows(alert_env)
     assert (row["status"], row["attempts"]) == ("sent", 2)
+
+
+def test_a_failed_publish_leaves_no_tmp_file_and_is_recorded(pipeline_env):
+    from pipelines.stages import publish
+
+    _landing, wh = pipeline_env
+    warehouse.connect(wh).close()
+    target = publish.published_path(wh)
+    target.mkdir(parents=True)  # something that is not a file holds the published name: os.replace fails
+    (target / "keep").write_text("x", encoding="utf-8")
+    with pytest.raises(OSError):
+        publish.run(D1, "run-publish")
+    assert sorted(p.name for p in target.parent.iterdir()) == [target.name]  # no trendtrace.duckdb.tmp
+    con = duckdb.connect(str(wh), read_only=True)
+    [(status,)] = con.execute("SELECT status FROM pipeline_runs WHERE run_id = 'run-publish'").fetchall()
+    con.close()
+    assert status == "failed"
