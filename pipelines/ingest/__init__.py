@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 
 from pipelines.ingest import csv_export, research_api, tiktok_web
-from pipelines.ingest.common import truncate, where
+from pipelines.ingest.common import file_raw, where
 from pipelines.ingest.detect import decode, detect, first_bad_byte, has_bad_bytes, printable
 from pipelines.records import CanonicalPost, RecordProblem
 
@@ -76,7 +76,7 @@ def _quarantine_bad_bytes(
             source_file=source_file, source_line=line, source_record=None, field=None, rule="bad_encoding",
             reason=f"{source_file}: not UTF-8 (byte 0x{byte:02x} at line {line} column {column}) and not readable "
                    "as any export format around it",
-            raw=truncate(printable(text)),
+            raw=file_raw(printable(text)),
         )
         return [], [problem]
     kept: list[CanonicalPost] = []
@@ -92,7 +92,7 @@ def _quarantine_bad_bytes(
             rule="bad_encoding",
             reason=f"{where(source_file, post.source_line, post.source_record)}: not UTF-8 (byte 0x{byte:02x} at "
                    f"line {at_line} column {column}); the file's other records are read",
-            raw=truncate(printable(post.raw)),
+            raw=printable(post.raw),
             post_id=None if post.post_id is None else printable(post.post_id),
             source_format=fmt,
         ))

@@ -14,7 +14,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from pipelines.ingest import csv_export, research_api, tiktok_web
-from pipelines.ingest.common import JsonRecord, LineIndex, truncate, where
+from pipelines.ingest.common import JsonRecord, LineIndex, file_raw, where
 from pipelines.records import RecordProblem
 
 JSON_LINES_SUFFIXES = (".jsonl", ".ndjson")
@@ -141,7 +141,7 @@ def _json_lines(text: str, source_file: str, suffix: str) -> Detection | None:
                     field=None,
                     rule="malformed_json",
                     reason=f"{where(source_file, number, index)}: malformed JSON: {exc.msg} at column {exc.colno}",
-                    raw=truncate(raw),
+                    raw=raw,
                 )
             )
         index += 1
@@ -240,7 +240,7 @@ def _malformed_file(text: str, source_file: str, exc: json.JSONDecodeError) -> R
         field=None,
         rule="malformed_json",
         reason=f"{source_file}: not valid JSON nor JSON lines: {exc.msg} at line {exc.lineno} column {exc.colno}",
-        raw=truncate(text),
+        raw=file_raw(text),
     )
 
 
@@ -252,6 +252,6 @@ def _unknown(text: str, source_file: str, seen: str) -> Detection:
         field=None,
         rule="unknown_format",
         reason=f"{source_file}: unknown export format: {seen}",
-        raw=truncate(text),
+        raw=file_raw(text),
     )
     return Detection(None, problems=[problem])

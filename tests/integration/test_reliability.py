@@ -360,3 +360,21 @@ def test_a_failed_publish_leaves_no_tmp_file_and_is_recorded(pipeline_env):
     [(status,)] = con.execute("SELECT status FROM pipeline_runs WHERE run_id = 'run-publish'").fetchall()
     con.close()
     assert status == "failed"
+
+
+def test_big_csv_fields_load_and_quarantine_keeps_a_huge_record_in_full(pipeline_env):
+    landing, wh = pipeline_env
+    part = landing / "dt=2024-03-01"
+    part.mkdir()
+    caption = "na " * 60_000  # 180 000 characters
+    header = "post_id,created_at,author,caption,music_id,music_title,media_path"
+    (part / "posts.csv").write_text(f'{header}\nc1,2024-03-01T10:00:00Z,ann,"{caption}",m1,t,\n', encoding="utf-8")
+    huge = '{"id": "j1", "desc": "' + "y" * (1024 * 1024 + 10)  # over 1 MiB, never closed
+    (part / "items.jsonl").write_text(huge + "\n" + web_line("j2") + "\n", encoding="utf-8")
+    ingest_stage.run(D1, "run-big")
+    con = duckdb.connect(str(wh), read_only=True)
+    staged = con.execute("SELECT post_id, length(caption) FROM stg_posts ORDER BY post_id").fetchall()
+    quarantined = con.execute("SELECT rule, length(raw), raw = ? FROM quarantine", [huge]).fetchall()
+    con.close()
+    assert staged == [("c1", len(caption)), ("j2", 1)]
+    assert quarantined == [("malformed_json", len(huge), True)]

@@ -426,3 +426,32 @@ def test_weird_names_and_partition_listing(part: Path) -> None:
 def test_caption_mentions_and_hashtags(part: Path, caption: str, mentions: list[str], hashtags: list[str]) -> None:
     (post,) = read(part, "c.json", json.dumps([web_item(desc=caption)])).posts
     assert (post.mentions, post.hashtags) == (mentions, hashtags)
+
+
+# --- issue 15.6: big CSV fields load or name themselves; raw is kept in full ---------------------------
+
+
+def test_csv_field_over_128_kib_loads(part: Path) -> None:
+    caption = "la " * 70_000  # 210 000 characters: over Python's default csv field limit
+    (post,) = read(part, "big.csv", f'{CSV_HEADER}\n1,{MARCH_2_EPOCH},a,"{caption}",,,\n').posts
+    assert post.caption == caption
+
+
+def test_csv_field_over_the_limit_is_bad_csv_row_naming_the_field(part: Path, monkeypatch) -> None:
+    from pipelines.ingest import csv_export
+
+    monkeypatch.setattr(csv_export, "MAX_FIELD_CHARS", 1000)
+    result = read(part, "big.csv", f"{CSV_HEADER}\n1,{MARCH_2_EPOCH},a,{'x' * 2000},,,\n2,{MARCH_2_EPOCH},b,ok,,,\n")
+    assert [p.post_id for p in result.posts] == ["2"]
+    (problem,) = result.problems
+    assert (problem.rule, problem.field, problem.source_line) == ("bad_csv_row", "caption", 2)
+    assert "field 'caption' (column 4) holds 2,000 characters" in problem.reason
+    assert problem.raw == f"1,{MARCH_2_EPOCH},a,{'x' * 2000},,,"
+
+
+def test_a_huge_bad_record_keeps_its_raw_text_in_full(part: Path) -> None:
+    huge = '{"id": "1", "desc": "' + "y" * (1024 * 1024 + 10) + '"'  # unterminated object, over 1 MiB
+    result = read(part, "items.jsonl", huge + "\n" + json.dumps(web_item(id="2")) + "\n")
+    assert [p.post_id for p in result.posts] == ["2"]
+    (problem,) = result.problems
+    assert problem.rule == "malformed_json" and problem.raw == huge
