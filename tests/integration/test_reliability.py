@@ -378,3 +378,16 @@ def test_big_csv_fields_load_and_quarantine_keeps_a_huge_record_in_full(pipeline
     con.close()
     assert staged == [("c1", len(caption)), ("j2", 1)]
     assert quarantined == [("malformed_json", len(huge), True)]
+
+
+def test_a_30_minute_file_reports_its_real_duration_not_the_decoders_stop(tmp_path):
+    from pipelines.audio.analysis import MAX_DECODE_SECONDS, analyse_file
+
+    long_file = tmp_path / "long.m4a"  # 30 minutes of a quiet tone, encoded by the real ffmpeg
+    subprocess.run(["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
+                    "sine=frequency=440:sample_rate=8000:duration=1800", "-ac", "1", "-c:a", "aac", "-b:a", "16k",
+                    f"file:{long_file}"], check=True)
+    result = analyse_file(long_file)
+    assert result.decoded and result.error is None
+    assert result.duration_s > MAX_DECODE_SECONDS
+    assert result.duration_s == pytest.approx(1800, abs=1.0)
