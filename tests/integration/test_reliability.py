@@ -391,3 +391,39 @@ def test_a_30_minute_file_reports_its_real_duration_not_the_decoders_stop(tmp_pa
     assert result.decoded and result.error is None
     assert result.duration_s > MAX_DECODE_SECONDS
     assert result.duration_s == pytest.approx(1800, abs=1.0)
+
+
+HOLD_LOCK = """
+import sys, duckdb
+con = duckdb.connect(sys.argv[1])
+print("holding", flush=True)
+sys.stdin.read()
+con.close()
+"""
+
+
+def test_a_locked_warehouse_is_reported_while_waiting_and_recorded_once_it_is_free(pipeline_env, monkeypatch, caplog):
+    from pipelines.runlog import WarehouseLocked
+
+    landing, wh = pipeline_env
+    warehouse.connect(wh).close()
+    monkeypatch.setenv("TRENDTRACE_LOCK_WAIT_S", "1")
+    caplog.set_level(logging.WARNING)
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(wh)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        with pytest.raises(WarehouseLocked) as caught:
+            ingest_stage.run(D1, "run-locked")
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=60)
+    assert f"was locked by process {holder.pid}" in str(caught.value) and "ingest did not run for 2024-03-01" in str(caught.value)
+    assert f"warehouse {wh} is locked by process {holder.pid}; waiting" in caplog.text  # not silent
+    ingest_stage.run(D1, "run-after")  # the next stage that gets in records the locked run too
+    con = duckdb.connect(str(wh), read_only=True)
+    runs = con.execute("SELECT run_id, task, status, message FROM pipeline_runs ORDER BY started_at").fetchall()
+    con.close()
+    assert [(r[0], r[1], r[2]) for r in runs] == [("run-locked", "ingest", "failed"), ("run-after", "ingest", "no_data")]
+    assert runs[0][3].startswith("WarehouseLocked:")
+    assert not list((wh.parent / "pending_runs").glob("*.json"))
