@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
 import re
+import shutil
 import time
 import uuid
 from collections.abc import Iterator
@@ -30,6 +32,11 @@ PENDING_DIR = "pending_runs"  # beside the warehouse: runs that could not be rec
 
 class WarehouseLocked(RuntimeError):
     """Another process held the warehouse for longer than the stage would wait."""
+
+
+class WarehouseDiskFull(RuntimeError):
+    """The warehouse could not be written because its disk is full (ENOSPC), said plainly: DuckDB's own error
+    may surface as a later, unrelated one (a failed rollback, an invalidated connection)."""
 
 
 class StageFailed(RuntimeError):
@@ -77,6 +84,32 @@ def record_run(con: duckdb.DuckDBPyConnection, run_id: str, result: StageResult,
     )
 
 
+_DISK_FULL = re.compile(r"no space left on device|disk is full|ENOSPC", re.IGNORECASE)
+
+
+def _disk_full_cause(exc: BaseException) -> BaseException | None:
+    """The exception in `exc`'s chain (itself, its cause or the one it was raised while handling) that says
+    the disk is full, None when none does."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if getattr(current, "errno", None) == errno.ENOSPC or _DISK_FULL.search(str(current)):
+            return current
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def _disk_full_message(path: Path, task: str, day: date, cause: BaseException) -> str:
+    try:
+        free = f"{shutil.disk_usage(path.parent).free / 1024 / 1024:.1f} MiB free now"
+    except OSError:
+        free = "free space unknown"
+    return (f"WarehouseDiskFull: no space left on the device holding {path} ({free}); {task} for {day} was "
+            f"rolled back, nothing of it was kept: free space, then rerun the day. DuckDB said: "
+            f"{type(cause).__name__}: {cause}")
+
+
 def _lock_wait_s() -> float:
     value = os.environ.get(ENV_LOCK_WAIT_S)
     return max(0.0, float(value)) if value else DEFAULT_LOCK_WAIT_S
@@ -108,8 +141,14 @@ def _connect_or_record(task: str, day: date, run_id: str, warehouse_file: Path |
     while True:
         try:
             return warehouse.connect(path, wait_s=0)
-        except duckdb.IOException as exc:
-            if not _is_lock_error(exc):
+        except duckdb.Error as exc:
+            cause = _disk_full_cause(exc)
+            if cause is not None:  # opening writes too (the schema): a full disk fails here already
+                message = scrub(_disk_full_message(path, task, day, cause))
+                _leave_pending(path, run_id, StageResult(task, day, "failed", message=message[:4000]), started_at)
+                log.error("%s", message)
+                raise WarehouseDiskFull(message) from None
+            if not isinstance(exc, duckdb.IOException) or not _is_lock_error(exc):
                 raise
             waited = time.monotonic() - t0
             holder = _lock_holder(exc)
@@ -168,8 +207,9 @@ def _record_pending(con: duckdb.DuckDBPyConnection, path: Path) -> None:
 def stage_run(task: str, day: date, run_id: str, warehouse_file: Path | None = None) -> Iterator[tuple[duckdb.DuckDBPyConnection, StageResult]]:
     """Open the warehouse for one stage and day; log success or failure to pipeline_runs either way (a run
     that found the warehouse locked too long is recorded by the next one that gets in)."""
+    path = Path(warehouse_file) if warehouse_file else settings.warehouse_path()
     con = _connect_or_record(task, day, run_id, warehouse_file)
-    _record_pending(con, Path(warehouse_file) if warehouse_file else settings.warehouse_path())
+    _record_pending(con, path)
     result = StageResult(task=task, day=day)
     started_at = _utcnow()
     t0 = time.perf_counter()
@@ -178,6 +218,9 @@ def stage_run(task: str, day: date, run_id: str, warehouse_file: Path | None = N
     except BaseException as exc:
         result.status = "failed"
         text = f"{type(exc).__name__}: {exc}"
+        cause = _disk_full_cause(exc) if isinstance(exc, Exception) else None
+        if cause is not None:
+            text = _disk_full_message(path, task, day, cause)
         safe = scrub(text)  # pipeline_runs is published to analysts: never a token or password in it
         result.message = safe[:4000]
         result.seconds = time.perf_counter() - t0
@@ -185,7 +228,14 @@ def stage_run(task: str, day: date, run_id: str, warehouse_file: Path | None = N
             record_run(con, run_id, result, started_at)
         except Exception as record_exc:  # the original error matters more than the log row
             log.error("could not record the failed run of %s for %s: %s", task, day, scrub_exception(record_exc))
-        con.close()
+            _leave_pending(path, run_id, result, started_at)  # recorded by the next stage that gets in
+        try:
+            con.close()
+        except Exception as close_exc:  # e.g. an invalidated database: must not replace the stage's error
+            log.error("could not close the warehouse after %s for %s: %s", task, day, scrub_exception(close_exc))
+        if cause is not None:
+            log.error("%s", safe)
+            raise WarehouseDiskFull(safe) from None
         if safe != text and isinstance(exc, Exception):
             # The task log and the failure notification print the exception: raise a scrubbed copy, without
             # the original as its cause (whose text would be printed with the traceback).

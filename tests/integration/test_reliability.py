@@ -427,3 +427,82 @@ def test_a_locked_warehouse_is_reported_while_waiting_and_recorded_once_it_is_fr
     assert [(r[0], r[1], r[2]) for r in runs] == [("run-locked", "ingest", "failed"), ("run-after", "ingest", "no_data")]
     assert runs[0][3].startswith("WarehouseLocked:")
     assert not list((wh.parent / "pending_runs").glob("*.json"))
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A real 8 MiB file system (tmpfs) to fill up; skipped where mounting is not allowed."""
+    mount_point = tmp_path / "disk"
+    mount_point.mkdir()
+    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mount_point)],
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here ({proc.stderr.strip()[:200]})")
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", str(mount_point)], check=False)
+
+
+def fill(folder: Path, leave: int) -> Path:
+    filler = folder / "filler"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT)
+    try:
+        while True:
+            os.write(fd, b"\0" * 65536)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+    os.truncate(filler, max(0, filler.stat().st_size - leave))
+    return filler
+
+
+def test_a_full_disk_is_named_and_the_failed_run_recorded_once_there_is_room(small_disk, tmp_path, monkeypatch):
+    from pipelines.runlog import WarehouseDiskFull
+
+    landing = tmp_path / "landing"
+    part = landing / "dt=2024-03-01"
+    part.mkdir(parents=True)
+    rows = [web_line(f"p{i}").replace('"desc": "x"', f'"desc": "{"x" * 300}{i}"') for i in range(4000)]
+    (part / "items.jsonl").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    wh = small_disk / "trendtrace.duckdb"
+    monkeypatch.setenv(settings.ENV_LANDING, str(landing))
+    monkeypatch.setenv(settings.ENV_WAREHOUSE, str(wh))
+    warehouse.connect(wh).close()
+    filler = fill(small_disk, leave=256 * 1024)  # room to open the warehouse, not for the day's rows
+
+    with pytest.raises(WarehouseDiskFull) as caught:
+        ingest_stage.run(D1, "run-full")
+    text = str(caught.value)
+    assert text.startswith(f"WarehouseDiskFull: no space left on the device holding {wh}")
+    assert "No space left on device" in text and "free space, then rerun the day" in text
+
+    filler.unlink()
+    ingest_stage.run(D1, "run-roomy")
+    con = duckdb.connect(str(wh), read_only=True)
+    runs = con.execute("SELECT run_id, status, message FROM pipeline_runs ORDER BY started_at").fetchall()
+    posts = con.execute("SELECT count(*) FROM stg_posts").fetchall()[0][0]
+    con.close()
+    assert [(r[0], r[1]) for r in runs] == [("run-full", "failed"), ("run-roomy", "success")]
+    assert runs[0][2].startswith("WarehouseDiskFull:")
+    assert posts == 4000
+
+
+def test_an_unrelated_duckdb_error_raised_while_handling_enospc_does_not_hide_it(pipeline_env):
+    from pipelines.runlog import WarehouseDiskFull, stage_run
+
+    _landing, wh = pipeline_env
+    with pytest.raises(WarehouseDiskFull) as caught:
+        with stage_run("alerts", D1, "run-masked"):
+            try:
+                with open("/dev/full", "wb") as full:  # the kernel's own ENOSPC
+                    full.write(b"wal frame")
+                    full.flush()
+            except OSError:
+                raise duckdb.ConnectionException("Connection Error: Connection already closed!")  # noqa: B904
+    assert "No space left on device" in str(caught.value) and "ConnectionException" not in str(caught.value)
+    con = duckdb.connect(str(wh), read_only=True)
+    [(status, message)] = con.execute("SELECT status, message FROM pipeline_runs").fetchall()
+    con.close()
+    assert status == "failed" and message.startswith("WarehouseDiskFull:") and "OSError: [Errno 28]" in message
