@@ -120,9 +120,14 @@ def _print_degraded_days() -> None:
     from pipelines import warehouse
     from pipelines.stages import TASKS
 
+    import duckdb
+
     con = warehouse.connect(read_only=True)
     try:
         frame = con.sql(warehouse.sql_text("status/degraded_days"), params={"tasks": list(TASKS)}).pl()
+    except duckdb.CatalogException as exc:  # a warehouse from before some table existed
+        out.print(f"degraded days: not available on this warehouse ({exc})", highlight=False)
+        return
     finally:
         con.close()
     if frame.height:
