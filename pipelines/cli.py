@@ -117,10 +117,10 @@ def _warn_invalid_partitions() -> None:
 
 
 def _print_degraded_days() -> None:
+    import duckdb
+
     from pipelines import warehouse
     from pipelines.stages import TASKS
-
-    import duckdb
 
     con = warehouse.connect(read_only=True)
     try:
@@ -201,7 +201,7 @@ def status(
     warehouse: WarehouseOpt = None,
     limit: Annotated[int, typer.Option(help="Rows to show.")] = 30,
 ) -> None:
-    """Recent stage runs (newest per day and stage) and the per-day summary."""
+    """Recent stage runs (newest per day and stage), the per-day summary, invalid partitions, degraded days."""
     _configure(landing, warehouse)
     from pipelines import warehouse as wh
 
@@ -311,7 +311,7 @@ def identify(
 
 @app.command()
 def days(landing: LandingOpt = None) -> None:
-    """List the partition days present in the landing zone."""
+    """List the partition days present in the landing zone; invalid dt= folders go to stderr (exit 1)."""
     _configure(landing, None)
     valid, invalid = settings.scan_partitions()
     for d in valid:
