@@ -111,11 +111,6 @@ def _print_invalid_partitions(invalid) -> None:
     out.print(table)
 
 
-def _warn_invalid_partitions() -> None:
-    for p in settings.invalid_partitions():
-        console.print(f"[yellow]warning: invalid partition {p.describe()}[/yellow]", highlight=False, soft_wrap=True)
-
-
 def _print_degraded_days() -> None:
     import duckdb
 
@@ -159,8 +154,7 @@ def run(
     """Run the DAG for one day (rerunning a day replaces its rows)."""
     the_day = _day_option(day, "--date")
     _configure(landing, warehouse, verbose)
-    _warn_invalid_partitions()
-    _run([the_day])
+    _run([the_day])  # run_days warns about invalid partitions
 
 
 @app.command()
