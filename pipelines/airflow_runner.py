@@ -112,13 +112,15 @@ def run_days(days: list[date]) -> list[DayOutcome]:
     """Run the DAG for each day in order; stop at the first failed day (later days build on it)."""
     if not days:
         return []
+    for invalid in settings.invalid_partitions():
+        logging.getLogger(__name__).warning("invalid partition %s (no run reads it)", invalid.describe())
     saved = {k: os.environ.get(k) for k in (settings.ENV_START_DATE, settings.ENV_END_DATE)}
     earliest, latest = min(days), max(days)
     configured = os.environ.get(settings.ENV_START_DATE)
-    if not configured or date.fromisoformat(configured) > earliest:
+    if not configured or settings.parse_day(configured, settings.ENV_START_DATE) > earliest:
         os.environ[settings.ENV_START_DATE] = earliest.isoformat()
     configured = os.environ.get(settings.ENV_END_DATE)
-    if not configured or date.fromisoformat(configured) < latest:
+    if not configured or settings.parse_day(configured, settings.ENV_END_DATE) < latest:
         os.environ[settings.ENV_END_DATE] = latest.isoformat()
     try:
         with _exclusive_airflow_home():

@@ -94,6 +94,46 @@ def _print_summary() -> None:
     out.print(f"warehouse: {settings.warehouse_path()}")
 
 
+def _day_option(text: str, option: str) -> date:
+    """A --date/--start/--end value as a real calendar day, or a usage error (exit 2) saying why."""
+    try:
+        return settings.parse_day(text, option)
+    except settings.InvalidDay as exc:
+        raise typer.BadParameter(str(exc), param_hint=option) from None
+
+
+def _print_invalid_partitions(invalid) -> None:
+    """`dt=` folders that name no day: no run reads them, so they are shown wherever days are listed."""
+    if not invalid:
+        return
+    table = Table(title=f"Invalid partitions in {settings.landing_dir()} (not processed)")
+    table.add_column("folder")
+    table.add_column("problem")
+    for p in invalid:
+        table.add_row(p.name, p.reason)
+    out.print(table)
+
+
+def _print_degraded_days() -> None:
+    import duckdb
+
+    from pipelines import warehouse
+    from pipelines.stages import TASKS
+
+    con = warehouse.connect(read_only=True)
+    try:
+        frame = con.sql(warehouse.sql_text("status/degraded_days"), params={"tasks": list(TASKS)}).pl()
+    except duckdb.CatalogException as exc:  # a warehouse from before some table existed
+        out.print(f"degraded days: not available on this warehouse ({exc})", highlight=False)
+        return
+    finally:
+        con.close()
+    if frame.height:
+        out.print(_table("Degraded days", frame))
+    else:
+        out.print("degraded days: none")
+
+
 @app.command()
 def init(landing: LandingOpt = None, warehouse: WarehouseOpt = None) -> None:
     """Create the landing folder, the warehouse schema (or apply its pending migrations) and Airflow's metadata database."""
@@ -119,8 +159,9 @@ def run(
     verbose: Annotated[bool, typer.Option(help="Show Airflow's own logs.")] = False,
 ) -> None:
     """Run the DAG for one day (rerunning a day replaces its rows)."""
+    the_day = _day_option(day, "--date")
     _configure(landing, warehouse, verbose)
-    _run([date.fromisoformat(day)])
+    _run([the_day])  # run_days warns about invalid partitions
 
 
 @app.command()
@@ -132,12 +173,24 @@ def backfill(
     verbose: Annotated[bool, typer.Option(help="Show Airflow's own logs.")] = False,
 ) -> None:
     """Run the DAG for every day from START to END, in order (days without a partition record no_data)."""
+    first_opt = _day_option(start, "--start") if start else None
+    last_opt = _day_option(end, "--end") if end else None
     _configure(landing, warehouse, verbose)
-    present = settings.landing_days()
-    if (start is None or end is None) and not present:
+    present, invalid = settings.scan_partitions()
+    if invalid:
+        # A folder no run would read: refuse before running anything, so nothing is skipped in silence.
+        _print_invalid_partitions(invalid)
+        console.print(
+            f"[red]backfill refused: {len(invalid)} partition folder(s) in {settings.landing_dir()} name no day "
+            f"({', '.join(p.name for p in invalid)}); rename them to dt=YYYY-MM-DD or move them out of the "
+            "landing zone, then run again[/red]",
+            highlight=False, soft_wrap=True,
+        )
+        raise typer.Exit(code=2)
+    if (first_opt is None or last_opt is None) and not present:
         raise typer.BadParameter(f"no dt=YYYY-MM-DD partitions in {settings.landing_dir()}; give --start and --end")
-    first = date.fromisoformat(start) if start else present[0]
-    last = date.fromisoformat(end) if end else present[-1]
+    first = first_opt or present[0]
+    last = last_opt or present[-1]
     if last < first:
         raise typer.BadParameter(f"--end {last} is before --start {first}")
     _run([first + timedelta(days=i) for i in range((last - first).days + 1)])
@@ -149,12 +202,13 @@ def status(
     warehouse: WarehouseOpt = None,
     limit: Annotated[int, typer.Option(help="Rows to show.")] = 30,
 ) -> None:
-    """Recent stage runs (newest per day and stage) and the per-day summary."""
+    """Recent stage runs (newest per day and stage), the per-day summary, invalid partitions, degraded days."""
     _configure(landing, warehouse)
     from pipelines import warehouse as wh
 
     if not settings.warehouse_path().exists():
         console.print(f"no warehouse at {settings.warehouse_path()} yet: run `trendtrace run --date D` first")
+        _print_invalid_partitions(settings.invalid_partitions())
         raise typer.Exit(code=1)
     con = wh.connect(read_only=True)
     try:
@@ -164,6 +218,8 @@ def status(
         con.close()
     out.print(_table("pipeline_runs (latest per day and task)", frame))
     _print_summary()
+    _print_invalid_partitions(settings.invalid_partitions())
+    _print_degraded_days()
     out.print(version_line)
 
 
@@ -270,10 +326,15 @@ def identify(
 
 @app.command()
 def days(landing: LandingOpt = None) -> None:
-    """List the partition days present in the landing zone."""
+    """List the partition days present in the landing zone; invalid dt= folders go to stderr (exit 1)."""
     _configure(landing, None)
-    for d in settings.landing_days():
+    valid, invalid = settings.scan_partitions()
+    for d in valid:
         out.print(d.isoformat())
+    if invalid:
+        for p in invalid:
+            console.print(f"invalid partition {p.describe()}", highlight=False, soft_wrap=True)
+        raise typer.Exit(code=1)
 
 
 if __name__ == "__main__":

@@ -50,7 +50,7 @@ class RecordProblem:
     field: str | None  # the offending field, None when the whole record/file is unreadable
     rule: str  # machine-readable rule name, e.g. "malformed_json", "unknown_format", "bad_id"
     reason: str  # human-readable: says file, line and field
-    raw: str  # the original text (truncated to 1 MiB for huge lines)
+    raw: str  # the record's original text in full (a whole unreadable file: its first 1 MiB)
     post_id: str | None = None
     source_format: str | None = None
 

@@ -5,7 +5,9 @@ Every stage reads its settings from here so that a scheduler-started task and `t
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 from dataclasses import dataclass, fields
 from datetime import date
 from functools import lru_cache
@@ -188,18 +190,83 @@ def partition_dir(day: date, landing: Path | None = None) -> Path:
     return (landing or landing_dir()) / f"dt={day.isoformat()}"
 
 
-def landing_days(landing: Path | None = None) -> list[date]:
-    """Days that have a partition folder, sorted."""
+PARTITION_PREFIX = "dt="
+_DAY_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+class InvalidDay(ValueError):
+    """A day given as text that is not a real calendar date in YYYY-MM-DD form."""
+
+
+def parse_day(text: str, what: str = "day") -> date:
+    """A strict YYYY-MM-DD calendar date; anything else raises InvalidDay saying why.
+
+    `date.fromisoformat` alone is too lenient (3.11 also takes 20240301 and 2024-W09-5, which name no
+    dt= folder) and its error says nothing about the expected form.
+    """
+    value = text.strip()
+    if not _DAY_TEXT.fullmatch(value):
+        raise InvalidDay(f"{what} {text!r} is not a date in YYYY-MM-DD form (e.g. 2024-03-01)")
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise InvalidDay(f"{what} {text!r} is not a calendar date ({exc})") from None
+
+
+@dataclass(frozen=True)
+class InvalidPartition:
+    """A `dt=` entry of the landing zone that names no day: never processed, always reported."""
+
+    name: str  # the folder (or file) name as found, e.g. dt=2024-02-30
+    reason: str
+
+    def describe(self) -> str:
+        return f"{self.name}: {self.reason}"
+
+
+def scan_partitions(landing: Path | None = None) -> tuple[list[date], list[InvalidPartition]]:
+    """(days with a valid partition folder, sorted; every other `dt=` entry, by name).
+
+    A folder is a partition only when its name is exactly `dt=` + a real YYYY-MM-DD date, because the run
+    for day D reads `dt=D.isoformat()`: `dt=2024-3-1` or `dt=2024-02-30` would never be read by any run,
+    so they are reported instead of skipped.
+    """
     root = landing or landing_dir()
     days: list[date] = []
+    invalid: list[InvalidPartition] = []
     if root.is_dir():
         for child in root.iterdir():
-            if child.is_dir() and child.name.startswith("dt="):
-                try:
-                    days.append(date.fromisoformat(child.name[3:]))
-                except ValueError:
-                    continue
-    return sorted(days)
+            if not child.name.startswith(PARTITION_PREFIX):
+                continue
+            if not child.is_dir():
+                invalid.append(InvalidPartition(child.name, "not a folder"))
+                continue
+            try:
+                days.append(parse_day(child.name[len(PARTITION_PREFIX):], "partition date"))
+            except InvalidDay as exc:
+                invalid.append(InvalidPartition(child.name, f"{exc}; rename it to dt=YYYY-MM-DD to have it processed"))
+    return sorted(days), sorted(invalid, key=lambda p: p.name)
+
+
+def landing_days(landing: Path | None = None) -> list[date]:
+    """Days that have a valid partition folder, sorted (see `invalid_partitions` for the others)."""
+    return scan_partitions(landing)[0]
+
+
+def invalid_partitions(landing: Path | None = None) -> list[InvalidPartition]:
+    """`dt=` entries that name no real day: no run reads them, so every caller must report them."""
+    return scan_partitions(landing)[1]
+
+
+def _schedule_days() -> list[date]:
+    """Valid partition days for the DAG's schedule; invalid `dt=` folders are logged at every parse."""
+    days, invalid = scan_partitions()
+    if invalid:
+        logging.getLogger(__name__).warning(
+            "landing zone %s has %d invalid partition folder(s) that no run will read: %s",
+            landing_dir(), len(invalid), "; ".join(p.describe() for p in invalid),
+        )
+    return days
 
 
 def dag_start_date() -> date:
@@ -208,8 +275,8 @@ def dag_start_date() -> date:
     Exports are historical, so a fixed recent start_date would make Airflow silently skip old days.
     """
     if os.environ.get(ENV_START_DATE):
-        return date.fromisoformat(os.environ[ENV_START_DATE])
-    days = landing_days()
+        return parse_day(os.environ[ENV_START_DATE], ENV_START_DATE)
+    days = _schedule_days()
     return days[0] if days else date.today()
 
 
@@ -220,6 +287,6 @@ def dag_end_date() -> date | None:
     historical landing zone would queue a no-data run for every day up to today.
     """
     if os.environ.get(ENV_END_DATE):
-        return date.fromisoformat(os.environ[ENV_END_DATE])
-    days = landing_days()
+        return parse_day(os.environ[ENV_END_DATE], ENV_END_DATE)
+    days = _schedule_days()
     return days[-1] if days else None

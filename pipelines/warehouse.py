@@ -6,6 +6,7 @@ failing the run (another day's task or an analyst's write session may hold it fo
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ import polars as pl
 
 from pipelines.settings import PROJECT_ROOT, warehouse_path
 
+log = logging.getLogger(__name__)
 SQL_DIR = PROJECT_ROOT / "sql"
 # DDL lives in sql/schema/<layer>/, applied in this order, files inside a layer in name order; the statements
 # each stage runs live in sql/<stage>/.
@@ -82,7 +84,10 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
     try:
         yield con
     except BaseException:
-        con.execute("ROLLBACK")
+        try:
+            con.execute("ROLLBACK")
+        except Exception:  # e.g. the connection died with the error (a full disk): the original error matters
+            log.warning("ROLLBACK failed after an error in a transaction", exc_info=True)
         raise
     con.execute("COMMIT")
 

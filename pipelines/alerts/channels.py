@@ -13,6 +13,7 @@ import hmac
 import json
 import logging
 import os
+import re
 import smtplib
 import socket
 import sys
@@ -24,8 +25,9 @@ from dataclasses import dataclass, field
 from email import policy as email_policy
 from email.message import EmailMessage
 from typing import Any, Protocol
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
+from pipelines import redact as scrubber
 from pipelines.alerts.rules import Delivery
 
 log = logging.getLogger(__name__)
@@ -69,6 +71,12 @@ class TransientError(Exception):
     """Worth retrying: timeouts, refused connections, HTTP 5xx/408/429, SMTP 4xx."""
 
 
+class UnansweredError(TransientError):
+    """The request went out whole but no answer came within the timeout: the receiver may have it (a slow
+    receiver still processes it). Not retried within the run, so it gets one copy per run, not one per try;
+    the next run sends it again with the same X-Trendtrace-Delivery id, which receivers dedupe on."""
+
+
 class PermanentError(Exception):
     """The receiver rejected the message; retrying sends the same thing to the same refusal."""
 
@@ -90,15 +98,66 @@ def signature(secret: str, body: bytes) -> str:
 
 
 def redact(text: str, secrets: list[str]) -> str:
-    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
-        text = text.replace(secret, "***")
-    return text
+    """`text` without these secrets, the environment's known ones, URL user-info and token-like query values."""
+    return scrubber.scrub(text, secrets)
+
+
+class ChannelConfigError(ValueError):
+    """A channel's configuration cannot work (e.g. a webhook URL with a space); the message never holds the
+    URL itself, which may carry a token."""
+
+
+_UNSAFE_URL_CHAR = re.compile(r"[\x00-\x20\x7f]")
+
+
+def validate_webhook_url(url: str, source: str) -> str:
+    """The URL stripped of surrounding blanks, or ChannelConfigError naming `source` and what is wrong
+    (position of a bad character, scheme, host, port) but never the URL."""
+    value = url.strip()
+    target = _safe_target(value)
+    problem = None
+    bad = _UNSAFE_URL_CHAR.search(value)
+    if bad:
+        what = "a space" if bad.group() == " " else f"a control character (0x{ord(bad.group()):02x})"
+        problem = f"it contains {what} at character {bad.start() + 1} of {len(value)}"
+    else:
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018 (raises ValueError on a bad port)
+        except ValueError:
+            problem = "its port is not a number in 0-65535"
+        else:
+            if parts.scheme not in ("http", "https"):
+                problem = "its scheme must be http or https"
+            elif not parts.hostname:
+                problem = "it has no host"
+    if problem:
+        raise ChannelConfigError(
+            f"{source}: not a usable webhook URL: {problem} (target {target}; the URL is not shown because it "
+            "may carry a token); fix it, the pending alerts are delivered by the next run"
+        )
+    return value
 
 
 def _safe_target(url: str) -> str:
-    parts = urlsplit(url)
-    port = f":{parts.port}" if parts.port else ""
+    try:
+        parts = urlsplit(url)
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:  # e.g. a port that is not a number: say nothing more about it
+        return "<unparsable URL>"
     return f"{parts.scheme}://{parts.hostname}{port}"
+
+
+class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
+    """Never follow a redirect: urllib would turn a POST answered 301/302/303 into a body-less GET (no
+    payload, no signature) whose 200 said nothing about the alert. The 3xx comes back as an HTTPError."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: ANN001 (urllib's signature)
+        return None
+
+
+_OPENER = urllib.request.build_opener(_RefuseRedirects)
+PERMANENT_REDIRECTS = (301, 308)  # moved for good: the config must change, retrying cannot help
 
 
 @dataclass
@@ -112,8 +171,8 @@ class WebhookChannel:
         return _safe_target(self.url)
 
     def secrets(self) -> list[str]:
-        # The URL itself may carry a token (path or query), so it is treated as a secret too.
-        return [s for s in (self.secret, self.url, urlsplit(self.url).password) if s]
+        # The URL itself may carry a token (path or query), so it and the parts an error may quote are secrets.
+        return [s for s in (self.secret, *sorted(scrubber.secret_parts(self.url))) if s]
 
     def attempt(self, message: Message, timeout_s: float) -> None:
         body = json.dumps(message.payload, sort_keys=True, separators=(",", ":")).encode()
@@ -127,14 +186,28 @@ class WebhookChannel:
             headers[SIGNATURE_HEADER] = signature(self.secret, body)
         request = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
         try:
-            with urllib.request.urlopen(request, timeout=timeout_s) as response:
+            with _OPENER.open(request, timeout=timeout_s) as response:
                 response.read()
+                if not 200 <= response.status < 300:  # only a 2xx from the configured URL confirms
+                    raise TransientError(f"HTTP {response.status} from {self.target} (not a 2xx)")
         except urllib.error.HTTPError as exc:
+            if 300 <= exc.code < 400:
+                moved = exc.headers.get("Location") if exc.headers else None
+                where = f" to {_safe_target(urljoin(self.url, moved))}" if moved else ""
+                text = (f"HTTP {exc.code} redirect from {self.target}{where} not followed (a webhook must answer "
+                        "2xx at its configured URL; configure the final URL)")
+                if exc.code in PERMANENT_REDIRECTS:
+                    raise PermanentError(text) from None
+                raise TransientError(text) from None
             if exc.code in (408, 425, 429) or exc.code >= 500:
                 raise TransientError(f"HTTP {exc.code} from {self.target}") from None
             raise PermanentError(f"HTTP {exc.code} from {self.target} (rejected, not retried)") from None
-        except (TimeoutError, socket.timeout):
-            raise TransientError(f"no answer from {self.target} within {timeout_s:g} s") from None
+        except (TimeoutError, socket.timeout):  # connect timeouts arrive as URLError below: safe to retry
+            raise UnansweredError(
+                f"no answer from {self.target} within {timeout_s:g} s after the request was sent; not retried in "
+                "this run (the receiver may have it: it must answer within timeout_s and dedupe on "
+                f"{DELIVERY_HEADER})"
+            ) from None
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             raise TransientError(f"{self.target} unreachable: {reason}") from None
@@ -211,6 +284,13 @@ class Sender:
                 error = redact(str(exc), channel.secrets())
                 log.warning("%s %s via %s, attempt %d/%d: %s", message.event, message.delivery_id, channel.name,
                             attempts, self.delivery.attempts_per_run, error)
+                if isinstance(exc, UnansweredError):  # one copy per run to a slow receiver, not one per try
+                    return Outcome(ok=False, attempts=attempts, error=f"{channel.name}: {error}")
+            except Exception as exc:  # anything else (e.g. urllib's InvalidURL quoting the path): never raw
+                error = redact(f"{type(exc).__name__}: {exc}", channel.secrets())
+                log.warning("%s %s via %s failed unexpectedly: %s", message.event, message.delivery_id,
+                            channel.name, error)
+                return Outcome(ok=False, attempts=attempts, error=f"{channel.name}: {error}", permanent=True)
             if attempts < self.delivery.attempts_per_run:
                 self.sleep(delay)
                 delay *= self.delivery.backoff_factor
@@ -235,17 +315,18 @@ def _airflow_connection(conn_id: str) -> Any | None:
 def _webhook_from_connection(conn: Any) -> WebhookChannel | None:
     extra = conn.extra_dejson or {}
     secret = conn.password or extra.get("secret")
+    source = f"Airflow connection {WEBHOOK_CONN_ID}"
     if extra.get("url"):
-        return WebhookChannel(url=extra["url"], secret=secret)
+        return WebhookChannel(url=validate_webhook_url(extra["url"], source), secret=secret)
     host = conn.host or ""
     if host.startswith(("http://", "https://")):
-        return WebhookChannel(url=host, secret=secret)
+        return WebhookChannel(url=validate_webhook_url(host, source), secret=secret)
     if not host:
         return None
     scheme = extra.get("scheme") or (conn.conn_type if conn.conn_type in ("http", "https") else "https")
     port = f":{conn.port}" if conn.port else ""
     path = extra.get("path") or "/" + (conn.schema or "").lstrip("/")  # a URI's path lands in `schema`
-    return WebhookChannel(url=f"{scheme}://{host}{port}{path}", secret=secret)
+    return WebhookChannel(url=validate_webhook_url(f"{scheme}://{host}{port}{path}", source), secret=secret)
 
 
 def _recipients(value: Any) -> list[str]:
@@ -278,7 +359,8 @@ def _email_from_connection(conn: Any) -> EmailChannel | None:
 def webhook_channel() -> WebhookChannel | None:
     url = os.environ.get(ENV_WEBHOOK_URL)
     if url:
-        return WebhookChannel(url=url, secret=os.environ.get(ENV_WEBHOOK_SECRET) or None)
+        return WebhookChannel(url=validate_webhook_url(url, ENV_WEBHOOK_URL),
+                              secret=os.environ.get(ENV_WEBHOOK_SECRET) or None)
     conn = _airflow_connection(WEBHOOK_CONN_ID)
     return _webhook_from_connection(conn) if conn else None
 
@@ -317,9 +399,24 @@ def _mask_in_airflow(values: list[str]) -> None:
         pass
 
 
-def configured_channels() -> list[Channel]:
-    """Every channel with a target configured right now (environment first, then Airflow connections)."""
-    found: list[Channel] = [c for c in (webhook_channel(), email_channel()) if c is not None]
+def configured_channels(skip_broken: bool = False) -> list[Channel]:
+    """Every channel with a target configured right now (environment first, then Airflow connections).
+
+    A channel whose config cannot work raises ChannelConfigError (its message is safe to log), unless
+    `skip_broken`: then it is left out with a warning, so that e.g. a failure notice still goes by e-mail.
+    """
+    found: list[Channel] = []
+    for make in (webhook_channel, email_channel):
+        try:
+            channel = make()
+        except ChannelConfigError as exc:
+            if not skip_broken:
+                raise
+            log.warning("alert channel left out: %s", exc)
+            continue
+        if channel is not None:
+            found.append(channel)
     for channel in found:
+        scrubber.register(channel.secrets())
         _mask_in_airflow(channel.secrets())
     return found

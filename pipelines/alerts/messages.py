@@ -6,14 +6,27 @@ made from the same document, so both channels always say the same thing.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import datetime
 from typing import Any
 
 from pipelines.alerts.channels import Message
+from pipelines.redact import scrub_exception
 
 
-def alert_message(alert_id: int, payload: dict[str, Any] | str) -> Message:
+def alert_delivery_id(warehouse_id: str, sound_id: str, rule: str, level: int) -> str:
+    """X-Trendtrace-Delivery of an alert: `alert-<warehouse id>-<32 hex of its natural key>`.
+
+    Stable for the alert (the same on a retry, a rerun and a resend) and unique across warehouses: alert ids
+    restart at 1 in every warehouse, so `alert-<alert_id>` repeated after a rebuild and a receiver that
+    dedupes on the header dropped a new alert. Hex only, so it is always a safe header value.
+    """
+    key = json.dumps([sound_id, rule, int(level)], ensure_ascii=False, separators=(",", ":"))
+    return f"alert-{warehouse_id}-{hashlib.sha256(key.encode()).hexdigest()[:32]}"
+
+
+def alert_message(alert_id: int, payload: dict[str, Any] | str, warehouse_id: str) -> Message:
     doc = json.loads(payload) if isinstance(payload, str) else dict(payload)
     who = (doc.get("title") or doc["sound_id"])[:120]
     subject = f"[trendtrace] {who}: {doc['label']} on {doc['day']}"
@@ -34,7 +47,8 @@ def alert_message(alert_id: int, payload: dict[str, Any] | str) -> Message:
             f"structural virality {_number(c.get('structural_virality'))}"
         )
     lines += ["", f"alert id {alert_id}; details: trendtrace alerts list --day {doc['day']}"]
-    return Message(delivery_id=f"alert-{alert_id}", event="alert", subject=subject, text="\n".join(lines) + "\n",
+    delivery_id = alert_delivery_id(warehouse_id, doc["sound_id"], doc["rule"], doc["level"])
+    return Message(delivery_id=delivery_id, event="alert", subject=subject, text="\n".join(lines) + "\n",
                    payload=doc)
 
 
@@ -48,7 +62,7 @@ def failure_message(context: dict[str, Any]) -> Message:
     logical = context.get("logical_date")
     day = logical.date().isoformat() if isinstance(logical, datetime) else str(context.get("ds") or "?")
     exc = context.get("exception")
-    error = f"{type(exc).__name__}: {exc}".splitlines()[0][:500] if exc else "unknown error"
+    error = scrub_exception(exc).splitlines()[0][:500] if exc else "unknown error"  # no secret in a notification
     log_url = getattr(ti, "log_url", None)
     payload = {
         "event": "task_failed",

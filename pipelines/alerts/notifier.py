@@ -28,7 +28,7 @@ def send_failure_alert(context: dict[str, Any], sender: Sender | None = None) ->
     except rules.AlertConfigError as exc:  # a broken alerts config must not silence failure alerts
         log.warning("alerts config unusable (%s); failure alert uses default delivery settings", exc)
         delivery = rules.Delivery()
-    channels = alert_channels.configured_channels()
+    channels = alert_channels.configured_channels(skip_broken=True)  # a broken webhook must not stop the e-mail
     message = failure_message(context)
     if not channels:
         log.warning("task failure not delivered: no alert channel configured (%s)", message.subject)

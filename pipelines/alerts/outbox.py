@@ -3,12 +3,14 @@
 Only `pending` alerts are sent, and per channel only where that channel has not confirmed yet, so a
 rerun never re-sends what was delivered. If the process dies between a receiver's 2xx and the mark, the
 next run sends it again with the same X-Trendtrace-Delivery id (at-least-once on the wire; receivers
-dedupe on that id), which is the closest HTTP allows to exactly once.
+dedupe on that id), which is the closest HTTP allows to exactly once. The id joins this warehouse's id
+(warehouse_identity) and the alert's natural key, so it never repeats in another warehouse.
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -40,6 +42,17 @@ class DeliveryReport:
 
 def _now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def warehouse_id(con: duckdb.DuckDBPyConnection) -> str:
+    """This warehouse's id (table warehouse_identity), drawn once on first use and never changed."""
+    rows = con.execute(warehouse.sql_text("alerts/warehouse_identity")).fetchall()
+    if not rows:
+        with warehouse.transaction(con):
+            warehouse.run_sql(con, "alerts/warehouse_identity_create",
+                              {"warehouse_id": uuid.uuid4().hex, "now": _now()})
+        rows = con.execute(warehouse.sql_text("alerts/warehouse_identity")).fetchall()
+    return rows[0][0]
 
 
 def deliver_pending(
@@ -90,7 +103,7 @@ def deliver_one(
         return "pending"
     if payload is None:
         raise RuntimeError(f"alert {alert_id} has no payload (fill_payloads runs before delivery)")
-    message = alert_message(alert_id, payload)
+    message = alert_message(alert_id, payload, warehouse_id(con))
     confirmed = set() if force else {
         r[0] for r in con.execute(warehouse.sql_text("alerts/sent_channels"), {"alert_id": alert_id}).fetchall()
     }

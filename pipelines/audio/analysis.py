@@ -31,10 +31,10 @@ from rich.progress import (
 from rich.text import Text
 
 from pipelines.audio.chromaprint import ALGORITHM, raw_fingerprint
-from pipelines.audio.decode import SAMPLE_RATE, DecodeError, decode_pcm
+from pipelines.audio.decode import SAMPLE_RATE, DecodeError, declared_duration_s, decode_pcm
 from pipelines.audio.peaks import peaks
 
-MAX_DECODE_SECONDS: float = 20 * 60 + 1  # decode at most this much; longer files report duration == cap
+MAX_DECODE_SECONDS: float = 20 * 60 + 1  # decode at most this much; longer files report their declared duration
 DBFS_FLOOR = -120.0  # digital silence (log of 0) is reported as this instead of -inf
 _FULL_SCALE = 32768.0
 _HASH_CHUNK = 1 << 20
@@ -48,7 +48,7 @@ class AudioAnalysis:
     audio_sha256: str  # "" when the file could not be read at all
     path: str
     decoded: bool
-    duration_s: float | None  # from the decoded sample count; == MAX_DECODE_SECONDS means "at least that"
+    duration_s: float | None  # decoded sample count; past MAX_DECODE_SECONDS the container's declared duration
     peak_dbfs: float | None  # max |x| in dBFS, floored at DBFS_FLOOR
     rms_dbfs: float | None
     fingerprint: np.ndarray | None  # uint32 raw Chromaprint (may be empty for very short clips)
@@ -102,6 +102,12 @@ def analyse_file(path: Path, sha256: str | None = None) -> AudioAnalysis:
     else:
         result.decoded = True
         result.duration_s = pcm.size / SAMPLE_RATE
+        if result.duration_s >= MAX_DECODE_SECONDS - 1.0 / SAMPLE_RATE:
+            # Decoding stopped at its cap: the decoded length (1201 s) is where we stopped, not how long the
+            # file is. The container's declared duration says that (a 30-minute file reports 1800 s).
+            declared = declared_duration_s(path)
+            if declared is not None and declared > result.duration_s:
+                result.duration_s = declared
         result.peak_dbfs, result.rms_dbfs = levels_dbfs(pcm)
         result.fingerprint = raw_fingerprint(pcm, SAMPLE_RATE)
         result.peak_frames, result.peak_bins = peaks(pcm)

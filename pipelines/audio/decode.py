@@ -187,3 +187,20 @@ def decode_pcm(
         said = f"{damaged} damaged packets; " if damaged else ""
         raise DecodeError("undecodable", f"{path}: no audio decoded ({said}{last_error or 'no message'})")
     raise DecodeError("empty", f"{path}: the audio stream decoded to zero samples")
+
+
+def declared_duration_s(path: Path) -> float | None:
+    """The duration the container declares for the first audio stream (else for the whole file), in
+    seconds, without decoding; None when it declares none or cannot be opened.
+
+    Used when decoding stopped at its cap: the decoded length is then only a lower bound."""
+    try:
+        with av.open(ffmpeg_input_arg(Path(path)), metadata_errors="ignore") as container:
+            audio = container.streams.audio
+            if audio and audio[0].duration is not None and audio[0].time_base is not None:
+                return float(audio[0].duration * audio[0].time_base)
+            if container.duration is not None:
+                return container.duration / 1_000_000  # AV_TIME_BASE
+    except (av.error.FFmpegError, OSError):
+        return None
+    return None

@@ -17,7 +17,9 @@ from typing import Any, TypeVar
 
 from pipelines.records import CanonicalPost, RecordProblem, SchemaDriftError
 
-MAX_RAW_CHARS = 1024 * 1024  # problems keep at most 1 MiB of original text (records.RecordProblem.raw)
+# A record's problem keeps its original text in full; a whole unreadable file (unknown format, broken JSON
+# document, bad encoding) keeps its first MAX_FILE_RAW_CHARS (the file itself stays in the landing zone).
+MAX_FILE_RAW_CHARS = 1024 * 1024
 
 _FLOAT_LOOKING = re.compile(r"[+-]?(\d+\.\d*|\.\d+|\d+(\.\d*)?[eE][+-]?\d+)")
 _INT_TEXT = re.compile(r"[+-]?\d+")
@@ -69,7 +71,7 @@ class FieldCollector:
             field=self.errors[0][0],
             rule="bad_type",
             reason=f"{where(source_file, line, index)}: {details}",
-            raw=truncate(raw),
+            raw=raw,
             post_id=post_id,
             source_format=fmt,
         )
@@ -85,8 +87,9 @@ def where(source_file: str, line: int | None, index: int | None) -> str:
     return " ".join(parts)
 
 
-def truncate(text: str) -> str:
-    return text if len(text) <= MAX_RAW_CHARS else text[:MAX_RAW_CHARS]
+def file_raw(text: str) -> str:
+    """What quarantine keeps of a whole unreadable file: its first MAX_FILE_RAW_CHARS characters."""
+    return text if len(text) <= MAX_FILE_RAW_CHARS else text[:MAX_FILE_RAW_CHARS]
 
 
 def show(value: Any) -> str:
@@ -282,7 +285,7 @@ def not_an_object(record: JsonRecord, source_file: str, fmt: str) -> RecordProbl
             f"{where(source_file, record.line, record.index)}: expected a JSON object, "
             f"got {type(record.value).__name__}"
         ),
-        raw=truncate(record.raw),
+        raw=record.raw,
         source_format=fmt,
     )
 

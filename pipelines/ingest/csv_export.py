@@ -11,12 +11,15 @@ from pipelines.ingest.common import (
     parse_id,
     parse_name,
     parse_timestamp,
-    truncate,
     where,
 )
 from pipelines.records import CanonicalPost, RecordProblem, SchemaDriftError
 
 FORMAT = "csv_export"
+# Longest field a row may hold (characters); longer is bad_csv_row naming the field (often an unclosed quote
+# that swallowed the rest of the file). Python's csv module stops at 128 KiB by default without saying which
+# field: it is given the whole file's length instead, and this limit is checked here.
+MAX_FIELD_CHARS = 16 * 1024 * 1024
 COLUMNS = ("post_id", "created_at", "author", "caption", "music_id", "music_title", "media_path")
 
 
@@ -43,6 +46,14 @@ def read_csv(text: str, source_file: str) -> tuple[list[CanonicalPost], list[Rec
 
     source_line is the row's first physical line (header = line 1), also for quoted multi-line fields.
     """
+    previous_limit = csv.field_size_limit(max(len(text) + 1, csv.field_size_limit()))
+    try:
+        return _read_rows(text, source_file)
+    finally:
+        csv.field_size_limit(previous_limit)
+
+
+def _read_rows(text: str, source_file: str) -> tuple[list[CanonicalPost], list[RecordProblem]]:
     lines = physical_lines(text)
     reader = csv.reader(lines)
     header = [name.strip().lower() for name in next(reader, [])]
@@ -68,16 +79,24 @@ def read_csv(text: str, source_file: str) -> tuple[list[CanonicalPost], list[Rec
             continue  # blank line
         if error is None and len(row) != len(header):
             error = f"expected {len(header)} fields as in the header, got {len(row)}"
+        field = None
+        if error is None:
+            oversized = [(i, len(cell)) for i, cell in enumerate(row) if len(cell) > MAX_FIELD_CHARS]
+            if oversized:
+                i, size = oversized[0]
+                field = header[i] or f"column {i + 1}"
+                error = (f"field {field!r} (column {i + 1}) holds {size:,} characters, over the {MAX_FIELD_CHARS:,} "
+                         "character limit (an unclosed quote?)")
         if error is not None:
             problems.append(
                 RecordProblem(
                     source_file=source_file,
                     source_line=start,
                     source_record=index,
-                    field=None,
+                    field=field,
                     rule="bad_csv_row",
                     reason=f"{where(source_file, start, index)}: {error}",
-                    raw=truncate(raw),
+                    raw=raw,
                     source_format=FORMAT,
                 )
             )

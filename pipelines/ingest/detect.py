@@ -6,6 +6,7 @@ exports from different tools and people rename files.
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
 from dataclasses import dataclass, field
@@ -13,7 +14,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from pipelines.ingest import csv_export, research_api, tiktok_web
-from pipelines.ingest.common import JsonRecord, LineIndex, truncate, where
+from pipelines.ingest.common import JsonRecord, LineIndex, file_raw, where
 from pipelines.records import RecordProblem
 
 JSON_LINES_SUFFIXES = (".jsonl", ".ndjson")
@@ -34,20 +35,49 @@ class Detection:
     problems: list[RecordProblem] = field(default_factory=list)
 
 
+_WIDE_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+BAD_BYTE = re.compile("[\udc80-\udcff]")  # an undecodable byte, as surrogateescape keeps it
+
+
 def decode(data: bytes, source_file: str) -> str | RecordProblem:
-    """UTF-8 with or without BOM; anything else is a file-level bad_encoding problem."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        return RecordProblem(
-            source_file=source_file,
-            source_line=data.count(b"\n", 0, exc.start) + 1,
-            source_record=None,
-            field=None,
-            rule="bad_encoding",
-            reason=f"{source_file}: not UTF-8 ({exc.reason} at byte {exc.start})",
-            raw=truncate(data.decode("utf-8", errors="replace")),
-        )
+    """UTF-8 with or without BOM. A byte that is not UTF-8 is kept as a lone surrogate (surrogateescape),
+    so that only the records holding one are quarantined (`bad_encoding`, see `has_bad_bytes`), not the
+    whole file; a UTF-16/UTF-32 file (by its BOM) is one file-level bad_encoding problem."""
+    for bom in _WIDE_BOMS:
+        if data.startswith(bom):
+            return RecordProblem(
+                source_file=source_file,
+                source_line=1,
+                source_record=None,
+                field=None,
+                rule="bad_encoding",
+                reason=f"{source_file}: not UTF-8 (it starts with a UTF-16/UTF-32 byte-order mark); re-export as UTF-8",
+                raw=printable(data.decode("utf-8", errors="surrogateescape")),
+            )
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
+    return data.decode("utf-8", errors="surrogateescape")
+
+
+def has_bad_bytes(text: str) -> bool:
+    return BAD_BYTE.search(text) is not None
+
+
+def printable(text: str) -> str:
+    """Text safe to store: each undecodable byte shown as \\xNN (the original bytes stay recognisable)."""
+    if not has_bad_bytes(text):
+        return text
+    return text.encode("utf-8", errors="surrogateescape").decode("utf-8", errors="backslashreplace")
+
+
+def first_bad_byte(text: str) -> tuple[int, int, int] | None:
+    """(1-based line, 1-based column, byte value) of the first undecodable byte, None when there is none."""
+    match = BAD_BYTE.search(text)
+    if match is None:
+        return None
+    line = text.count("\n", 0, match.start()) + 1
+    column = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
+    return line, column, ord(match.group()) - 0xDC00
 
 
 def detect(text: str, source_file: str) -> Detection:
@@ -61,7 +91,11 @@ def detect(text: str, source_file: str) -> Detection:
         try:
             json.loads(text)
         except json.JSONDecodeError as exc:
-            return Detection(None, problems=[_malformed_file(text, source_file, exc)])
+            # Decided by the whole file, not its first character: `[1,2]` on line 1 followed by records is
+            # JSON lines whose first line is not an object, not a broken array.
+            return _json_lines(text, source_file, suffix) or Detection(
+                None, problems=[_malformed_file(text, source_file, exc)]
+            )
         lines = LineIndex(text)
         return _by_shape(_array_items(text, len(text) - len(stripped), lines), [], text, source_file)
     if first == "{":
@@ -107,7 +141,7 @@ def _json_lines(text: str, source_file: str, suffix: str) -> Detection | None:
                     field=None,
                     rule="malformed_json",
                     reason=f"{where(source_file, number, index)}: malformed JSON: {exc.msg} at column {exc.colno}",
-                    raw=truncate(raw),
+                    raw=raw,
                 )
             )
         index += 1
@@ -206,7 +240,7 @@ def _malformed_file(text: str, source_file: str, exc: json.JSONDecodeError) -> R
         field=None,
         rule="malformed_json",
         reason=f"{source_file}: not valid JSON nor JSON lines: {exc.msg} at line {exc.lineno} column {exc.colno}",
-        raw=truncate(text),
+        raw=file_raw(text),
     )
 
 
@@ -218,6 +252,6 @@ def _unknown(text: str, source_file: str, seen: str) -> Detection:
         field=None,
         rule="unknown_format",
         reason=f"{source_file}: unknown export format: {seen}",
-        raw=truncate(text),
+        raw=file_raw(text),
     )
     return Detection(None, problems=[problem])

@@ -5,11 +5,14 @@ A file whose whole column is missing (schema drift) fails the task: better a red
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 
 from pipelines import settings, warehouse
 from pipelines.frames import problems_frame, stg_posts_frame
 from pipelines.runlog import StageResult, stage_run
+
+log = logging.getLogger(__name__)
 
 
 def run(day: date, run_id: str = "cli") -> StageResult:
@@ -37,4 +40,11 @@ def run(day: date, run_id: str = "cli") -> StageResult:
             result.message = f"no partition {partition}"
         else:
             result.message = f"{len(posts)} records read, {len(problems)} unreadable (quarantined)"
+        invalid = settings.invalid_partitions()
+        if invalid:
+            # No run ever reads these folders: say so on every day's ingest row, not only in a log.
+            names = ", ".join(p.name for p in invalid)
+            result.message += f"; warning: {len(invalid)} invalid partition folder(s) not processed: {names}"
+            log.warning("invalid partition folders in %s: %s", settings.landing_dir(),
+                        "; ".join(p.describe() for p in invalid))
         return result

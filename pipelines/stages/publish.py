@@ -26,8 +26,13 @@ def run(day: date, run_id: str = "cli") -> StageResult:
         con.execute("CHECKPOINT")
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_suffix(target.suffix + ".tmp")
-        shutil.copyfile(settings.warehouse_path(), tmp)
-        os.replace(tmp, target)
+        try:
+            shutil.copyfile(settings.warehouse_path(), tmp)
+            os.replace(tmp, target)
+        except BaseException:
+            # A failed copy (disk full) or replace must not leave a half-written .tmp beside the published file.
+            tmp.unlink(missing_ok=True)
+            raise
         result.rows_out = con.execute("SELECT count(*) FROM posts").fetchall()[0][0]  # fetchone leaves the result open
         result.message = f"published {target}"
         return result

@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 from pipelines import warehouse
 from pipelines.alerts import channels
 from pipelines.alerts.cli import app as alerts_cli
+from pipelines.alerts.messages import alert_delivery_id
 from pipelines.alerts.notifier import on_failure
 from pipelines.stages import alerts as alerts_stage
 from tests.support.receivers import SmtpReceiver, WebhookReceiver, free_port
@@ -149,7 +150,10 @@ def test_flaky_webhook_gets_exactly_one_signed_delivery_and_secret_is_never_logg
     # cascades begun by the crossing day, largest first, at most top_cascades
     assert [c["root_post_id"] for c in body["top_cascades"]] == ["p100", "p150"]
     assert body["report"].endswith("published/trendtrace.duckdb")
-    assert got.headers[channels.DELIVERY_HEADER] == f"alert-{row['alert_id']}"
+    con = duckdb.connect(str(env.warehouse), read_only=True)
+    [(warehouse_id,)] = con.execute("SELECT warehouse_id FROM warehouse_identity").fetchall()
+    con.close()
+    assert got.headers[channels.DELIVERY_HEADER] == alert_delivery_id(warehouse_id, "s1", "creators", 10)
     assert got.headers[channels.SIGNATURE_HEADER] == channels.signature(SECRET, got.body)
     assert got.headers[channels.SIGNATURE_HEADER] != channels.signature("wrong-secret", got.body)
 

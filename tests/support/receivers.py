@@ -38,33 +38,60 @@ class Received:
 class WebhookReceiver:
     """A threaded HTTP server: answers `fail_status` to the first `fail_first` POSTs, then 200.
 
-    `requests` holds every request (failed ones too); `delivered` only those answered 200.
+    `requests` holds every request (failed ones too, any method); `delivered` only those answered 200.
+    `redirect_status` (301, 302, 303, 307, 308): every request to the hook's path is answered with that
+    redirect to `/moved` on the same server, which answers 200 to anything (so a client that follows
+    redirects "succeeds" there). `delay_s`: the hook reads the request, then waits that long before
+    answering (a slow receiver; it still records the request and counts it delivered if it answers).
     """
 
-    def __init__(self, port: int = 0, fail_first: int = 0, fail_status: int = 500) -> None:
+    PATH = "/hooks/trendtrace"
+    MOVED = "/moved"
+
+    def __init__(self, port: int = 0, fail_first: int = 0, fail_status: int = 500,
+                 redirect_status: int | None = None, delay_s: float = 0.0) -> None:
         self.fail_first = fail_first
         self.fail_status = fail_status
+        self.redirect_status = redirect_status
+        self.delay_s = delay_s
         self.requests: list[Received] = []
+        self.methods: list[str] = []  # method of each request, in order
         self._lock = threading.Lock()
+        self._stop = threading.Event()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            def _answer(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                redirect = receiver.redirect_status if self.path.split("?")[0] != receiver.MOVED else None
                 with receiver._lock:
-                    status = receiver.fail_status if len(receiver.requests) < receiver.fail_first else 200
+                    if redirect:
+                        status = redirect
+                    else:
+                        status = receiver.fail_status if len(receiver.requests) < receiver.fail_first else 200
                     receiver.requests.append(Received(self.path, dict(self.headers.items()), body, status))
+                    receiver.methods.append(self.command)
+                if receiver.delay_s:
+                    receiver._stop.wait(receiver.delay_s)
                 self.send_response(status)
+                if redirect:
+                    self.send_header("Location", f"http://{HOST}:{receiver.port}{receiver.MOVED}?token=moved-secret")
                 self.send_header("Content-Length", "2")
                 self.end_headers()
                 self.wfile.write(b"ok" if status == 200 else b"no")
+
+            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+                self._answer()
+
+            def do_GET(self) -> None:  # noqa: N802
+                self._answer()
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
         self.server = ThreadingHTTPServer((HOST, port), Handler)
         self.port = self.server.server_address[1]
-        self.url = f"http://{HOST}:{self.port}/hooks/trendtrace"
+        self.url = f"http://{HOST}:{self.port}{self.PATH}"
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
@@ -76,6 +103,7 @@ class WebhookReceiver:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._stop.set()  # a slow answer still pending returns at once
         self.server.shutdown()
         self.server.server_close()
         self._thread.join(timeout=5)

@@ -339,7 +339,61 @@ def test_bom_is_accepted_and_invalid_utf8_reported(part: Path) -> None:
     assert read(part, "b.json", bom + json.dumps([web_item()]).encode()).source_format == "tiktok_web"
     bad = read(part, "latin.csv", f"{CSV_HEADER}\n1,2,caf\xe9,,,,\n".encode("latin-1"))
     (problem,) = bad.problems
-    assert (bad.source_format, problem.rule, problem.source_line) == (None, "bad_encoding", 2)
+    assert (bad.source_format, problem.rule, problem.source_line) == ("csv_export", "bad_encoding", 2)
+
+
+# --- issue 15.3: the container is decided by the whole file; problems stay per line / record -------------
+
+
+@pytest.mark.parametrize("name", ["items.jsonl", "items.json", "items.txt"])
+def test_json_lines_whose_first_line_is_an_array_lose_only_that_line(part: Path, name: str) -> None:
+    lines = ["[1,2]", json.dumps(web_item(id="11")), json.dumps(web_item(id="12"))]
+    result = read(part, name, "\n".join(lines) + "\n")
+    assert result.source_format == "tiktok_web"
+    assert [(p.post_id, p.source_line, p.source_record) for p in result.posts] == [("11", 2, 1), ("12", 3, 2)]
+    (problem,) = result.problems
+    assert (problem.rule, problem.source_line, problem.source_record, problem.raw) == ("not_an_object", 1, 0, "[1,2]")
+
+
+def test_invalid_utf8_quarantines_only_the_json_line_that_holds_it(part: Path) -> None:
+    good = [json.dumps(web_item(id=str(i))) for i in (1, 3)]
+    bad = json.dumps(web_item(id="2", desc="caf@")).encode().replace(b"caf@", b"caf\xff")
+    data = good[0].encode() + b"\n" + bad + b"\n" + good[1].encode() + b"\n"
+    result = read(part, "items.jsonl", data)
+    assert [p.post_id for p in result.posts] == ["1", "3"]
+    (problem,) = result.problems
+    assert (problem.rule, problem.source_line, problem.source_record) == ("bad_encoding", 2, 1)
+    assert "byte 0xff at line 2" in problem.reason
+    assert problem.raw == bad.decode("utf-8", errors="backslashreplace") and "caf\\xff" in problem.raw
+    problem.raw.encode("utf-8")  # storable: no lone surrogates left
+
+
+def test_invalid_utf8_inside_a_json_array_record_quarantines_that_record_only(part: Path) -> None:
+    text = json.dumps([web_item(id="1"), web_item(id="2", desc="caf@"), web_item(id="3")], indent=2)
+    result = read(part, "items.json", text.encode().replace(b"caf@", b"caf\xe9"))
+    assert [p.post_id for p in result.posts] == ["1", "3"]
+    (problem,) = result.problems
+    assert (problem.rule, problem.source_record, problem.source_format) == ("bad_encoding", 1, "tiktok_web")
+    assert problem.source_line is not None and "byte 0xe9" in problem.reason
+
+
+def test_invalid_utf8_in_one_csv_row_keeps_the_other_rows(part: Path) -> None:
+    data = f"{CSV_HEADER}\n1,{MARCH_2_EPOCH},a,ok,,,\n2,{MARCH_2_EPOCH},b,caf\xe9,,,\n3,{MARCH_2_EPOCH},c,fine,,,\n"
+    result = read(part, "posts.csv", data.encode("latin-1"))
+    assert [p.post_id for p in result.posts] == ["1", "3"]
+    (problem,) = result.problems
+    assert (problem.rule, problem.source_line, problem.source_record) == ("bad_encoding", 3, 1)
+    assert "caf\\xe9" in problem.raw
+
+
+def test_utf16_and_unreadable_binary_files_stay_one_file_level_problem(part: Path) -> None:
+    utf16 = read(part, "wide.json", json.dumps([web_item()]).encode("utf-16"))
+    assert [(p.rule, p.source_record) for p in utf16.problems] == [("bad_encoding", None)] and not utf16.posts
+    assert "UTF-16" in utf16.problems[0].reason
+    binary = read(part, "blob.bin", b"\x89PNG\r\n\x1a\n\x00\xff\xfe")
+    (problem,) = binary.problems
+    assert (problem.rule, problem.source_record) == ("bad_encoding", None)
+    problem.raw.encode("utf-8")
 
 
 def test_weird_names_and_partition_listing(part: Path) -> None:
@@ -372,3 +426,32 @@ def test_weird_names_and_partition_listing(part: Path) -> None:
 def test_caption_mentions_and_hashtags(part: Path, caption: str, mentions: list[str], hashtags: list[str]) -> None:
     (post,) = read(part, "c.json", json.dumps([web_item(desc=caption)])).posts
     assert (post.mentions, post.hashtags) == (mentions, hashtags)
+
+
+# --- issue 15.6: big CSV fields load or name themselves; raw is kept in full ---------------------------
+
+
+def test_csv_field_over_128_kib_loads(part: Path) -> None:
+    caption = "la " * 70_000  # 210 000 characters: over Python's default csv field limit
+    (post,) = read(part, "big.csv", f'{CSV_HEADER}\n1,{MARCH_2_EPOCH},a,"{caption}",,,\n').posts
+    assert post.caption == caption
+
+
+def test_csv_field_over_the_limit_is_bad_csv_row_naming_the_field(part: Path, monkeypatch) -> None:
+    from pipelines.ingest import csv_export
+
+    monkeypatch.setattr(csv_export, "MAX_FIELD_CHARS", 1000)
+    result = read(part, "big.csv", f"{CSV_HEADER}\n1,{MARCH_2_EPOCH},a,{'x' * 2000},,,\n2,{MARCH_2_EPOCH},b,ok,,,\n")
+    assert [p.post_id for p in result.posts] == ["2"]
+    (problem,) = result.problems
+    assert (problem.rule, problem.field, problem.source_line) == ("bad_csv_row", "caption", 2)
+    assert "field 'caption' (column 4) holds 2,000 characters" in problem.reason
+    assert problem.raw == f"1,{MARCH_2_EPOCH},a,{'x' * 2000},,,"
+
+
+def test_a_huge_bad_record_keeps_its_raw_text_in_full(part: Path) -> None:
+    huge = '{"id": "1", "desc": "' + "y" * (1024 * 1024 + 10) + '"'  # unterminated object, over 1 MiB
+    result = read(part, "items.jsonl", huge + "\n" + json.dumps(web_item(id="2")) + "\n")
+    assert [p.post_id for p in result.posts] == ["2"]
+    (problem,) = result.problems
+    assert problem.rule == "malformed_json" and problem.raw == huge
