@@ -1,7 +1,7 @@
 """Order-independent digests of a warehouse's tables: proof that two runs (before and after a refactor, embedded
 and on a cluster) produced the same rows.
 
-Each table's digest is its row count and the sum of one hash per row over every column except those that
+Each table's (or view's) digest is its row count and the sum of one hash per row over every column except those that
 record *when* or *by which run* something happened (wall-clock and run-id columns, named in
 `VOLATILE_COLUMNS`); per-column sums say which column differs when a table does.
 """
@@ -47,11 +47,13 @@ def _quote(name: str) -> str:
 
 
 def table_digests(path: Path) -> dict[str, TableDigest]:
-    """Digest of every base table of the DuckDB file at `path` (opened read-only)."""
+    """Digest of every base table and view of the DuckDB file at `path` (opened read-only): views too, so what
+    analysts see through a name compares equal whether it is a table or a view over other tables."""
     con = duckdb.connect(str(path), read_only=True)
     try:
         tables = [t for (t,) in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE NOT internal AND schema_name = 'main' ORDER BY 1"
+            "SELECT table_name FROM duckdb_tables() WHERE NOT internal AND schema_name = 'main' UNION "
+            "SELECT view_name FROM duckdb_views() WHERE NOT internal AND schema_name = 'main' ORDER BY 1"
         ).fetchall() if t not in SKIPPED_TABLES]
         out: dict[str, TableDigest] = {}
         for table in tables:
