@@ -1,0 +1,81 @@
+"""What the analysts' published copy holds, and how it is written so DuckDB 1.x clients open it too.
+
+The copy carries every analyst-facing table and view with their comments; the matcher's index (postings,
+landmark hashes, peaks, the audio-id map) and staging stay out: they are most of the file, no question an
+analyst asks reads them, and `trendtrace identify` reads the live warehouse instead.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+# Tables never published (the match index and staging). Everything else in `main` is.
+NOT_PUBLISHED = frozenset({
+    "stg_posts",
+    "audio_peaks",
+    "match_audio",
+    "match_audio_landmarks",
+    "match_postings",
+    "match_landmark_postings",
+    "match_triplet_postings",
+})
+# Storage format of the copy: 'v1.4.0' is read by DuckDB 1.4.x, 1.5.x and 2.x (a file in 2.0's own format is
+# refused by 1.x: "version number 69 ... 64 and 68").
+STORAGE_VERSION = "v1.4.0"
+
+
+def is_published(name: str) -> bool:
+    return name not in NOT_PUBLISHED
+
+
+def write_copy(con: duckdb.DuckDBPyConnection, target: Path, storage_version: str = STORAGE_VERSION) -> list[str]:
+    """Write the published objects of `con`'s database into a new file `target` (must not exist) in
+    `storage_version`'s format; returns the tables copied. Views are recreated from their SQL and every
+    COMMENT ON is carried over, so the copy documents itself like the warehouse."""
+    source = con.execute("SELECT current_database()").fetchall()[0][0]
+    tables = [t for (t,) in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = $db AND schema_name = 'main' ORDER BY 1",
+        {"db": source}).fetchall() if is_published(t)]
+    views = con.execute(
+        """SELECT view_name, sql FROM duckdb_views()
+           WHERE database_name = $db AND schema_name = 'main' AND NOT internal ORDER BY view_name""",
+        {"db": source}).fetchall()
+    comments = con.execute(
+        """SELECT table_name, NULL AS column_name, comment FROM duckdb_tables()
+           WHERE database_name = $db AND schema_name = 'main' AND comment IS NOT NULL
+           UNION ALL
+           SELECT view_name, NULL, comment FROM duckdb_views()
+           WHERE database_name = $db AND schema_name = 'main' AND comment IS NOT NULL
+           UNION ALL
+           SELECT table_name, column_name, comment FROM duckdb_columns()
+           WHERE database_name = $db AND schema_name = 'main' AND comment IS NOT NULL""",
+        {"db": source}).fetchall()
+    kinds = {t: "TABLE" for t in tables} | {v: "VIEW" for v, _ in views}
+    alias = "published_copy"
+    # ATTACH takes no bound parameters for its path or options: the path is quoted as an SQL string literal
+    # (quotes doubled) and the storage version is a constant of this module.
+    literal = "'" + str(target).replace("'", "''") + "'"
+    con.execute(f"ATTACH {literal} AS {alias} (STORAGE_VERSION '{storage_version}')")
+    try:
+        for table in tables:
+            con.execute(f'CREATE TABLE {alias}.main."{table}" AS SELECT * FROM "{source}".main."{table}"')
+        con.execute(f"USE {alias}")
+        try:
+            for _, sql in views:
+                con.execute(sql)  # view SQL names tables unqualified: they resolve inside the copy
+            for name, column, comment in comments:
+                if name not in kinds:
+                    continue
+                quoted = "'" + comment.replace("'", "''") + "'"
+                if column is None:
+                    con.execute(f'COMMENT ON {kinds[name]} "{name}" IS {quoted}')
+                else:
+                    con.execute(f'COMMENT ON COLUMN "{name}"."{column}" IS {quoted}')
+        finally:
+            con.execute(f'USE "{source}"')
+        con.execute(f"CHECKPOINT {alias}")
+    finally:
+        con.execute(f"DETACH {alias}")
+    return tables
