@@ -55,9 +55,9 @@ def test_top_sounds_rank_by_new_creators_and_track_rank_change(world):
         assert [r[0] for r in ranked] == list(range(1, len(ranked) + 1))
         assert [r[1] for r in ranked] == sorted((r[1] for r in ranked), reverse=True)
         before = dict(query(world.published, "SELECT sound_id, rank FROM v_top_sounds WHERE day = ? - 1", [day]))
-        for _, _, sound_id, prev_rank, change in ranked:
+        for rank, _creators, sound_id, prev_rank, change in ranked:
             assert prev_rank == before.get(sound_id)
-            assert change == (None if prev_rank is None else prev_rank - _)
+            assert change == (None if prev_rank is None else prev_rank - rank)
 
 
 def test_sound_origin_names_the_first_duet_and_stitch(world):

@@ -12,6 +12,7 @@ from pathlib import Path
 
 _LOCK = threading.Lock()
 _BUILT: dict[str, "AnalystWorld"] = {}
+ENV_REUSE = "TRENDTRACE_TEST_ANALYST_WORLD"  # folder of a world built by an earlier session (kept in /tmp)
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,14 @@ def small_world_warehouse() -> AnalystWorld:
         from pipelines.settings import landing_days
         from pipelines.stages.publish import published_path
 
+        reuse = os.environ.get(ENV_REUSE)
+        if reuse:  # a world an earlier session built (the folder is kept): for a quick edit-test loop
+            root = Path(reuse)
+            world = AnalystWorld(root, root / "world" / "landing", root / "wh" / "trendtrace.duckdb",
+                                 published_path(root / "wh" / "trendtrace.duckdb"))
+            assert world.published.is_file(), f"{ENV_REUSE}={reuse} holds no published warehouse"
+            _BUILT["small"] = world
+            return world
         root = Path(tempfile.mkdtemp(prefix="trendtrace-analyst-world-"))
         build_world(root / "world", days=5, seed=7, scale="small", progress=False)
         landing = root / "world" / "landing"
