@@ -31,7 +31,7 @@ text-align:left;vertical-align:middle}th{background:#f0f4f8;font-weight:600}td.n
 .legend{display:flex;gap:14px;flex-wrap:wrap;font-size:12px;color:#3e4c59;margin:4px 0}.key svg{vertical-align:-1px}
 .stage{display:inline-block;padding:1px 7px;border-radius:9px;font-size:12px}.up{color:#1b873f}.down{color:#c62828}
 .ctitle{font-size:12px;font-weight:600;fill:#1f2933}.axis{font-size:10px;fill:#616e7c}.grid{stroke:#0000000f}
-.axisline{stroke:#9aa5b1}.nlabel{font-size:10px;fill:#3e4c59}.muted{color:#7b8794}
+.axisline{stroke:#9aa5b1}.nlabel{font-size:10px;fill:#3e4c59;paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}.muted{color:#7b8794}
 tr:target{background:#fff3c4}
 """
 
@@ -89,9 +89,10 @@ def _story(con: duckdb.DuckDBPyConnection, change: dict[str, Any], day: date, ma
     title = esc(o["title"] or o["sound_id"])
     moved = (f'{_stage(o["from_stage"])} → {_stage(o["to_stage"])}' if o["from_stage"]
              else f'entered as {_stage(o["to_stage"])}')
+    plays = f' ({o["origin_plays"]} plays)' if o["origin_plays"] is not None else ""
+    unobserved = "" if o["origin_observed"] else " — <i>the true origin was never exported</i>"
     lines = [f'<p>Started by <b>@{esc(o["origin_author"])}</b> in post <code>{esc(o["origin_post_id"])}</code> on '
-             f'{esc(o["origin_created_at"])} ({_num(o["origin_plays"])} plays)'
-             + ("" if o["origin_observed"] else " — <i>the true origin was never exported</i>") + ".</p>"]
+             f'{esc(o["origin_created_at"])}{plays}{unobserved}.</p>']
     if o["first_reusers"]:
         lines.append(f'<p>First picked up by {", ".join("@" + esc(a) for a in o["first_reusers"])} '
                      f'(first reuse {esc(o["first_reuse_at"])}).</p>')
@@ -99,8 +100,8 @@ def _story(con: duckdb.DuckDBPyConnection, change: dict[str, Any], day: date, ma
               f'{esc(o[f"first_{k}_at"])}' for k in ("duet", "stitch") if o[f"first_{k}_post_id"]]
     if firsts:
         lines.append("<p>" + "; ".join(firsts) + ".</p>")
-    steps = ", ".join(f"{k} after {o[f'days_to_{k}']} days" for k in ("spark", "trend", "movement")
-                      if o[f"days_to_{k}"] is not None)
+    steps = ", ".join(f"{k} after {o[f'days_to_{k}']} day{'' if o[f'days_to_{k}'] == 1 else 's'}"
+                      for k in ("spark", "trend", "movement") if o[f"days_to_{k}"] is not None)
     lines.append(f'<p>{o["n_posts"]} posts by {o["n_creators"]} creators so far'
                  + (f"; from moment to {steps}" if steps else "") + ".</p>")
     biggest = rows(con, "sound_cascades", {"sound_id": o["sound_id"], "n": 1})
@@ -131,17 +132,17 @@ def _report_rows(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, An
     return [dict(zip(names, r)) for r in cursor.fetchall()]
 
 
-def _versions_table(con: duckdb.DuckDBPyConnection, sounds: list[dict[str, Any]]) -> str:
-    head = ("<tr><th>sound</th><th>version</th><th>speed</th><th>edit</th><th>posts</th><th>creators</th>"
+def _versions_table(con: duckdb.DuckDBPyConnection, sound_ids: list[str]) -> str:
+    head = ("<tr><th>sound</th><th>version</th><th>speeds</th><th>edits</th><th>posts</th>"
             "<th>platform music ids</th><th>first post</th></tr>")
     body = []
-    for s in sounds:
-        for v in rows(con, "sound_versions", {"sound_id": s["sound_id"]}):
-            body.append(f'<tr><td>{esc(s["title"] or s["sound_id"])}</td><td>{esc(v["version"])}</td>'
-                        f'<td class="num">×{v["speed"]:.2f}</td><td>{esc(v["edit"])}</td>'
-                        f'<td class="num">{v["n_posts"]}</td><td class="num">{v["n_creators"]}</td>'
-                        f'<td>{esc(", ".join(v["platform_music_ids"] or []))}</td>'
-                        f'<td><code>{esc(v["first_post_id"])}</code></td></tr>')
+    for v in _report_rows(con, "versions", {"sound_ids": sound_ids}):
+        ids = v["platform_music_ids"] or []
+        shown = ", ".join(ids[:3]) + (f" … (+{len(ids) - 3})" if len(ids) > 3 else "")
+        body.append(f'<tr><td>{esc(v["title"] or v["sound_id"])}</td><td>{esc(v["version"])}</td>'
+                    f'<td>{esc(", ".join(f"×{x:.2f}" for x in v["speeds"]))}</td><td>{esc(", ".join(v["edits"]))}</td>'
+                    f'<td class="num">{v["n_posts"]}</td><td>{len(ids)}: {esc(shown)}</td>'
+                    f'<td><code>{esc(v["first_post_id"])}</code></td></tr>')
     return f"<table>{head}{''.join(body)}</table>" if body else '<p class="muted">No versions.</p>'
 
 
@@ -189,7 +190,6 @@ def build_report(con: duckdb.DuckDBPyConnection, day: date | None = None, max_no
     scatter_points = _report_rows(con, "cascades_scatter", {"day": day})
     scatter = (svg.scatter_chart(scatter_points, set(featured[:N_CURVES])) if scatter_points
                else '<p class="muted">No cascade of two posts or more yet.</p>')
-    version_sounds = [{"sound_id": sid, "title": by_sound[sid][0]["title"]} for sid in curve_ids if sid in by_sound]
     html = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>trendtrace daily report {day}</title><style>{CSS}</style></head>
@@ -213,7 +213,7 @@ an alert (linked to the table below).</p>
 answering people climb. Red: the sounds featured above.</p>
 {scatter}
 <h2 id="versions">Versions of the featured sounds</h2>
-{_versions_table(con, version_sounds)}
+{_versions_table(con, [sid for sid in curve_ids if sid in by_sound])}
 <h2 id="alerts">Alerts of the day</h2>
 {_alerts_table(alerts)}
 <p class="sub">Generated by <code>trendtrace report --day {day}</code> from the published copy.</p>

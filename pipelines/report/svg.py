@@ -122,6 +122,9 @@ def scatter_chart(points: list[dict[str, Any]], highlight: set[str], width: int 
              f'log scale)</text>',
              f'<text x="12" y="{top + plot_h / 2}" class="axis" text-anchor="middle" '
              f'transform="rotate(-90 12 {top + plot_h / 2})">structural virality</text>']
+    for tick in _ticks(max_sv * 1.05):
+        parts.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{_fmt(y(tick))}" y2="{_fmt(y(tick))}" class="grid"/>'
+                     f'<text x="{left - 4}" y="{_fmt(y(tick) + 3)}" class="axis" text-anchor="end">{tick}</text>')
     size = 1
     while size <= max_size * 1.2:
         for tick in (size, 2 * size, 5 * size):
@@ -192,7 +195,7 @@ def cascade_tree(nodes: list[dict[str, Any]], max_nodes: int = 60, label_limit: 
 
     place(root)
     depth = max(n.depth for n in drawn.values())
-    col, gap, left, top = 150, 22, 20, 16
+    col, gap, left, top = 150, 22, 130, 16  # the root's label sits left of it, clear of its edges
     width = left + col * depth + 170
     height = top * 2 + gap * max(1, row[0] - 1) + 10
     labels = len(kept) <= label_limit
@@ -222,7 +225,10 @@ def cascade_tree(nodes: list[dict[str, Any]], max_nodes: int = 60, label_limit: 
                      f'cx="{_fmt(x)}" cy="{_fmt(y)}" r="{_fmt(radius)}" fill="{RELATION_COLOURS.get(node.relation)}">'
                      f'<title>{esc(node.relation)} {esc(node.post_id)} by @{esc(node.author)} on {esc(node.day)}, '
                      f'{node.plays} plays{conf}</title></circle>')
-        if labels or node.parent is None:
+        if node.parent is None:
+            parts.append(f'<text x="{_fmt(x - radius - 4)}" y="{_fmt(y + 3.5)}" class="nlabel" text-anchor="end">'
+                         f'@{esc(node.author)}</text>')
+        elif labels:
             parts.append(f'<text x="{_fmt(x + radius + 3)}" y="{_fmt(y + 3.5)}" class="nlabel">@{esc(node.author)}'
                          f'</text>')
     parts.append("</svg>")
