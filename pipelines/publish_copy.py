@@ -7,6 +7,7 @@ analyst asks reads them, and `trendtrace identify` reads the live warehouse inst
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import duckdb
@@ -54,11 +55,16 @@ def write_copy(con: duckdb.DuckDBPyConnection, target: Path, storage_version: st
         {"db": source}).fetchall()
     kinds = {t: "TABLE" for t in tables} | {v: "VIEW" for v, _ in views}
     alias = "published_copy"
-    # ATTACH takes no bound parameters for its path or options: the path is quoted as an SQL string literal
-    # (quotes doubled) and the storage version is a constant of this module.
-    literal = "'" + str(target).replace("'", "''") + "'"
-    con.execute(f"ATTACH {literal} AS {alias} (STORAGE_VERSION '{storage_version}')")
+    in_transaction = False
+    if not re.fullmatch(r"v\d+\.\d+\.\d+|latest", storage_version):
+        raise ValueError(f"unknown storage version {storage_version!r}")
+    # The path is bound; the storage version is an option keyword DuckDB does not bind (checked above).
+    con.execute(f"ATTACH $path AS {alias} (STORAGE_VERSION '{storage_version}')", {"path": str(target)})
     try:
+        # One transaction for the whole copy (it writes only to the copy): ~250 COMMENT ONs would otherwise
+        # cost a commit each.
+        con.execute("BEGIN TRANSACTION")
+        in_transaction = True
         for table in tables:
             con.execute(f'CREATE TABLE {alias}.main."{table}" AS SELECT * FROM "{source}".main."{table}"')
         con.execute(f"USE {alias}")
@@ -68,6 +74,8 @@ def write_copy(con: duckdb.DuckDBPyConnection, target: Path, storage_version: st
             for name, column, comment in comments:
                 if name not in kinds:
                     continue
+                # COMMENT ON takes no bound parameter (a parser error): the text, read from the warehouse's own
+                # catalog, is written as a string literal with its quotes doubled.
                 quoted = "'" + comment.replace("'", "''") + "'"
                 if column is None:
                     con.execute(f'COMMENT ON {kinds[name]} "{name}" IS {quoted}')
@@ -75,7 +83,13 @@ def write_copy(con: duckdb.DuckDBPyConnection, target: Path, storage_version: st
                     con.execute(f'COMMENT ON COLUMN "{name}"."{column}" IS {quoted}')
         finally:
             con.execute(f'USE "{source}"')
+        con.execute("COMMIT")
+        in_transaction = False
         con.execute(f"CHECKPOINT {alias}")
+    except BaseException:
+        if in_transaction:
+            con.execute("ROLLBACK")
+        raise
     finally:
         con.execute(f"DETACH {alias}")
     return tables
