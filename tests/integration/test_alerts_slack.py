@@ -51,6 +51,17 @@ def test_alert_arrives_as_slack_blocks():
     assert "delivery alert-7" in json.dumps(body["blocks"][-1])
 
 
+def test_task_failure_arrives_as_a_header_and_the_text():
+    message = channels.Message(delivery_id="task_failed-r1-adoption-2", event="task_failed",
+                               subject="[trendtrace] task adoption failed on 2024-03-03",
+                               text="dag moment_to_movement\nerror: ValueError: <boom>", payload={"event": "task_failed"})
+    with WebhookReceiver() as hook:
+        assert channels.Sender(FAST).send(slack.SlackChannel(hook.url), message).ok
+    body = hook.delivered[0].json()
+    assert body["blocks"][0]["text"]["text"] == "[trendtrace] task adoption failed on 2024-03-03"
+    assert "ValueError: &lt;boom&gt;" in body["blocks"][1]["text"]["text"]
+
+
 def test_slack_5xx_is_retried_and_a_rejection_is_not():
     with WebhookReceiver(fail_first=2, fail_status=503) as hook:
         outcome = channels.Sender(FAST, sleep=lambda s: None).send(slack.SlackChannel(hook.url),
