@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import duckdb
 import typer
@@ -34,11 +34,11 @@ out = Console(width=None if sys.stdout.isatty() else 200)
 err = Console(stderr=True)
 
 DbOpt = Annotated[
-    Optional[Path],
+    Path | None,
     typer.Option("--db", help="DuckDB file to read (default: the published copy next to --warehouse)."),
 ]
 WarehouseOpt = Annotated[
-    Optional[Path],
+    Path | None,
     typer.Option("--warehouse", envvar=settings.ENV_WAREHOUSE,
                  help="Warehouse file; its published copy (published/<name>) is what is read."),
 ]
@@ -83,12 +83,13 @@ def open_published(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         con.close()
 
 
-def rows(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """The rows of sql/explore/<name>.sql as dicts, each statement bound to the parameters it names."""
+def rows(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None = None,
+         folder: str = "explore") -> list[dict[str, Any]]:
+    """The rows of the one query in sql/<folder>/<name>.sql as dicts, bound to the parameters it names."""
     from pipelines.warehouse import sql_text
 
     params = params or {}
-    (statement,) = con.extract_statements(sql_text(f"explore/{name}"))
+    (statement,) = con.extract_statements(sql_text(f"{folder}/{name}"))
     cursor = con.execute(statement, {k: params[k] for k in statement.named_parameters})
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, r)) for r in cursor.fetchall()]
@@ -290,9 +291,9 @@ def _only_one(json_out: bool, csv_out: bool) -> None:
 
 @sounds_app.command("top")
 def sounds_top(
-    day: Annotated[Optional[str], typer.Option("--day", help="Day YYYY-MM-DD (default: the latest day).")] = None,
+    day: Annotated[str | None, typer.Option("--day", help="Day YYYY-MM-DD (default: the latest day).")] = None,
     n: Annotated[int, typer.Option("--n", min=1, help="How many sounds.")] = 20,
-    stage: Annotated[Optional[str], typer.Option("--stage", help="Only this stage: moment, spark, trend, movement.")] = None,
+    stage: Annotated[str | None, typer.Option("--stage", help="Only this stage: moment, spark, trend, movement.")] = None,
     db: DbOpt = None,
     warehouse: WarehouseOpt = None,
     json_out: JsonOpt = False,

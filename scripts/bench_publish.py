@@ -22,9 +22,9 @@ import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipelines import warehouse as wh  # noqa: E402
-from pipelines.publish_copy import write_copy  # noqa: E402
-from pipelines.settings import PROJECT_ROOT  # noqa: E402
+from pipelines import warehouse as wh
+from pipelines.publish_copy import write_copy
+from pipelines.settings import PROJECT_ROOT
 
 SCALE_SQL = PROJECT_ROOT / "sql" / "bench" / "scale_analyst_tables.sql"
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -105,7 +104,7 @@ class SlackChannel:
             if exc.code in (408, 425, 429) or exc.code >= 500:
                 raise TransientError(f"HTTP {exc.code} from {self.target}: {reason}") from None
             raise PermanentError(f"HTTP {exc.code} from {self.target}: {reason} (rejected, not retried)") from None
-        except (TimeoutError, socket.timeout):
+        except TimeoutError:
             raise TransientError(f"no answer from {self.target} within {timeout_s:g} s") from None
         except (urllib.error.URLError, OSError) as exc:
             raise TransientError(f"{self.target} unreachable: {getattr(exc, 'reason', exc)}") from None

@@ -124,12 +124,7 @@ def _story(con: duckdb.DuckDBPyConnection, change: dict[str, Any], day: date, ma
 
 
 def _report_rows(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-    from pipelines.warehouse import sql_text
-
-    (statement,) = con.extract_statements(sql_text(f"report/{name}"))
-    cursor = con.execute(statement, {k: params[k] for k in statement.named_parameters})
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, r)) for r in cursor.fetchall()]
+    return rows(con, name, params, folder="report")
 
 
 def _versions_table(con: duckdb.DuckDBPyConnection, sound_ids: list[str]) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -13,7 +13,7 @@ from pipelines.explore import DbOpt, WarehouseOpt, database_path, err, open_publ
 
 def report(
     out_file: Annotated[Path, typer.Option("--out", help="HTML file to write.")] = Path("report.html"),
-    day: Annotated[Optional[str], typer.Option("--day", help="Day YYYY-MM-DD (default: the latest day).")] = None,
+    day: Annotated[str | None, typer.Option("--day", help="Day YYYY-MM-DD (default: the latest day).")] = None,
     max_nodes: Annotated[int, typer.Option("--max-nodes", min=2, help="Posts drawn per cascade tree before the rest "
                                                                       "is collapsed.")] = 60,
     db: DbOpt = None,

@@ -219,7 +219,7 @@ def _duckdb_1x() -> list[str]:
     if uv is None:
         pytest.skip("uv is not on PATH")
     cmd = [uv, "tool", "run", "--from", "duckdb-cli==1.5.6", "duckdb"]
-    probe = subprocess.run([*cmd, "-c", "SELECT version()"], capture_output=True, text=True, timeout=600)
+    probe = subprocess.run([*cmd, "-c", "SELECT version()"], check=False, capture_output=True, text=True, timeout=600)
     if probe.returncode != 0:
         pytest.skip(f"duckdb-cli 1.5.6 not available: {probe.stderr[-300:]}")
     assert "v1.5.6" in probe.stdout
@@ -231,7 +231,7 @@ def test_published_copy_opens_in_duckdb_1_5(world):
     sql = ("SELECT (SELECT count(*) FROM posts) AS posts, (SELECT count(*) FROM v_top_sounds) AS top, "
            "(SELECT comment FROM duckdb_columns() WHERE table_name = 'v_top_sounds' AND column_name = 'rank') AS c")
     result = subprocess.run([*cmd, "-readonly", "-json", str(world.published), "-c", sql],
-                            capture_output=True, text=True, timeout=300)
+                            check=False, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     (row,) = json.loads(result.stdout)
     assert row["posts"] == query(world.warehouse, "SELECT count(*) FROM posts")[0][0]
@@ -239,5 +239,5 @@ def test_published_copy_opens_in_duckdb_1_5(world):
     assert row["c"] == "1 = most new creators that day."
     # the live warehouse (DuckDB 2's own format) is what 1.x refuses
     live = subprocess.run([*cmd, "-readonly", str(world.warehouse), "-c", "SELECT 1"],
-                          capture_output=True, text=True, timeout=300)
+                          check=False, capture_output=True, text=True, timeout=300)
     assert live.returncode != 0 and "version number" in live.stderr + live.stdout

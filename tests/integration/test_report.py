@@ -39,7 +39,7 @@ def _browser(page: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--enable-logging=stderr",
          "--v=0", f"--user-data-dir={page.parent / 'chromium-profile'}", *args, page.as_uri()],
-        capture_output=True, text=True, timeout=300)
+        check=False, capture_output=True, text=True, timeout=300)
 
 
 class _Svgs(HTMLParser):
@@ -131,7 +131,7 @@ def test_report_screenshot_shows_the_charts(world, tmp_path):
     run = _browser(page, f"--screenshot={shot}", "--window-size=1200,2400")
     assert run.returncode == 0 and shot.is_file(), run.stderr[-2000:]
     colours = {c for _, c in Image.open(shot).convert("RGB").getcolors(maxcolors=1 << 24)}
-    near = lambda rgb: any(sum(abs(a - b) for a, b in zip(rgb, c)) < 30 for c in colours)  # noqa: E731
+    near = lambda rgb: any(sum(abs(a - b) for a, b in zip(rgb, c)) < 30 for c in colours)
     assert near((0x24, 0x57, 0xB8))  # the adoption lines
     assert near((0x2B, 0x8A, 0x8A)) or near((0x8A, 0x4F, 0xD1))  # tree nodes (reuse / duet)
 

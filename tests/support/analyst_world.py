@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 _LOCK = threading.Lock()
-_BUILT: dict[str, "AnalystWorld"] = {}
+_BUILT: dict[str, AnalystWorld] = {}
 ENV_REUSE = "TRENDTRACE_TEST_ANALYST_WORLD"  # folder of a world built by an earlier session (kept in /tmp)
 
 
