@@ -12,6 +12,8 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.warehouse import fetch_rows
+
 # Tables never published (the match index and staging). Everything else in `main` is.
 NOT_PUBLISHED = frozenset({
     "stg_posts",
@@ -36,26 +38,11 @@ def write_copy(con: duckdb.DuckDBPyConnection, target: Path, storage_version: st
     `storage_version`'s format; returns the tables copied. Views are recreated from their SQL and every
     COMMENT ON is carried over, so the copy documents itself like the warehouse."""
     source = con.execute("SELECT current_database()").fetchall()[0][0]
-    tables = [t for (t,) in con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE database_name = $db AND schema_name = 'main' ORDER BY 1",
-        {"db": source}).fetchall() if is_published(t)]
-    views = con.execute(
-        """SELECT view_name, sql FROM duckdb_views()
-           WHERE database_name = $db AND schema_name = 'main' AND NOT internal ORDER BY view_name""",
-        {"db": source}).fetchall()
-    comments = con.execute(
-        """SELECT table_name, NULL AS column_name, comment FROM duckdb_tables()
-           WHERE database_name = $db AND schema_name = 'main' AND comment IS NOT NULL
-           UNION ALL
-           SELECT view_name, NULL, comment FROM duckdb_views()
-           WHERE database_name = $db AND schema_name = 'main' AND comment IS NOT NULL
-           UNION ALL
-           SELECT table_name, column_name, comment FROM duckdb_columns()
-           WHERE database_name = $db AND schema_name = 'main' AND comment IS NOT NULL""",
-        {"db": source}).fetchall()
+    tables = [t for (t,) in fetch_rows(con, "publish/catalog_tables", {"db": source}) if is_published(t)]
+    views = fetch_rows(con, "publish/catalog_views", {"db": source})
+    comments = fetch_rows(con, "publish/catalog_comments", {"db": source})
     kinds = {t: "TABLE" for t in tables} | {v: "VIEW" for v, _ in views}
     alias = "published_copy"
-    in_transaction = False
     if not re.fullmatch(r"v\d+\.\d+\.\d+|latest", storage_version):
         raise ValueError(f"unknown storage version {storage_version!r}")
     # The path is bound; the storage version is an option keyword DuckDB does not bind (checked above).
@@ -64,13 +51,16 @@ def write_copy(con: duckdb.DuckDBPyConnection, target: Path, storage_version: st
         # One transaction for the whole copy (it writes only to the copy): ~250 COMMENT ONs would otherwise
         # cost a commit each.
         con.execute("BEGIN TRANSACTION")
-        in_transaction = True
-        for table in tables:
-            con.execute(f'CREATE TABLE {alias}.main."{table}" AS SELECT * FROM "{source}".main."{table}"')
-        con.execute(f"USE {alias}")
         try:
-            for _, sql in views:
-                con.execute(sql)  # view SQL names tables unqualified: they resolve inside the copy
+            for table in tables:
+                con.execute(f'CREATE TABLE {alias}.main."{table}" AS SELECT * FROM "{source}".main."{table}"')
+            con.execute(f"USE {alias}")
+            for view, sql in views:
+                try:
+                    con.execute(sql)  # view SQL names tables unqualified: they resolve inside the copy
+                except duckdb.Error as exc:
+                    raise RuntimeError(f"view {view} cannot be published (does it read an unpublished table? "
+                                       f"see NOT_PUBLISHED): {exc}") from exc
             for name, column, comment in comments:
                 if name not in kinds:
                     continue
@@ -81,15 +71,13 @@ def write_copy(con: duckdb.DuckDBPyConnection, target: Path, storage_version: st
                     con.execute(f'COMMENT ON {kinds[name]} "{name}" IS {quoted}')
                 else:
                     con.execute(f'COMMENT ON COLUMN "{name}"."{column}" IS {quoted}')
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
         finally:
             con.execute(f'USE "{source}"')
-        con.execute("COMMIT")
-        in_transaction = False
         con.execute(f"CHECKPOINT {alias}")
-    except BaseException:
-        if in_transaction:
-            con.execute("ROLLBACK")
-        raise
     finally:
         con.execute(f"DETACH {alias}")
     return tables

@@ -34,19 +34,11 @@ def _cell(text: str | None) -> str:
 
 def render(con: duckdb.DuckDBPyConnection) -> str:
     """The Markdown reference of every object in `main`: views first (the marts), then tables, by name."""
-    objects = con.sql(
-        """SELECT view_name AS name, 'view' AS kind, comment FROM duckdb_views()
-           WHERE NOT internal AND schema_name = 'main' AND database_name = current_database()
-           UNION ALL
-           SELECT table_name, 'table', comment FROM duckdb_tables()
-           WHERE schema_name = 'main' AND database_name = current_database()
-           ORDER BY kind DESC, name"""
-    ).fetchall()
+    from pipelines.warehouse import fetch_rows
+
+    objects = fetch_rows(con, "schema_doc/objects")
     columns: dict[str, list[tuple]] = {}
-    for table, column, dtype, comment in con.sql(
-        """SELECT table_name, column_name, data_type, comment FROM duckdb_columns()
-           WHERE schema_name = 'main' AND database_name = current_database() ORDER BY table_name, column_index"""
-    ).fetchall():
+    for table, column, dtype, comment in fetch_rows(con, "schema_doc/columns"):
         columns.setdefault(table, []).append((column, dtype, comment))
     lines = [HEADER, "| object | kind | published | description |", "|---|---|---|---|"]
     for name, kind, comment in objects:

@@ -4,6 +4,7 @@ is documented with COMMENT ON (views included: DuckDB 2 keeps column comments on
 from __future__ import annotations
 
 import duckdb
+import pytest
 
 from pipelines import schema_doc
 from pipelines.publish_copy import is_published
@@ -48,3 +49,25 @@ def test_view_column_comments_survive_a_reconnect(tmp_path):
     finally:
         con.close()
     assert comment == [("prev_rank - rank: positive = rose that many places; NULL on the first day.",)]
+
+
+def test_a_view_over_an_unpublished_table_fails_publishing_by_name(tmp_path):
+    from pipelines import warehouse
+    from pipelines.publish_copy import write_copy
+
+    con = warehouse.connect(tmp_path / "wh.duckdb")
+    try:
+        con.execute("CREATE VIEW v_index_size AS SELECT count(*) AS n FROM match_postings")
+        with pytest.raises(RuntimeError, match="view v_index_size cannot be published"):
+            write_copy(con, tmp_path / "copy.duckdb")
+        con.execute("DROP VIEW v_index_size")
+        tables = write_copy(con, tmp_path / "copy2.duckdb")
+    finally:
+        con.close()
+    assert "posts" in tables and "match_postings" not in tables
+    copy = duckdb.connect(str(tmp_path / "copy2.duckdb"), read_only=True)
+    try:
+        assert copy.execute("SELECT count(*) FROM v_top_sounds").fetchall() == [(0,)]
+        assert copy.execute("SELECT comment FROM duckdb_views() WHERE view_name = 'v_cascade_tree'").fetchall()[0][0]
+    finally:
+        copy.close()
