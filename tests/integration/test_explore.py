@@ -130,6 +130,22 @@ def test_sound_profile_and_unknown_sound(world):
     assert f"no sound '{typo}'" in result.output and sound_id in result.output  # the closest match is suggested
 
 
+def test_a_merged_sound_id_leads_to_its_canonical_sound(world):
+    merged = query(world.published, "SELECT sound_id, merged_into FROM sounds WHERE merged_into IS NOT NULL LIMIT 1")
+    if not merged:
+        pytest.skip("this world merged no sounds")
+    (sound_id, into), = merged
+    result = _cli(world, "sound", sound_id, "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert (doc["sound_id"], doc["asked_for"]) == (into, sound_id)
+    assert any(v["version"] == "merged sound" and v["heard_as_sound_id"] == sound_id for v in doc["versions"]) or \
+        not query(world.published, "SELECT 1 FROM post_sounds WHERE matched_sound_id = ? AND role = 'primary'",
+                  [sound_id])
+    text = _cli(world, "sound", sound_id)
+    assert f"({sound_id} was merged into it)" in text.stdout
+
+
 def test_lineage_draws_the_whole_cascade_from_any_post(world):
     (root, size), = query(world.published, "SELECT root_post_id, size FROM cascades ORDER BY size DESC LIMIT 1")
     (leaf,), = query(world.published, "SELECT post_id FROM lineage_paths WHERE root_post_id = ? "

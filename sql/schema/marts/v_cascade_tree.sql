@@ -12,10 +12,12 @@ SELECT lp.root_post_id,
        e.confidence,
        e.evidence,
        p.stats.plays                                       AS plays,
-       (SELECT count(*) FROM lineage_edges c WHERE c.parent_post_id = lp.post_id) AS n_children,
+       coalesce(k.n_children, 0)                           AS n_children,
        lp.path
 FROM lineage_paths lp
 LEFT JOIN lineage_edges e ON e.child_post_id = lp.post_id
+LEFT JOIN (SELECT parent_post_id, count(*) AS n_children FROM lineage_edges GROUP BY 1) k
+       ON k.parent_post_id = lp.post_id
 LEFT JOIN posts p ON p.post_id = lp.post_id
 LEFT JOIN sounds s ON s.sound_id = lp.sound_id;
 COMMENT ON VIEW v_cascade_tree IS 'Every post as a node of its cascade tree: its parent, depth, how it is linked (relation, confidence, evidence), who posted it and when. Filter on root_post_id for one tree.';
