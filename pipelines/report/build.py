@@ -102,7 +102,7 @@ def _story(con: duckdb.DuckDBPyConnection, change: dict[str, Any], day: date, ma
         lines.append("<p>" + "; ".join(firsts) + ".</p>")
     steps = ", ".join(f"{k} after {o[f'days_to_{k}']} day{'' if o[f'days_to_{k}'] == 1 else 's'}"
                       for k in ("spark", "trend", "movement") if o[f"days_to_{k}"] is not None)
-    lines.append(f'<p>{o["n_posts"]} posts by {o["n_creators"]} creators so far'
+    lines.append(f'<p>{o["n_posts"]} posts by {o["n_creators"]} creators by {day}'
                  + (f"; from moment to {steps}" if steps else "") + ".</p>")
     biggest = rows(con, "sound_cascades", {"sound_id": o["sound_id"], "n": 1})
     tree = ""

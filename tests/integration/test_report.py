@@ -116,6 +116,13 @@ def test_report_opens_in_chromium_with_drawn_charts_and_full_trees(world, tmp_pa
         assert int(tree["attrs"]["data-hidden"]) == posts - len(tree["nodes"])
         assert root in tree["nodes"]
 
+    # each origin story counts what existed by that day, not what the latest run knows
+    stories = re.findall(r'id="story-([^"]+)".*?<p>(\d+) posts by (\d+) creators by ', html, flags=re.S)
+    assert stories
+    for sound_id, n_posts, n_creators in stories:
+        assert query(world.published, "SELECT cum_posts, cum_creators FROM sound_daily WHERE sound_id = ? AND day = ?",
+                     [sound_id, day]) == [(int(n_posts), int(n_creators))]
+
     # alerts of the day have anchors, and the markers on the curves link to them
     for (alert_id,) in query(world.published, "SELECT alert_id FROM alerts WHERE day = ?", [day]):
         assert f'id="alert-{alert_id}"' in html and f'href="#alert-{alert_id}"' in html
