@@ -25,6 +25,9 @@ def _mount_subcommands() -> None:
     from pipelines.alerts.cli import app as alerts_app
 
     app.add_typer(alerts_app, name="alerts", help="Threshold alerts: list them, resend one.")
+    from pipelines.explore import register as register_explore  # sounds, sound, lineage, query, report
+
+    register_explore(app)
 
 
 _mount_subcommands()

@@ -405,8 +405,10 @@ def configured_channels(skip_broken: bool = False) -> list[Channel]:
     A channel whose config cannot work raises ChannelConfigError (its message is safe to log), unless
     `skip_broken`: then it is left out with a warning, so that e.g. a failure notice still goes by e-mail.
     """
+    from pipelines.alerts.slack import slack_channel  # here: slack imports this module
+
     found: list[Channel] = []
-    for make in (webhook_channel, email_channel):
+    for make in (webhook_channel, email_channel, slack_channel):
         try:
             channel = make()
         except ChannelConfigError as exc:

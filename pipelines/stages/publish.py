@@ -1,17 +1,19 @@
 """publish: a consistent read-only copy of the warehouse for analysts.
 
 DuckDB lets one process write and, while it does, nobody else open the file; analysts (and dashboards)
-query the published copy, which is replaced atomically at the end of every daily run.
+query the published copy, which is replaced atomically at the end of every daily run. The copy is written
+table by table in DuckDB 1.4's storage format (pipelines.publish_copy), so DuckDB 1.4/1.5 clients open it
+too, and it leaves the matcher's index postings out (most of the file, of no use to a query).
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 from datetime import date
 from pathlib import Path
 
 from pipelines import settings
+from pipelines.publish_copy import write_copy
 from pipelines.runlog import StageResult, stage_run
 
 
@@ -26,13 +28,14 @@ def run(day: date, run_id: str = "cli") -> StageResult:
         con.execute("CHECKPOINT")
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_suffix(target.suffix + ".tmp")
+        tmp.unlink(missing_ok=True)  # ATTACH would open a leftover of a killed run instead of a new file
         try:
-            shutil.copyfile(settings.warehouse_path(), tmp)
+            tables = write_copy(con, tmp)
             os.replace(tmp, target)
         except BaseException:
             # A failed copy (disk full) or replace must not leave a half-written .tmp beside the published file.
             tmp.unlink(missing_ok=True)
             raise
         result.rows_out = con.execute("SELECT count(*) FROM posts").fetchall()[0][0]  # fetchone leaves the result open
-        result.message = f"published {target}"
+        result.message = f"published {target} ({len(tables)} tables)"
         return result

@@ -90,3 +90,4 @@ COMMENT ON TABLE post_match_outcomes IS 'What match_sounds concluded for every p
 COMMENT ON COLUMN post_match_outcomes.outcome IS 'matched (primary sound found), new_sound (origin of a new sound), too_short (too little audio signal to identify or index, no sound).';
 COMMENT ON COLUMN post_match_outcomes.detail IS 'Readable explanation (which sound, how it was heard).';
 COMMENT ON COLUMN post_match_outcomes.ingest_day IS 'ingest_day of the post.';
+COMMENT ON COLUMN post_match_outcomes.post_id IS 'posts.post_id.';

@@ -19,3 +19,4 @@ COMMENT ON COLUMN media_checks.rms_dbfs IS 'Mean loudness, dBFS.';
 COMMENT ON COLUMN media_checks.error_rule IS 'Decoder outcome when not decoded: no_audio_stream, undecodable, empty, timeout, not_found.';
 COMMENT ON COLUMN media_checks.error IS 'What the decoder said.';
 COMMENT ON COLUMN media_checks.decode_seconds IS 'Wall time spent decoding and fingerprinting this file.';
+COMMENT ON COLUMN media_checks.checked_at IS 'When the file was decoded and measured (UTC).';

@@ -20,3 +20,5 @@ COMMENT ON COLUMN pipeline_runs.rows_in IS 'Rows the stage read.';
 COMMENT ON COLUMN pipeline_runs.rows_out IS 'Rows the stage wrote to its main output.';
 COMMENT ON COLUMN pipeline_runs.seconds IS 'Wall time.';
 COMMENT ON COLUMN pipeline_runs.message IS 'Human-readable summary or error.';
+COMMENT ON COLUMN pipeline_runs.started_at IS 'When the stage started (UTC).';
+COMMENT ON COLUMN pipeline_runs.finished_at IS 'When it finished (UTC).';

@@ -1,3 +1,4 @@
+-- warehouse_identity: written by pipelines/alerts/outbox.py (sql/alerts/warehouse_identity_create.sql)
 -- Written by pipelines.alerts.outbox (warehouse_id(): one row, created once on first delivery, never changed).
 CREATE TABLE IF NOT EXISTS warehouse_identity (
     one_row       BOOLEAN PRIMARY KEY DEFAULT true CHECK (one_row),

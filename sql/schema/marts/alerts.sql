@@ -45,3 +45,12 @@ CREATE TABLE IF NOT EXISTS alert_deliveries (
     PRIMARY KEY (alert_id, channel)
 );
 COMMENT ON TABLE alert_deliveries IS 'Delivery state of an alert per channel (webhook, email): a channel that already confirmed is never sent to again when another channel is retried.';
+COMMENT ON COLUMN alerts.alert_id IS 'Id of the alert (delivery id of its messages; `trendtrace alerts resend ID`).';
+COMMENT ON COLUMN alerts.sound_id IS 'Canonical sound that crossed the line.';
+COMMENT ON COLUMN alerts.created_at IS 'When the crossing was recorded (UTC).';
+COMMENT ON COLUMN alert_deliveries.alert_id IS 'alerts.alert_id.';
+COMMENT ON COLUMN alert_deliveries.channel IS 'webhook | email (| slack).';
+COMMENT ON COLUMN alert_deliveries.status IS 'sent, pending or failed on this channel.';
+COMMENT ON COLUMN alert_deliveries.attempts IS 'Tries on this channel over all runs.';
+COMMENT ON COLUMN alert_deliveries.delivered_at IS 'When this channel confirmed (UTC).';
+COMMENT ON COLUMN alert_deliveries.last_error IS 'Why the latest try on this channel failed (secrets redacted).';
