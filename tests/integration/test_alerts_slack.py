@@ -23,6 +23,8 @@ PAYLOAD = {"event": "alert", "alert_id": 7, "sound_id": "snd-1", "title": "origi
            "top_cascades": [{"root_post_id": "p100", "size": 60, "creators": 48, "depth": 3,
                              "structural_virality": 2.4}]}
 
+WAREHOUSE_ID = "0123456789abcdef0123456789abcdef"  # what outbox.warehouse_id() draws once per warehouse
+
 
 @pytest.fixture(autouse=True)
 def _no_slack_env(monkeypatch):
@@ -32,7 +34,7 @@ def _no_slack_env(monkeypatch):
 
 def test_alert_arrives_as_slack_blocks():
     with WebhookReceiver() as hook:
-        outcome = channels.Sender(FAST).send(slack.SlackChannel(hook.url), alert_message(7, PAYLOAD))
+        outcome = channels.Sender(FAST).send(slack.SlackChannel(hook.url), alert_message(7, PAYLOAD, WAREHOUSE_ID))
     assert outcome.ok and outcome.attempts == 1
     (got,) = hook.delivered
     assert got.headers["Content-Type"].startswith("application/json")
@@ -48,7 +50,7 @@ def test_alert_arrives_as_slack_blocks():
     assert fields == ["*Rule*\ncreators (cumulative_creators)", "*Crossing*\ncum_creators &gt;= 10", "*Value*\n12",  # Slack shows &gt; as >
                       "*Threshold*\n10"]
     assert "`p100`: 60 posts" in body["blocks"][3]["text"]["text"]
-    assert "delivery alert-7" in json.dumps(body["blocks"][-1])
+    assert f"delivery alert-{WAREHOUSE_ID}-" in json.dumps(body["blocks"][-1])
 
 
 def test_task_failure_arrives_as_a_header_and_the_text():
@@ -65,12 +67,12 @@ def test_task_failure_arrives_as_a_header_and_the_text():
 def test_slack_5xx_is_retried_and_a_rejection_is_not():
     with WebhookReceiver(fail_first=2, fail_status=503) as hook:
         outcome = channels.Sender(FAST, sleep=lambda s: None).send(slack.SlackChannel(hook.url),
-                                                                  alert_message(7, PAYLOAD))
+                                                                  alert_message(7, PAYLOAD, WAREHOUSE_ID))
     assert outcome.ok and outcome.attempts == 3 and len(hook.requests) == 3
     with WebhookReceiver(fail_first=10, fail_status=404) as hook:
         secret_url = hook.url + "/T000/B000/XXXXsecret"
         outcome = channels.Sender(FAST, sleep=lambda s: None).send(slack.SlackChannel(secret_url),
-                                                                  alert_message(7, PAYLOAD))
+                                                                  alert_message(7, PAYLOAD, WAREHOUSE_ID))
     assert not outcome.ok and outcome.permanent and outcome.attempts == 1 and len(hook.requests) == 1
     assert "HTTP 404" in outcome.error and "XXXXsecret" not in outcome.error
 
@@ -90,9 +92,6 @@ def test_alerts_stage_delivers_to_slack_beside_the_webhook(env, monkeypatch):  #
     one alert reaches both; a Slack outage leaves it pending for Slack only, and the next run sends it once."""
     env.write_config(rules=[{"name": "creators", "kind": "cumulative_creators", "levels": [10]}])
     seed(env.warehouse)
-    original = channels.configured_channels
-    monkeypatch.setattr(channels, "configured_channels",
-                        lambda: original() + [c for c in (slack.slack_channel(),) if c is not None])
     with WebhookReceiver() as hook, WebhookReceiver(fail_first=3, fail_status=500) as slack_hook:
         use_webhook(monkeypatch, hook.url)
         monkeypatch.setenv(slack.ENV_SLACK_WEBHOOK_URL, slack_hook.url)

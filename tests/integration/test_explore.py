@@ -170,7 +170,7 @@ def test_lineage_draws_the_whole_cascade_from_any_post(world):
 
 def test_query_is_read_only(world):
     before = query(world.published, "SELECT count(*) FROM posts")[0][0]
-    result = _cli(world, "query", "DELETE FROM posts")
+    result = _cli(world, "query", "DELETE FROM sounds")
     assert result.exit_code == 2 and "read-only" in result.output
     assert query(world.published, "SELECT count(*) FROM posts")[0][0] == before
 
@@ -195,7 +195,8 @@ def test_commands_have_help():
 def test_published_copy_has_the_analyst_tables_and_no_index(world):
     tables = {t for (t,) in query(world.published, "SELECT table_name FROM duckdb_tables()")}
     views = {v for (v,) in query(world.published, "SELECT view_name FROM duckdb_views() WHERE NOT internal")}
-    assert {"posts", "sounds", "post_sounds", "lineage_edges", "cascades", "sound_daily", "alerts"} <= tables
+    assert {"sounds", "post_sounds", "lineage_edges", "cascades", "sound_daily", "alerts"} <= tables
+    assert {"posts", "quarantine"} <= views  # over validated_posts and the per-stage quarantine tables
     assert not tables & {"match_postings", "match_landmark_postings", "match_triplet_postings",
                          "match_audio_landmarks", "audio_peaks", "stg_posts"}
     assert {"v_top_sounds", "v_sound_timeline", "v_sound_origin", "v_cascade_tree", "v_sound_versions"} <= views
@@ -220,7 +221,7 @@ def test_publish_replaces_the_copy_while_a_reader_has_it_open(world, tmp_path, m
     try:
         before = reader.execute("SELECT count(*) FROM posts").fetchall()[0][0]
         with duckdb.connect(str(warehouse)) as writer:
-            writer.execute("DELETE FROM posts WHERE post_id = (SELECT min(post_id) FROM posts)")
+            writer.execute("DELETE FROM validated_posts WHERE post_id = (SELECT min(post_id) FROM posts)")
         publish.run(date(2024, 3, 5))
         assert reader.execute("SELECT count(*) FROM posts").fetchall()[0][0] == before  # still its snapshot
     finally:

@@ -243,7 +243,7 @@ def test_delivery_ids_are_stable_per_alert_and_unique_across_warehouses(alert_en
 def test_warehouse_identity_is_documented_and_names_its_writer(pipeline_env):
     ddl = (ROOT / "sql" / "schema" / "core" / "warehouse_identity.sql").read_text(encoding="utf-8")
     first_line = ddl.splitlines()[0]
-    assert first_line.startswith("--") and "pipelines.alerts.outbox" in first_line
+    assert first_line.startswith("-- warehouse_identity: written by ") and "pipelines/alerts/outbox.py" in first_line
     _landing, wh = pipeline_env
     warehouse.connect(wh).close()
     con = duckdb.connect(str(wh), read_only=True)

@@ -64,7 +64,7 @@ def test_a_view_over_an_unpublished_table_fails_publishing_by_name(tmp_path):
         tables = write_copy(con, tmp_path / "copy2.duckdb")
     finally:
         con.close()
-    assert "posts" in tables and "match_postings" not in tables
+    assert "validated_posts" in tables and "match_postings" not in tables
     copy = duckdb.connect(str(tmp_path / "copy2.duckdb"), read_only=True)
     try:
         assert copy.execute("SELECT count(*) FROM v_top_sounds").fetchall() == [(0,)]

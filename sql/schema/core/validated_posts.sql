@@ -25,3 +25,23 @@ CREATE TABLE IF NOT EXISTS validated_posts (
     ingest_day         DATE NOT NULL
 );
 COMMENT ON TABLE validated_posts IS 'Written by validate only: records that passed the posts and media-location contracts (one row per post_id, the first ingested copy wins), before the media-audio contract. Analysts read the view posts (this minus fingerprint_quarantine).';
+COMMENT ON COLUMN validated_posts.post_id IS 'Platform post id as text (TikTok ids exceed 2^53; never a float).';
+COMMENT ON COLUMN validated_posts.author IS 'Creator handle (TikTok uniqueId / Research API username), without @.';
+COMMENT ON COLUMN validated_posts.created_at IS 'When the post was published, UTC.';
+COMMENT ON COLUMN validated_posts.created_day IS 'UTC day of created_at: the day the post belongs to in time series (late arrivals land in their own day).';
+COMMENT ON COLUMN validated_posts.caption IS 'Post description as exported, including platform-inserted text such as "#duet with @user".';
+COMMENT ON COLUMN validated_posts.platform_music_id IS 'The platform''s music/sound id as text; NULL when the export has none. Not trusted for sound identity.';
+COMMENT ON COLUMN validated_posts.music_title IS 'The platform''s sound title, e.g. "original sound - user".';
+COMMENT ON COLUMN validated_posts.music_original IS 'TRUE when the platform marks the sound as the poster''s original sound; NULL when unknown.';
+COMMENT ON COLUMN validated_posts.duet_from_post_id IS 'Post id this post claims to duet (web JSON duetInfo.duetFromId); NULL when not claimed.';
+COMMENT ON COLUMN validated_posts.mentions IS 'User handles mentioned (textExtra and @name in the caption), caption order, without @.';
+COMMENT ON COLUMN validated_posts.hashtags IS 'Hashtags, lower-cased, without #, caption order.';
+COMMENT ON COLUMN validated_posts.stats IS 'Engagement counters at export time: plays, likes, shares, comments (NULL when not exported).';
+COMMENT ON COLUMN validated_posts.duration_s IS 'Video duration declared by the export, seconds; the decoded audio duration is audio_fingerprints.duration_s.';
+COMMENT ON COLUMN validated_posts.media_path IS 'Media file, relative to its landing partition dt=<ingest_day>/.';
+COMMENT ON COLUMN validated_posts.audio_sha256 IS 'SHA-256 of the media file bytes; joins audio_fingerprints.';
+COMMENT ON COLUMN validated_posts.source_format IS 'Export format the record came from: tiktok_web, research_api or csv_export.';
+COMMENT ON COLUMN validated_posts.source_file IS 'Export file, relative to its landing partition.';
+COMMENT ON COLUMN validated_posts.source_line IS '1-based line of the record in source_file (NULL when not known).';
+COMMENT ON COLUMN validated_posts.source_record IS '0-based index of the record in source_file.';
+COMMENT ON COLUMN validated_posts.ingest_day IS 'The dt= partition the post arrived in (the unit of reruns).';
