@@ -28,6 +28,20 @@ Views (`v_*`) are the analyst marts: start there (README, *For analysts*).
 """
 
 
+def ddl_owners() -> dict[str, tuple[str, str]]:
+    """name -> (the sql/schema file that defines it, who fills it): the header line each DDL file opens with
+    (`-- <table>: written by …` / `-- <view>: view over …`, checked by tests/integration/test_migrations.py)."""
+    out: dict[str, tuple[str, str]] = {}
+    for file in sorted((PROJECT_ROOT / "sql" / "schema").rglob("*.sql")):
+        for line in file.read_text(encoding="utf-8").splitlines():
+            if not line.startswith("--"):
+                break
+            name, sep, rest = line[2:].strip().partition(": ")
+            if sep and name.isidentifier() and rest.startswith(("written by ", "view over ")):
+                out[name] = (str(file.relative_to(PROJECT_ROOT)), rest)
+    return out
+
+
 def _cell(text: str | None) -> str:
     return (text or "").replace("|", "\\|").replace("\n", " ")
 
@@ -40,12 +54,16 @@ def render(con: duckdb.DuckDBPyConnection) -> str:
     columns: dict[str, list[tuple]] = {}
     for table, column, dtype, comment in fetch_rows(con, "schema_doc/columns"):
         columns.setdefault(table, []).append((column, dtype, comment))
+    owners = ddl_owners()
     lines = [HEADER, "| object | kind | published | description |", "|---|---|---|---|"]
     for name, kind, comment in objects:
         lines.append(f"| [`{name}`](#{name}) | {kind} | {'yes' if is_published(name) else 'no'} | {_cell(comment)} |")
     for name, kind, comment in objects:
-        lines += ["", f"## {name}", "", f"*{kind}*{'' if is_published(name) else ' — not published'}. {_cell(comment)}",
-                  "", "| column | type | description |", "|---|---|---|"]
+        lines += ["", f"## {name}", "", f"*{kind}*{'' if is_published(name) else ' — not published'}. {_cell(comment)}"]
+        if name in owners:
+            defined_in, filled = owners[name]
+            lines += ["", f"Defined in `{defined_in}`; {_cell(filled)}."]
+        lines += ["", "| column | type | description |", "|---|---|---|"]
         lines += [f"| `{c}` | `{_cell(t)}` | {_cell(d)} |" for c, t, d in columns.get(name, [])]
     return "\n".join(lines) + "\n"
 

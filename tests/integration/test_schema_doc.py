@@ -71,3 +71,21 @@ def test_a_view_over_an_unpublished_table_fails_publishing_by_name(tmp_path):
         assert copy.execute("SELECT comment FROM duckdb_views() WHERE view_name = 'v_cascade_tree'").fetchall()[0][0]
     finally:
         copy.close()
+
+
+def test_every_table_and_view_names_its_defining_file_and_writer(tmp_path):
+    """A newcomer can read, for any table, the one file that defines it and the one module that writes it."""
+    from pipelines import warehouse
+    from pipelines.schema_doc import ddl_owners
+
+    con = warehouse.connect(tmp_path / "wh.duckdb")
+    try:
+        names = {n for (n,) in con.sql("SELECT table_name FROM duckdb_tables() UNION "
+                                       "SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
+    finally:
+        con.close()
+    owners = ddl_owners()
+    assert names - set(owners) == set()
+    for name in names:
+        defined_in, filled = owners[name]
+        assert (filled.startswith("written by ") and "pipelines/" in filled) or filled.startswith("view over "), (name, filled)
