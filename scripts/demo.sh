@@ -20,12 +20,18 @@ declare -A EST=([small]="60 8 90 20 6 0.15" [quick]="130 10 440 20 6 0.20"
 read -r est_world_cold est_world_warm est_files est_start est_per_day est_per_file <<<"${EST[$scale]:-720 15 1790 20 8 0.3}"
 
 fmt() { printf '%d:%02d' $(($1 / 60)) $(($1 % 60)); }
-cpu_s() { times | tail -n 1 | awk '{ t = 0; for (i = 1; i <= 2; i++) { split($i, a, "m"); t += a[1] * 60 + a[2] } printf "%d", t }'; }
+times_file="$(mktemp)"
+trap 'rm -f "$times_file"' EXIT
+cpu_now() { # CPU=user+sys seconds of this script's finished children; `times` must run in this shell, not a subshell
+  times > "$times_file"
+  CPU=$(tail -n 1 "$times_file" | awk '{ t = 0; for (i = 1; i <= 2; i++) { split($i, a, "m"); t += a[1] * 60 + a[2] } printf "%d", t }')
+}
 phase() { # phase N "title" SECONDS_LEFT_FROM_HERE
   echo "== $1/$phases $2   [$(fmt $((SECONDS - t_start))) elapsed, ~$(fmt "$3") left]"
-  p_wall=$SECONDS p_cpu=$(cpu_s)
+  cpu_now
+  p_wall=$SECONDS p_cpu=$CPU
 }
-phase_end() { echo "   $1 in $((SECONDS - p_wall)) s (CPU $(($(cpu_s) - p_cpu)) s)${2:-}"; }
+phase_end() { cpu_now; echo "   $1 in $((SECONDS - p_wall)) s (CPU $((CPU - p_cpu)) s)${2:-}"; }
 backfill_est() { awk -v a="$est_start" -v d="$days" -v b="$est_per_day" -v f="$1" -v c="$est_per_file" \
   'BEGIN { printf "%d", a + d * b + f * c }'; }
 setup_est() { # apt packages (~280 MB, mostly the 120 MB soundfont) are most of a fresh set-up
@@ -91,7 +97,7 @@ export TRENDTRACE_WEBHOOK_SECRET
 uv run python -m pipelines.alerts.receiver --port "$port" --out "$received" &
 receiver_pid=$!
 watch_pid=""
-trap 'kill "$receiver_pid" 2>/dev/null || true; [ -z "$watch_pid" ] || kill "$watch_pid" 2>/dev/null || true' EXIT
+trap 'kill "$receiver_pid" 2>/dev/null || true; [ -z "$watch_pid" ] || kill "$watch_pid" 2>/dev/null || true; rm -f "$times_file"' EXIT
 
 phase 4 "the moment_to_movement DAG, one Airflow run per partition day ($days days, $files media files, ~$(fmt "$b_est"))" \
   $((b_est + tail_est))
@@ -182,4 +188,5 @@ else
   echo "over this warehouse are not sent again; \`trendtrace alerts list\` shows them, \`make clean\` starts afresh)"
 fi
 echo "warehouse: $TRENDTRACE_WAREHOUSE (analysts: open $(dirname "$TRENDTRACE_WAREHOUSE")/published/$(basename "$TRENDTRACE_WAREHOUSE") read-only)"
-echo "== done in $(fmt $((SECONDS - t_start))) (CPU $(cpu_s) s; $scale world, $days days; full size: make demo DEMO=full)"
+cpu_now
+echo "== done in $(fmt $((SECONDS - t_start))) (CPU $CPU s; $scale world, $days days; full size: make demo DEMO=full)"
