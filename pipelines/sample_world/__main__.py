@@ -18,7 +18,7 @@ def sample_world(
     out: Path = typer.Option(..., "--out", help="output folder: landing/ and truth/ are (re)written there"),
     days: int = typer.Option(14, help="days of posting (one partition per day)"),
     seed: int = typer.Option(7, help="random seed: same seed, same world"),
-    scale: str = typer.Option("demo", help="small | demo | large | xl (xl needs --no-media)"),
+    scale: str = typer.Option("demo", help="small | quick (make demo) | demo | large | xl (xl needs --no-media)"),
     no_media: bool = typer.Option(False, "--no-media", help="metadata only: diffusion, exports and truth"),
     start: str = typer.Option("2024-03-01", help="first day (YYYY-MM-DD)"),
     cache_dir: Path | None = typer.Option(None, help="audio/render cache (default $TRENDTRACE_CACHE or data/cache)"),

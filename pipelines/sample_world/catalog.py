@@ -8,7 +8,8 @@ rendering or downloading anything.
 from __future__ import annotations
 
 import os
-from concurrent.futures import ProcessPoolExecutor
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,6 +39,7 @@ class Catalog:
     sounds: list[SoundSource]
     partners: list[dict] = field(default_factory=list)  # music21 renders for duet instrument partners
     versions: dict = field(default_factory=dict)
+    timings: dict = field(default_factory=dict)  # seconds per sub-phase (packs, renders), for build_timings.json
 
 
 def _clip(rng: np.random.Generator, total: float, max_start: float | None = None) -> tuple[float, float]:
@@ -60,16 +62,49 @@ def _speech_sounds(n: int, rng: np.random.Generator) -> list[SoundSource]:
     return out
 
 
-def _render_many(specs: list[dict], cache_dir: Path, workers: int | None, progress: bool, label: str) -> list[dict]:
+def _render_many(specs: list[dict], cache_dir: Path, workers: int | None, progress: bool, label: str,
+                 need: int | None = None) -> list[dict]:
+    """Render `specs` in order (cached ones are free), across `workers` processes.
+
+    With `need`, stops once the first k specs hold `need` good renders and returns only those k metas:
+    callers take the first `need` good renders in order, so the world is the same as rendering them all,
+    but the spare pieces (picked in case some fail) are not rendered. At most `workers - 1` renders started
+    in parallel beyond that point finish anyway (into the cache).
+    """
     from rich.progress import Progress
 
-    todo = [s for s in specs if not music.render_path(s, cache_dir).with_suffix(".json").exists()]
-    if todo:
-        with Progress(disable=not progress) as bar, ProcessPoolExecutor(max_workers=workers or os.cpu_count()) as pool:
-            job = bar.add_task(label, total=len(todo))
-            for _ in pool.map(music.render, todo, [cache_dir] * len(todo)):
+    done: dict[int, dict] = {}
+    for i, s in enumerate(specs):
+        if music.render_path(s, cache_dir).with_suffix(".json").exists():
+            done[i] = music.render(s, cache_dir)
+
+    def prefix() -> int | None:  # length of the shortest prefix that holds `need` good renders
+        ok = 0
+        for i in range(len(specs)):
+            if i not in done:
+                return None
+            ok += bool(done[i].get("ok"))
+            if need is not None and ok >= need:
+                return i + 1
+        return len(specs)
+
+    if prefix() is None:
+        workers = workers or os.cpu_count() or 1
+        todo = [i for i in range(len(specs)) if i not in done]
+        total = len(todo) if need is None else min(len(todo), max(need - sum(bool(m.get("ok")) for m in done.values()), 1))
+        with Progress(disable=not progress) as bar, ProcessPoolExecutor(max_workers=workers) as pool:
+            job = bar.add_task(label, total=total)
+            running: dict = {}
+            while prefix() is None:
+                while todo and len(running) < workers:
+                    i = todo.pop(0)
+                    running[pool.submit(music.render, specs[i], cache_dir)] = i
+                fut = next(as_completed(running))
+                done[running.pop(fut)] = fut.result()
                 bar.advance(job)
-    return [music.render(s, cache_dir) for s in specs]
+            for fut, i in running.items():  # started before the prefix was complete: let them land in the cache
+                done[i] = fut.result()
+    return [done[i] for i in range(prefix() or len(specs))]
 
 
 def _music21_sounds(n: int, rng: np.random.Generator, cache_dir: Path, workers: int | None, progress: bool,
@@ -82,7 +117,7 @@ def _music21_sounds(n: int, rng: np.random.Generator, cache_dir: Path, workers: 
             break
         used.update(pieces)
         specs = [music.render_spec(p, rng) for p in pieces]
-        for meta in _render_many(specs, cache_dir, workers, progress, "music21 renders"):
+        for meta in _render_many(specs, cache_dir, workers, progress, "music21 renders", need=need):
             if not meta.get("ok") or len(out) >= n:
                 continue
             start, dur = _clip(rng, meta["duration_s"], max_start=10.0)
@@ -106,7 +141,9 @@ def build_catalog(scale: Scale, seed: int, cache_dir: Path, no_media: bool, work
     if no_media:
         return _names_only(scale, rng)
     used: set[str] = set()
+    t0 = time.perf_counter()
     tracks = sources.ensure_packs(scale.debian_packs, cache_dir)
+    t1 = time.perf_counter()
     n_speech = min(scale.n_speech, scale.n_sounds)
     n_deb = min(len(tracks), scale.n_sounds - n_speech - scale.n_music21)
     n_m21 = scale.n_sounds - n_speech - max(n_deb, 0)
@@ -120,6 +157,7 @@ def build_catalog(scale: Scale, seed: int, cache_dir: Path, no_media: bool, work
             tr.package, tr.version, tr.licence,
         ))
     sounds += _music21_sounds(n_m21, rng, cache_dir, workers, progress, used)
+    t2 = time.perf_counter()
     sounds += _speech_sounds(n_speech, rng)
     if len(sounds) < scale.n_sounds:
         raise RuntimeError(f"only {len(sounds)} of {scale.n_sounds} sound sources could be prepared")
@@ -128,16 +166,19 @@ def build_catalog(scale: Scale, seed: int, cache_dir: Path, no_media: bool, work
     partners = []
     pieces = music.pick_pieces(scale.n_partner_renders * 2, rng, music.PARTNER_COLLECTIONS, used)
     specs = [music.render_spec(p, rng, solo=True) for p in pieces]
-    for meta in _render_many(specs, cache_dir, workers, progress, "duet partner renders"):
+    for meta in _render_many(specs, cache_dir, workers, progress, "duet partner renders",
+                              need=scale.n_partner_renders):
         if meta.get("ok") and len(partners) < scale.n_partner_renders:
             partners.append({"path": meta["path"], "duration_s": meta["duration_s"],
                              "title": meta["title"], "instrument": meta["instrument"]})
+    t3 = time.perf_counter()
+    timings = {"packs": round(t1 - t0, 2), "music21_sounds": round(t2 - t1, 2), "music21_partners": round(t3 - t2, 2)}
     versions = {
         "debian": {pkg: next((t.version for t in tracks if t.package == pkg), None) for pkg in scale.debian_packs},
         "music21": music.music21_version(),
         "soundfont": "fluid-soundfont-gm (FluidR3_GM.sf2)",
     }
-    return Catalog(sounds, partners, versions)
+    return Catalog(sounds, partners, versions, timings)
 
 
 def _names_only(scale: Scale, rng: np.random.Generator) -> Catalog:

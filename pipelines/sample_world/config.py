@@ -30,6 +30,9 @@ ALL_PACKS = ("singularity-music", "wesnoth-1.16-music", "warzone2100-music", "ne
 
 SCALES: dict[str, Scale] = {
     "small": Scale("small", 100, 14, 90, ("singularity-music",), 3, 3, 2, 1),
+    # `make demo`'s default (7 days): one 86 MB pack (all 28 of its tracks), 6+3 renders, ~560 posts exported,
+    # still every relation, speed variants, a trend, a movement and each bad input; fits ~10 min cold
+    "quick": Scale("quick", 450, 40, 315, ("warzone2100-music",), 6, 6, 3, 1),
     "demo": Scale("demo", 2000, 170, 1400, ALL_PACKS, 40, 24, 6, 3),
     "large": Scale("large", 60000, 3200, 30000, ALL_PACKS, 2400, 500, 12, 20),
     # metadata-only benchmark world: sounds are named after music21 corpus pieces, never rendered
