@@ -243,7 +243,7 @@ def sample_world(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for landing/ (exports + media) and truth/.")],
     days_: Annotated[int, typer.Option("--days", help="Days of posting.")] = 14,
     seed: Annotated[int, typer.Option(help="Random seed: the same seed builds the same world.")] = 7,
-    scale: Annotated[str, typer.Option(help="small (tests, ~100 posts), demo (~2 000), large (>= 50 000).")] = "demo",
+    scale: Annotated[str, typer.Option(help="small (tests, ~100 posts), quick (make demo, ~450), demo (~2 000), large (>= 50 000).")] = "demo",
     start: Annotated[str, typer.Option(help="First day YYYY-MM-DD.")] = "2024-03-01",
     no_media: Annotated[bool, typer.Option("--no-media", help="Metadata only (for lineage at 1M+ posts).")] = False,
     posts: Annotated[Optional[int], typer.Option(help="Override the scale's number of posts.")] = None,
