@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(libchromaprint1 libchromaprint-tools ffmpeg espeak-ng fluidsynth fluid-soundfont-gm chromium)
+APT_PACKAGES=(libchromaprint1 libchromaprint-tools ffmpeg espeak-ng fluidsynth fluid-soundfont-gm chromium fonts-liberation)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
