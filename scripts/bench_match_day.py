@@ -56,7 +56,7 @@ STEPS = [
     ("lm_keys", "landmark pair hashes and triplet keys, as posted"),
     ("lm_lookup", "landmark candidates: triplets, pairs, stitch heads, voting (DuckDB)"),
     ("lm_vote", "landmark verification: aligned stretches, stitch heads"),
-    ("presence_decode", "presence test: decoding the post again"),
+    ("presence_decode", "presence test: decoding the post again (with its dense maxima once parallel)"),
     ("presence_maxima", "presence test: dense maxima of the post"),
     ("presence_test", "presence test: reference peaks, windows, growing"),
     ("speed_keys", "speed presets: 27 variants keyed"),

@@ -10,6 +10,7 @@ through pipelines/matching/store.py; what the engine returns (`DayMatches`) the 
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
@@ -145,7 +146,7 @@ def match_chunk(con: duckdb.DuckDBPyConnection, queries: list[Query],
                                                                                    profile=profile):
         found[m.qid].append(m)
     unexplained = [q for q in queries if not is_primary(found[q.qid], q.duration_s)]
-    maps: dict[int, np.ndarray] = {}  # the peak-presence test's decoded posts, shared by both of its passes
+    maps: dict[int, np.ndarray | None] = {}  # the peak-presence test's decoded posts, shared by both of its passes
     if unexplained:  # a sound heard only at first, then under a loud voice: is it still there?
         for m in presence_matches(con, unexplained, found, queries, maps=maps, profile=profile):
             found[m.qid].append(m)
@@ -263,7 +264,7 @@ def landmark_matches(con: duckdb.DuckDBPyConnection, queries: list[Query], chunk
 
 def presence_matches(con: duckdb.DuckDBPyConnection, queries: list[Query], found: dict[int, list[Match]],
                      chunk: list[Query], methods: tuple[str, ...] = ("landmarks",),
-                     maps: dict[int, np.ndarray] | None = None, profile: Profile = NO_PROFILE) -> list[Match]:
+                     maps: dict[int, np.ndarray | None] | None = None, profile: Profile = NO_PROFILE) -> list[Match]:
     """For queries nothing explains yet: each landmark alignment found by `methods` (as posted, or
     landmarks_speed_pitch / _tempo) grown over the windows where the reference's peaks are still present in the
     post (a sound under a voice as loud as it, docs/matching.md). The post's file is decoded again for this
@@ -276,16 +277,17 @@ def presence_matches(con: duckdb.DuckDBPyConnection, queries: list[Query], found
     with profile.step("presence_test"):
         stored = store.ref_peaks(con, sorted({m.ref for _, ms in todo for m in ms if m.ref >= 0}))
     by_qid = {q.qid: q for q in chunk}
+    with profile.step("presence_decode"):  # decoding and dense maxima, the posts in parallel (order-free)
+        missing = [q for q, _ in todo if q.qid not in maps]
+        if len(missing) > 1 and settings.workers() > 1:
+            with ThreadPoolExecutor(max_workers=min(settings.workers(), len(missing))) as pool:
+                maps.update(zip((q.qid for q in missing), pool.map(_post_maxima, missing)))
+        else:
+            maps.update((q.qid, _post_maxima(q)) for q in missing)
     out: list[Match] = []
     for q, candidates in todo:
-        if q.qid not in maps:
-            try:
-                with profile.step("presence_decode"):
-                    pcm = decode_pcm(q.media, max_seconds=q.duration_s + 1.0)
-                with profile.step("presence_maxima"):
-                    maps[q.qid] = presence.dense_maxima(pcm)
-            except (DecodeError, OSError):
-                continue
+        if maps[q.qid] is None:  # the file cannot be read here: its matches stay as they were
+            continue
         for m in candidates:
             ref_q = by_qid.get(-1 - m.ref) if m.ref < 0 else None
             ref_peaks = stored.get(m.ref) if m.ref >= 0 else (ref_q.peak_frames, ref_q.peak_bins) if ref_q else None
@@ -296,6 +298,14 @@ def presence_matches(con: duckdb.DuckDBPyConnection, queries: list[Query], found
             if grown is not None:
                 out.append(grown)
     return out
+
+
+def _post_maxima(q: Query) -> np.ndarray | None:
+    """presence.dense_maxima of the post's file decoded again (None if it cannot be read)."""
+    try:
+        return presence.dense_maxima(decode_pcm(q.media, max_seconds=q.duration_s + 1.0))
+    except (DecodeError, OSError):
+        return None
 
 
 def speed_estimated_matches(con: duckdb.DuckDBPyConnection, queries: list[Query],
