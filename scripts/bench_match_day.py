@@ -127,7 +127,7 @@ def prepare(work: Path, n_posts: int, n_sounds: int, seed: int) -> Path:
     from pipelines.matching.types import NewIndexAudio
     from pipelines.stages.fingerprint_frames import analyses_frames, peaks_frame
 
-    prep = work / f"prep-{n_posts}-{n_sounds}-{seed}.duckdb"
+    prep = work / f"prep-v2-{n_posts}-{n_sounds}-{seed}.duckdb"
     if prep.exists():
         return prep
     rng = random.Random(seed)
@@ -172,8 +172,11 @@ def prepare(work: Path, n_posts: int, n_sounds: int, seed: int) -> Path:
     wh = work / "building.duckdb"
     wh.unlink(missing_ok=True)
     con = warehouse.connect(wh)
-    checks, fps = analyses_frames(analyses)
-    for name, frame in {"new_media_checks": checks, "new_fingerprints": fps, "new_peaks": peaks_frame(analyses)}.items():
+    # identical files (the render cache holds a few renders twice under two names) are fingerprinted once, as the
+    # fingerprint stage does: a second row per audio would make the day's audio join count its posts twice
+    first = list({a.audio_sha256: a for a in reversed(analyses)}.values())[::-1]
+    checks, fps = analyses_frames(first)
+    for name, frame in {"new_media_checks": checks, "new_fingerprints": fps, "new_peaks": peaks_frame(first)}.items():
         con.register(name, frame)
     warehouse.run_sql(con, "fingerprint/insert_media_checks")
     warehouse.run_sql(con, "fingerprint/insert_peaks")
