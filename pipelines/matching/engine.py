@@ -10,6 +10,7 @@ through pipelines/matching/store.py; what the engine returns (`DayMatches`) the 
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from pipelines import settings
 from pipelines.audio.decode import DecodeError, decode_pcm
 from pipelines.matching import analyse, presence, speed_estimate, store, vote
 from pipelines.matching.analyse import SPEED_VARIANTS
+from pipelines.matching.profile import NO_PROFILE, Profile
 from pipelines.matching.resolve import Resolver, is_primary
 from pipelines.matching.types import (
     DayMatches,
@@ -39,11 +41,14 @@ CHUNK = 64  # queries matched together; later chunks see the sounds earlier chun
 REQUERY_PER_SOUND = 2  # best-matching posts per sound and day queried again in the merge pass
 
 
-def match_day(con: duckdb.DuckDBPyConnection, day: date, partition: Path) -> DayMatches:
+def match_day(con: duckdb.DuckDBPyConnection, day: date, partition: Path,
+              profile: Profile = NO_PROFILE) -> DayMatches:
     """Every post of ingest day `day` with fingerprinted audio matched against the index as of that day (its media
     files in landing `partition`, decoded again for the peak-presence test). Adds the day's new sounds and speed
-    copies to the index as it goes (inside the caller's transaction); returns the rows to write."""
-    audio = store.day_audio(con, day)
+    copies to the index as it goes (inside the caller's transaction); returns the rows to write.
+    `profile` (pipelines/matching/profile.py) times each step; off by default."""
+    with profile.step("day_audio"):
+        audio = store.day_audio(con, day)
     if audio.is_empty():
         return DayMatches(day, files=0)
     resolver = resolver_as_of(con, day)
@@ -52,11 +57,13 @@ def match_day(con: duckdb.DuckDBPyConnection, day: date, partition: Path) -> Day
     members: dict[str, list[tuple[float, int, Query, str]]] = {}  # sound -> (score, order, file, post)
     for start in range(0, audio.height, CHUNK):
         part = audio.slice(start, CHUNK)
-        queries = queries_of(part, start, partition)
-        found = match_chunk(con, queries)
+        with profile.step("day_audio"):
+            queries = queries_of(part, start, partition)
+        found = match_chunk(con, queries, profile)
         new_audio: list[NewIndexAudio] = []
         for q, info in zip(queries, part.iter_rows(named=True)):
-            res = resolver.resolve(q, info["first_post_id"], info["first_at"], found[q.qid])
+            with profile.step("resolve"):
+                res = resolver.resolve(q, info["first_post_id"], info["first_at"], found[q.qid])
             if res.rows and res.outcome != "too_short":
                 first = res.rows[0]
                 members.setdefault(first.sound_id, []).append(
@@ -82,8 +89,10 @@ def match_day(con: duckdb.DuckDBPyConnection, day: date, partition: Path) -> Day
                                                q.peak_frames, q.peak_bins, via))
                 resolver.add_copy(next_id, sound_id, via)
                 next_id += 1
-        store.add_to_index(con, new_audio, day)
-    out.merges.extend(SoundMerge.of(m, day) for m in requery_merges(con, resolver, members))
+        with profile.step("index_add"):
+            store.add_to_index(con, new_audio, day)
+    with profile.step("merge"):
+        out.merges.extend(SoundMerge.of(m, day) for m in requery_merges(con, resolver, members, profile))
     return out
 
 
@@ -129,35 +138,39 @@ def queries_of(frame: pl.DataFrame, offset: int, partition: Path | None = None) 
     return out
 
 
-def match_chunk(con: duckdb.DuckDBPyConnection, queries: list[Query]) -> dict[int, list[Match]]:
+def match_chunk(con: duckdb.DuckDBPyConnection, queries: list[Query],
+                profile: Profile = NO_PROFILE) -> dict[int, list[Match]]:
     """Every verified match of a chunk's queries; speed corrections only for queries nothing explains."""
     found: dict[int, list[Match]] = {q.qid: [] for q in queries}
-    for m in chromaprint_matches(con, queries) + landmark_matches(con, queries, queries):
+    for m in chromaprint_matches(con, queries, profile=profile) + landmark_matches(con, queries, queries,
+                                                                                   profile=profile):
         found[m.qid].append(m)
     unexplained = [q for q in queries if not is_primary(found[q.qid], q.duration_s)]
-    maps: dict[int, np.ndarray] = {}  # the peak-presence test's decoded posts, shared by both of its passes
+    maps: dict[int, np.ndarray | None] = {}  # the peak-presence test's decoded posts, shared by both of its passes
     if unexplained:  # a sound heard only at first, then under a loud voice: is it still there?
-        for m in presence_matches(con, unexplained, found, queries, maps=maps):
+        for m in presence_matches(con, unexplained, found, queries, maps=maps, profile=profile):
             found[m.qid].append(m)
         unexplained = [q for q in unexplained if not is_primary(found[q.qid], q.duration_s)]
     if unexplained:
-        for m in landmark_matches(con, unexplained, queries, speeds=SPEED_VARIANTS):
+        for m in landmark_matches(con, unexplained, queries, speeds=SPEED_VARIANTS, profile=profile):
             found[m.qid].append(m)
         unexplained = [q for q in unexplained if not is_primary(found[q.qid], q.duration_s)]
     if unexplained:  # two speed changes chained (resampled, then time-stretched): factors measured, not preset
-        for m in speed_estimated_matches(con, unexplained):
+        for m in speed_estimated_matches(con, unexplained, profile):
             found[m.qid].append(m)
         unexplained = [q for q in unexplained if not is_primary(found[q.qid], q.duration_s)]
     if unexplained:  # the same for a speed-changed copy under a voice
         # (not along key shifts: the Match keeps the time speed only, not the pitch factor presence would need)
         speed_methods = ("landmarks_speed_pitch", "landmarks_speed_tempo")
-        for m in presence_matches(con, unexplained, found, queries, methods=speed_methods, maps=maps):
+        for m in presence_matches(con, unexplained, found, queries, methods=speed_methods, maps=maps,
+                                  profile=profile):
             found[m.qid].append(m)
     return found
 
 
 def requery_merges(con: duckdb.DuckDBPyConnection, resolver: Resolver,
-                   members: dict[str, list[tuple[float, int, Query, str]]]) -> list[Merge]:
+                   members: dict[str, list[tuple[float, int, Query, str]]],
+                   profile: Profile = NO_PROFILE) -> list[Merge]:
     """End-of-day merge pass: each sound heard as primary today has its creating audio (if created today) and
     its best-matching posts of the day queried again against the whole index (no chunk references), as posted
     and at every speed preset, with the same verification as posts. A sound that failed to match its original
@@ -175,9 +188,10 @@ def requery_merges(con: duckdb.DuckDBPyConnection, resolver: Resolver,
     found: dict[int, list[Match]] = {}
     for start in range(0, len(picks), CHUNK):
         queries = [q.with_qid(start + i) for i, (_, _, q) in enumerate(picks[start:start + CHUNK])]
-        for m in (chromaprint_matches(con, queries, chunk_refs=False)
-                  + landmark_matches(con, queries, queries, chunk_refs=False)
-                  + landmark_matches(con, queries, queries, speeds=SPEED_VARIANTS, chunk_refs=False)):
+        for m in (chromaprint_matches(con, queries, chunk_refs=False, profile=profile)
+                  + landmark_matches(con, queries, queries, chunk_refs=False, profile=profile)
+                  + landmark_matches(con, queries, queries, speeds=SPEED_VARIANTS, chunk_refs=False,
+                                     profile=profile)):
             found.setdefault(m.qid, []).append(m)
     checks: dict[str, list[tuple[str, Query, list[Match]]]] = {}
     for i, (sound_id, post_id, q) in enumerate(picks):
@@ -190,55 +204,67 @@ def requery_merges(con: duckdb.DuckDBPyConnection, resolver: Resolver,
     return merges
 
 
-def chromaprint_matches(con: duckdb.DuckDBPyConnection, queries: list[Query], chunk_refs: bool = True) -> list[Match]:
+def chromaprint_matches(con: duckdb.DuckDBPyConnection, queries: list[Query], chunk_refs: bool = True,
+                        profile: Profile = NO_PROFILE) -> list[Match]:
     """Offset voting on 24-bit item keys, then BER spans along each candidate alignment (against the index and,
     if `chunk_refs`, the chunk's earlier queries)."""
-    q_items = analyse.q_items(queries)
-    if q_items is None:
-        return []
-    cands = store.chromaprint_candidates(con, q_items, chunk_refs)
+    with profile.step("cp_lookup"):
+        q_items = analyse.q_items(queries)
+        if q_items is None:
+            return []
+        cands = store.chromaprint_candidates(con, q_items, chunk_refs)
     if cands.is_empty():
         return []
-    ref_fps = store.ref_fingerprints(con, sorted({r for r in cands["ref"].to_list() if r >= 0}))
-    return vote.chromaprint_matches(queries, cands, ref_fps)
+    with profile.step("cp_verify"):
+        ref_fps = store.ref_fingerprints(con, sorted({r for r in cands["ref"].to_list() if r >= 0}))
+        return vote.chromaprint_matches(queries, cands, ref_fps)
 
 
 def landmark_candidates(con: duckdb.DuckDBPyConnection, queries: list[Query],
-                        speeds: list[tuple[float, str]] | None = None) -> pl.DataFrame:
+                        speeds: list[tuple[float, str]] | None = None,
+                        q_triplets: pl.DataFrame | None = None) -> pl.DataFrame:
     """`lm_index(hash, audio_id, t)`: the pairs of the indexed audios that the queries' triplet keys point to, as
     posted or (with `speeds`) mapped back by each speed preset, as their pair hashes are."""
-    q_triplets = analyse.q_triplets(queries, speeds)
+    q_triplets = analyse.q_triplets(queries, speeds) if q_triplets is None else q_triplets
     if q_triplets is None:
         return pl.DataFrame(schema={"hash": pl.UInt32, "audio_id": pl.Int32, "t": pl.Int32})
     return store.candidate_pairs(con, q_triplets, vote.TRIPLET_TOL if speeds is None else vote.TRIPLET_TOL_SPEED)
 
 
 def landmark_matches(con: duckdb.DuckDBPyConnection, queries: list[Query], chunk: list[Query],
-                     speeds: list[tuple[float, str]] | None = None, chunk_refs: bool = True) -> list[Match]:
+                     speeds: list[tuple[float, str]] | None = None, chunk_refs: bool = True,
+                     profile: Profile = NO_PROFILE) -> list[Match]:
     """Offset voting on landmark hashes of `queries` (as posted, or at each of `speeds`), then clusters of
     aligned landmarks become spans. `chunk` supplies the earlier same-chunk queries as references (unless
     `chunk_refs` is false: the index only)."""
-    q_marks = analyse.q_marks(queries, chunk, speeds)
-    if q_marks is None:
-        return []
-    lm_index = landmark_candidates(con, queries, speeds)
+    step = "lm" if speeds is None else "speed"
+    with profile.step(f"{step}_keys"):
+        q_marks = analyse.q_marks(queries, chunk, speeds)
+        if q_marks is None:
+            return []
+        q_triplets = analyse.q_triplets(queries, speeds)
+    with profile.step(f"{step}_lookup"):
+        lm_index = landmark_candidates(con, queries, speeds, q_triplets=q_triplets)
+        heads = store.stitch_candidates(con, q_marks, lm_index, chunk_refs) if speeds is None else None
     stitch_head: list[Match] = []
-    if speeds is None:
-        heads = store.stitch_candidates(con, q_marks, lm_index, chunk_refs)
-        stitch_head = vote.stitch_head_matches(queries, chunk, heads)
-    cands = store.landmark_candidates(con, q_marks, lm_index, speed=speeds is not None, chunk_refs=chunk_refs)
+    if heads is not None:
+        with profile.step(f"{step}_vote"):
+            stitch_head = vote.stitch_head_matches(queries, chunk, heads)
+    with profile.step(f"{step}_lookup"):
+        cands = store.landmark_candidates(con, q_marks, lm_index, speed=speeds is not None, chunk_refs=chunk_refs)
     if cands.is_empty():
         return stitch_head
-    cands = vote.for_queries(cands, queries, speed=speeds is not None)
-    if speeds is None:
-        return vote.landmark_matches(chunk, cands) + stitch_head
-    ref_marks = store.ref_landmarks(con, sorted({r for r in cands["ref"].to_list() if r >= 0}))
-    return vote.speed_matches(chunk, cands, speeds, ref_marks)
+    with profile.step(f"{step}_vote"):
+        cands = vote.for_queries(cands, queries, speed=speeds is not None)
+        if speeds is None:
+            return vote.landmark_matches(chunk, cands) + stitch_head
+        ref_marks = store.ref_landmarks(con, sorted({r for r in cands["ref"].to_list() if r >= 0}))
+        return vote.speed_matches(chunk, cands, speeds, ref_marks)
 
 
 def presence_matches(con: duckdb.DuckDBPyConnection, queries: list[Query], found: dict[int, list[Match]],
                      chunk: list[Query], methods: tuple[str, ...] = ("landmarks",),
-                     maps: dict[int, np.ndarray] | None = None) -> list[Match]:
+                     maps: dict[int, np.ndarray | None] | None = None, profile: Profile = NO_PROFILE) -> list[Match]:
     """For queries nothing explains yet: each landmark alignment found by `methods` (as posted, or
     landmarks_speed_pitch / _tempo) grown over the windows where the reference's peaks are still present in the
     post (a sound under a voice as loud as it, docs/matching.md). The post's file is decoded again for this
@@ -248,30 +274,47 @@ def presence_matches(con: duckdb.DuckDBPyConnection, queries: list[Query], found
     todo = presence.alignments_to_grow(queries, found, methods)
     if not todo:
         return []
-    stored = store.ref_peaks(con, sorted({m.ref for _, ms in todo for m in ms if m.ref >= 0}))
+    with profile.step("presence_test"):
+        stored = store.ref_peaks(con, sorted({m.ref for _, ms in todo for m in ms if m.ref >= 0}))
     by_qid = {q.qid: q for q in chunk}
+    with profile.step("presence_decode"):  # decoding and dense maxima, the posts in parallel (order-free)
+        missing = [q for q, _ in todo if q.qid not in maps]
+        if len(missing) > 1 and settings.workers() > 1:
+            with ThreadPoolExecutor(max_workers=min(settings.workers(), len(missing))) as pool:
+                maps.update(zip((q.qid for q in missing), pool.map(_post_maxima, missing)))
+        else:
+            maps.update((q.qid, _post_maxima(q)) for q in missing)
     out: list[Match] = []
     for q, candidates in todo:
-        if q.qid not in maps:
-            try:
-                maps[q.qid] = presence.dense_maxima(decode_pcm(q.media, max_seconds=q.duration_s + 1.0))
-            except (DecodeError, OSError):
-                continue
+        if maps[q.qid] is None:  # the file cannot be read here: its matches stay as they were
+            continue
         for m in candidates:
             ref_q = by_qid.get(-1 - m.ref) if m.ref < 0 else None
             ref_peaks = stored.get(m.ref) if m.ref >= 0 else (ref_q.peak_frames, ref_q.peak_bins) if ref_q else None
             if ref_peaks is None:
                 continue
-            grown = presence.grown_match(q, m, maps[q.qid], *ref_peaks)
+            with profile.step("presence_test"):
+                grown = presence.grown_match(q, m, maps[q.qid], *ref_peaks)
             if grown is not None:
                 out.append(grown)
     return out
 
 
-def speed_estimated_matches(con: duckdb.DuckDBPyConnection, queries: list[Query]) -> list[Match]:
+def _post_maxima(q: Query) -> np.ndarray | None:
+    """presence.dense_maxima of the post's file decoded again (None if it cannot be read)."""
+    try:
+        return presence.dense_maxima(decode_pcm(q.media, max_seconds=q.duration_s + 1.0))
+    except (DecodeError, OSError):
+        return None
+
+
+def speed_estimated_matches(con: duckdb.DuckDBPyConnection, queries: list[Query],
+                            profile: Profile = NO_PROFILE) -> list[Match]:
     """Verified matches of `queries` at measured (time, pitch) factors against the index (speed_estimate.py)."""
-    cands = store.speed_estimate_candidates(con, speed_estimate.q_pairs(queries))
+    with profile.step("speed_est_lookup"):
+        cands = store.speed_estimate_candidates(con, speed_estimate.q_pairs(queries))
     if cands.is_empty():
         return []
-    ref_marks = store.ref_landmarks(con, sorted(set(cands["ref"].to_list())))
-    return speed_estimate.verified(queries, cands, ref_marks)
+    with profile.step("speed_est_verify"):
+        ref_marks = store.ref_landmarks(con, sorted(set(cands["ref"].to_list())))
+        return speed_estimate.verified(queries, cands, ref_marks)

@@ -10,17 +10,21 @@ from datetime import date
 
 from pipelines import settings, warehouse
 from pipelines.matching import engine, tables
+from pipelines.matching.profile import NO_PROFILE, Profile
 from pipelines.runlog import StageResult, stage_run
 
 
-def run(day: date, run_id: str = "cli") -> StageResult:
+def run(day: date, run_id: str = "cli", profile: Profile = NO_PROFILE) -> StageResult:
+    """Match ingest day `day` again from scratch; `profile` times each step (scripts/bench_match_day.py)."""
     with stage_run("match_sounds", day, run_id) as (con, result), warehouse.transaction(con):
-        warehouse.run_sql(con, "match_sounds/reset_day", {"day": day})
-        warehouse.run_sql(con, "match_sounds/refresh_sounds")  # merge state without this day's merges
-        matched = engine.match_day(con, day, settings.partition_dir(day))
-        if matched.files:
-            warehouse.run_sql(con, "match_sounds/insert_results", frames=tables.day_frames(matched))
-        warehouse.run_sql(con, "match_sounds/refresh_sounds")
+        with profile.step("reset"):
+            warehouse.run_sql(con, "match_sounds/reset_day", {"day": day})
+            warehouse.run_sql(con, "match_sounds/refresh_sounds")  # merge state without this day's merges
+        matched = engine.match_day(con, day, settings.partition_dir(day), profile)
+        with profile.step("writes"):
+            if matched.files:
+                warehouse.run_sql(con, "match_sounds/insert_results", frames=tables.day_frames(matched))
+            warehouse.run_sql(con, "match_sounds/refresh_sounds")
         if not matched.files:
             result.status = "no_data"
             result.message = "no posts with fingerprinted audio on this day"
