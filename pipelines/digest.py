@@ -24,6 +24,9 @@ VOLATILE_COLUMNS: dict[str, frozenset[str]] = {
     "media_checks": frozenset({"checked_at", "decode_seconds"}),
     "pipeline_runs": frozenset({"run_id", "seconds", "message", "started_at", "finished_at"}),
     "quarantine": frozenset({"quarantined_at"}),
+    "ingest_quarantine": frozenset({"quarantined_at"}),
+    "validate_quarantine": frozenset({"quarantined_at"}),
+    "fingerprint_quarantine": frozenset({"quarantined_at"}),
     "schema_migrations": frozenset({"applied_at"}),
 }
 # Columns whose value is compared with its volatile parts removed: (table, column) -> SQL expression.

@@ -69,9 +69,11 @@ def is_primary(matches: list[Match], duration_s: float) -> bool:
     return bool(matches) and (share >= PRIMARY_COVERAGE or left < MAX_UNCOVERED_S)
 
 
-def _longest(m: Match) -> tuple[float, float]:
-    """Sort key of a sound's dominant match in a post: the longest stretch, then the best score."""
-    return m.post_end_s - m.post_start_s, m.score
+def _longest(m: Match) -> tuple[float, float, int, float, float]:
+    """Sort key of a sound's dominant match in a post: the longest stretch, then the best score; equal ones (the
+    same stretch heard through two indexed audios of one sound) go to the earlier-indexed audio, then the earlier
+    place, so the choice never depends on the order the candidate SQL returned them in (reruns agree)."""
+    return m.post_end_s - m.post_start_s, m.score, -m.ref, -m.ref_start_s, -m.post_start_s
 
 
 def _row(sound_id: str, role: str, ms: list[Match], duration_s: float) -> Row:
