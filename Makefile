@@ -7,13 +7,16 @@ DEMO_DIR ?= data/demo
 DEMO_SCALE ?= demo
 DEMO_DAYS ?= 14
 DEMO_SEED ?= 7
+# pytest-xdist worker processes for test/test-fast (`make test PYTEST_WORKERS=0` runs serially)
+PYTEST_WORKERS ?= 2
 
-.PHONY: setup demo test test-fast bench serve clean help
+.PHONY: setup demo lint test test-fast bench serve clean help
 
 help:
 	@echo "make demo   build the demo sample world and run the daily DAG over it (prints the summary)"
-	@echo "make test   the whole test suite (slow tests included)"
-	@echo "make bench  matching accuracy and lookup scaling, lineage at 1M posts vs networkx (ratios, same run)"
+	@echo "make lint   ruff check (the rules are in pyproject.toml); make test runs it first"
+	@echo "make test   lint, then the whole test suite (slow tests included) on $(PYTEST_WORKERS) xdist workers"
+	@echo "make bench  matching accuracy and lookup scaling, lineage at 1M posts vs networkx, sample-world build speed (ratios, same run)"
 	@echo "make serve  start Airflow (scheduler + api-server + dag-processor) for real daily runs"
 
 setup:
@@ -23,13 +26,17 @@ demo: setup
 	$(ENV)
 	bash scripts/demo.sh "$(DEMO_DIR)" "$(DEMO_SCALE)" "$(DEMO_DAYS)" "$(DEMO_SEED)"
 
-test: setup
+lint: setup
 	$(ENV)
-	uv run pytest
+	uv run ruff check .
 
-test-fast: setup
+test: setup lint
 	$(ENV)
-	uv run pytest -m "not slow"
+	uv run pytest -n $(PYTEST_WORKERS) --durations=30
+
+test-fast: setup lint
+	$(ENV)
+	uv run pytest -n $(PYTEST_WORKERS) -m "not slow"
 
 bench: setup
 	$(ENV)
@@ -37,6 +44,7 @@ bench: setup
 	uv run python scripts/bench_matching.py
 	uv run python scripts/bench_matching.py --scale
 	uv run python scripts/bench_lineage.py
+	uv run python scripts/bench_world.py
 
 serve: setup
 	$(ENV)
