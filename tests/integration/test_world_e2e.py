@@ -10,17 +10,20 @@ import json
 import duckdb
 import pytest
 
+from tests.conftest import SMALL_WORLD, build_media_world
+
 pytestmark = pytest.mark.slow
 
 
-def test_small_world_runs_end_to_end_and_is_scored(airflow_db, tmp_path, monkeypatch):
+def test_small_world_runs_end_to_end_and_is_scored(airflow_db, small_world, tmp_path, monkeypatch):
     from pipelines.airflow_runner import run_days
     from pipelines.evaluate import evaluate_warehouse, write_report
-    from pipelines.sample_world.world import build_world
     from pipelines.settings import landing_days
 
+    # The session's small world, rebuilt into a folder of our own (the renders are cached by the fixture, so this
+    # only links files): the pipeline reads this landing zone while other workers read the shared one.
     world = tmp_path / "world"
-    build_world(world, days=5, seed=7, scale="small", progress=False)  # same world as tests/sample_world: renders cached
+    build_media_world(world, **SMALL_WORLD)
     warehouse = tmp_path / "wh.duckdb"
     monkeypatch.setenv("TRENDTRACE_LANDING", str(world / "landing"))
     monkeypatch.setenv("TRENDTRACE_WAREHOUSE", str(warehouse))
@@ -36,7 +39,9 @@ def test_small_world_runs_end_to_end_and_is_scored(airflow_db, tmp_path, monkeyp
             1 for f in (world / "landing").glob("dt=*/*") if f.is_file() and f.suffix in (".json", ".jsonl", ".csv")
         )
         assert exported >= 3
-        posts, quarantined = con.execute("SELECT (SELECT count(*) FROM posts), (SELECT count(*) FROM quarantine)").fetchall()[0]
+        posts, quarantined = con.execute(
+            "SELECT (SELECT count(*) FROM posts), (SELECT count(*) FROM quarantine)"
+        ).fetchall()[0]
         report = evaluate_warehouse(con, world)
     finally:
         con.close()
