@@ -10,20 +10,21 @@ import json
 import duckdb
 import pytest
 
-from tests.conftest import SMALL_WORLD, build_media_world
+from tests.conftest import SMALL_WORLD, exclusive, render_cache_lock
 
 pytestmark = pytest.mark.slow
 
 
-def test_small_world_runs_end_to_end_and_is_scored(airflow_db, small_world, tmp_path, monkeypatch):
+def test_small_world_runs_end_to_end_and_is_scored(airflow_db, tmp_path, monkeypatch):
     from pipelines.airflow_runner import run_days
     from pipelines.evaluate import evaluate_warehouse, write_report
+    from pipelines.sample_world.world import build_world
     from pipelines.settings import landing_days
 
-    # The session's small world, rebuilt into a folder of our own (the renders are cached by the fixture, so this
-    # only links files): the pipeline reads this landing zone while other workers read the shared one.
     world = tmp_path / "world"
-    build_media_world(world, **SMALL_WORLD)
+    # the world tests/sample_world reads; whoever builds it first renders the media, later builds only link them
+    with exclusive(render_cache_lock()):
+        build_world(world, **SMALL_WORLD, progress=False)
     warehouse = tmp_path / "wh.duckdb"
     monkeypatch.setenv("TRENDTRACE_LANDING", str(world / "landing"))
     monkeypatch.setenv("TRENDTRACE_WAREHOUSE", str(warehouse))
