@@ -32,11 +32,11 @@ lint: setup
 
 test: setup lint
 	$(ENV)
-	uv run pytest -n $(PYTEST_WORKERS) --durations=30
+	uv run pytest -n $(PYTEST_WORKERS) --dist loadscope --durations=30
 
 test-fast: setup lint
 	$(ENV)
-	uv run pytest -n $(PYTEST_WORKERS) -m "not slow"
+	uv run pytest -n $(PYTEST_WORKERS) --dist loadscope -m "not slow"
 
 bench: setup
 	$(ENV)

@@ -33,6 +33,13 @@ os.environ.setdefault("TRENDTRACE_PROGRESS", "0")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
 
+def pytest_collection_modifyitems(config, items):
+    """Slow tests first (otherwise in collection order): under `--dist loadscope` xdist hands out modules in order
+    of their first test, so the few multi-minute modules start at once on different workers instead of one of
+    them starting last and running alone at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture
 def pipeline_env(tmp_path, monkeypatch):
     """A fresh landing folder and warehouse file for one test, through the same env vars users set."""

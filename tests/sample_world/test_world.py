@@ -198,6 +198,7 @@ def _probe(path: Path) -> float | None:
         return None
 
 
+@pytest.mark.slow
 def test_media_files_exist_and_decode(small_world, truth):
     out, _ = small_world
     exported = truth.filter(pl.col("exported"))
