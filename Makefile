@@ -32,11 +32,11 @@ lint: setup
 
 test: setup lint
 	$(ENV)
-	uv run pytest -n $(PYTEST_WORKERS) --dist loadscope --durations=30
+	uv run pytest -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder --durations=30
 
 test-fast: setup lint
 	$(ENV)
-	uv run pytest -n $(PYTEST_WORKERS) --dist loadscope -m "not slow"
+	uv run pytest -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder -m "not slow"
 
 bench: setup
 	$(ENV)

@@ -33,10 +33,26 @@ os.environ.setdefault("TRENDTRACE_PROGRESS", "0")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
 
+def _shares_a_module_fixture(item: pytest.Item) -> bool:
+    info = getattr(item, "_fixtureinfo", None)
+    return info is not None and any(
+        fd.scope == "module" for defs in info.name2fixturedefs.values() for fd in defs
+    )
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which turns xdist_group marks into scheduling groups
 def pytest_collection_modifyitems(config, items):
-    """Slow tests first (otherwise in collection order): under `--dist loadscope` xdist hands out modules in order
-    of their first test, so the few multi-minute modules start at once on different workers instead of one of
-    them starting last and running alone at the end."""
+    """How `make test` (`--dist loadgroup --no-loadscope-reorder`) spreads the suite over xdist workers.
+
+    - The tests of a module with a module-scoped fixture (an index built from rendered media, say) form one
+      group, run by one worker, so the fixture is built once, not once per worker.
+    - Every other test is scheduled on its own, and slow tests go first (otherwise collection order): the few
+      multi-minute tests start at once on different workers instead of one of them starting last and running
+      alone at the end.
+    """
+    for item in items:
+        if _shares_a_module_fixture(item):
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
