@@ -44,15 +44,17 @@ def _shares_a_module_fixture(item: pytest.Item) -> bool:
 def pytest_collection_modifyitems(config, items):
     """How `make test` (`--dist loadgroup --no-loadscope-reorder`) spreads the suite over xdist workers.
 
-    - The tests of a module with a module-scoped fixture (an index built from rendered media, say) form one
-      group, run by one worker, so the fixture is built once, not once per worker.
+    - The tests of a module with a module-scoped fixture (an index built from rendered media, say) are marked as
+      one xdist group, to be run by one worker so the fixture is built once. NOTE: inert with pytest 9.2 and
+      pytest-xdist 3.8.0: xdist applies a group by writing `item._nodeid`, which pytest 9.2 no longer reads (node
+      ids come from `Node._id`), so today each worker that runs some of a module's tests builds its fixture.
     - Every other test is scheduled on its own, and slow tests go first (otherwise collection order): the few
       multi-minute tests start at once on different workers instead of one of them starting last and running
       alone at the end.
     """
     for item in items:
         if _shares_a_module_fixture(item):
-            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
