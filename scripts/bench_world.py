@@ -44,6 +44,7 @@ def bench_metadata(posts: int | None, days: int, tmp: Path) -> None:
     target = posts or get_scale("xl").target_posts
     print(f"1. metadata-only world: scale xl ({target:,} target posts) over {days} days vs {target // 10:,} "
           "(baseline, same run)")
+    _timed(out=tmp / "warm-up", days=days, seed=SEED, scale="xl", no_media=True, posts=2000)  # imports, first calls
     t_small, s_small = _timed(out=tmp / "meta-small", days=days, seed=SEED, scale="xl", no_media=True,
                               posts=target // 10)
     t_big, s_big = _timed(out=tmp / "meta-big", days=days, seed=SEED, scale="xl", no_media=True, posts=posts)
