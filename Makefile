@@ -14,14 +14,17 @@ endif
 DEMO_SCALE ?= quick
 DEMO_DAYS ?= 7
 DEMO_SEED ?= 7
+# pytest-xdist worker processes for test/test-fast (`make test PYTEST_WORKERS=0` runs serially)
+PYTEST_WORKERS ?= 2
 
-.PHONY: setup demo test test-fast bench serve clean help
+.PHONY: setup demo lint test test-fast bench serve clean help
 
 help:
 	@echo "make demo   build the quick sample world (7 days) and run the daily DAG over it (prints the summary)"
 	@echo "            make demo DEMO=full: the full-size world (DEMO_SCALE=demo DEMO_DAYS=14)"
-	@echo "make test   the whole test suite (slow tests included)"
-	@echo "make bench  matching accuracy and lookup scaling, lineage at 1M posts vs networkx (ratios, same run)"
+	@echo "make lint   ruff check (the rules are in pyproject.toml); make test runs it first"
+	@echo "make test   lint, then the whole test suite (slow tests included) on $(PYTEST_WORKERS) xdist workers"
+	@echo "make bench  matching accuracy and lookup scaling, a match_sounds day's cost per step, lineage at 1M posts vs networkx, publish cost, sample-world build speed (ratios, same run)"
 	@echo "make serve  start Airflow (scheduler + api-server + dag-processor) for real daily runs"
 
 setup:
@@ -30,13 +33,17 @@ setup:
 demo:  # scripts/demo.sh runs the set-up itself, as its first timed phase
 	bash scripts/demo.sh "$(DEMO_DIR)" "$(DEMO_SCALE)" "$(DEMO_DAYS)" "$(DEMO_SEED)"
 
-test: setup
+lint: setup
 	$(ENV)
-	uv run pytest
+	uv run ruff check .
 
-test-fast: setup
+test: setup lint
 	$(ENV)
-	uv run pytest -m "not slow"
+	uv run pytest -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder --durations=30
+
+test-fast: setup lint
+	$(ENV)
+	uv run pytest -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder -m "not slow"
 
 bench: setup
 	$(ENV)
@@ -44,6 +51,9 @@ bench: setup
 	uv run python scripts/bench_matching.py
 	uv run python scripts/bench_matching.py --scale
 	uv run python scripts/bench_lineage.py
+	uv run python scripts/bench_world.py
+	uv run python scripts/bench_match_day.py --posts 1000 --sounds 1000
+	uv run python scripts/bench_publish.py
 
 serve: setup
 	$(ENV)

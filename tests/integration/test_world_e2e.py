@@ -10,6 +10,8 @@ import json
 import duckdb
 import pytest
 
+from tests.conftest import SMALL_WORLD, exclusive, render_cache_lock
+
 pytestmark = pytest.mark.slow
 
 
@@ -20,7 +22,9 @@ def test_small_world_runs_end_to_end_and_is_scored(airflow_db, tmp_path, monkeyp
     from pipelines.settings import landing_days
 
     world = tmp_path / "world"
-    build_world(world, days=5, seed=7, scale="small", progress=False)  # same world as tests/sample_world: renders cached
+    # the world tests/sample_world reads; whoever builds it first renders the media, later builds only link them
+    with exclusive(render_cache_lock()):
+        build_world(world, **SMALL_WORLD, progress=False)
     warehouse = tmp_path / "wh.duckdb"
     monkeypatch.setenv("TRENDTRACE_LANDING", str(world / "landing"))
     monkeypatch.setenv("TRENDTRACE_WAREHOUSE", str(warehouse))
@@ -36,7 +40,9 @@ def test_small_world_runs_end_to_end_and_is_scored(airflow_db, tmp_path, monkeyp
             1 for f in (world / "landing").glob("dt=*/*") if f.is_file() and f.suffix in (".json", ".jsonl", ".csv")
         )
         assert exported >= 3
-        posts, quarantined = con.execute("SELECT (SELECT count(*) FROM posts), (SELECT count(*) FROM quarantine)").fetchall()[0]
+        posts, quarantined = con.execute(
+            "SELECT (SELECT count(*) FROM posts), (SELECT count(*) FROM quarantine)"
+        ).fetchall()[0]
         report = evaluate_warehouse(con, world)
     finally:
         con.close()

@@ -1,4 +1,7 @@
-"""Invariants of the sample world, checked on the small world built once per session (shared cache)."""
+"""Invariants of the sample world, checked on the small world built once per test run (tests/conftest.py).
+
+No assert here is on elapsed time: how fast worlds build is `make bench` (scripts/bench_world.py).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,6 @@ import csv
 import json
 import re
 import subprocess
-import time
 from pathlib import Path
 
 import numpy as np
@@ -16,22 +18,14 @@ import pytest
 from pipelines.sample_world import TRANSFORM_FAMILIES, build_world, transform_family
 from pipelines.sample_world.config import SAMPLE_RATE
 from pipelines.sample_world.exports import CSV_HEADER
+from tests.conftest import SMALL_WORLD, build_media_world
 
-SEED = 7
-DAYS = 5
+SEED = SMALL_WORLD["seed"]
+DAYS = SMALL_WORLD["days"]
 RELATIONS = {"duet", "stitch", "reupload", "sound_reuse"}
 REQUIRED_FAMILIES = {"full", "segment", "trim", "speed_pitch", "speed_tempo", "voice_over", "noise", "reverb",
                      "duet_voice", "duet_instrument", "stitch_clip", "speech", "aac", "mp3", "opus"}
 BAD_KINDS = {"malformed_json", "corrupt_media", "duplicate_id", "very_late", "silent_media", "short_clip"}
-
-
-@pytest.fixture(scope="session")
-def small_world(tmp_path_factory) -> tuple[Path, dict]:
-    out = tmp_path_factory.mktemp("small_world")
-    t0 = time.perf_counter()
-    summary = build_world(out, days=DAYS, seed=SEED, scale="small", progress=False)
-    summary["elapsed"] = time.perf_counter() - t0
-    return out, summary
 
 
 @pytest.fixture(scope="session")
@@ -65,7 +59,7 @@ def _rid(rec: dict) -> str:
     return str(rec.get("post_id", rec.get("id")))
 
 
-def test_small_builds_quickly_and_has_the_right_shape(small_world):
+def test_small_world_has_the_right_shape(small_world):
     out, s = small_world
     assert 70 <= s["posts_generated"] <= 140
     assert s["partitions"] == DAYS
@@ -73,11 +67,10 @@ def test_small_builds_quickly_and_has_the_right_shape(small_world):
     assert (out / "truth" / "world.json").exists()
     world = json.loads((out / "truth" / "world.json").read_text())
     assert world["seed"] == SEED and world["scale"] == "small"
-    assert s["elapsed"] < 120  # < 60 s from a cold render cache on 2 idle cores; much less when cached
 
 
 def test_every_parent_is_older_and_there_are_no_cycles(truth):
-    created = dict(zip(truth["post_id"], truth["created_at"]))
+    created = dict(zip(truth["post_id"], truth["created_at"], strict=True))
     for col in ("parent_post_id", "true_parent_post_id"):
         edges = truth.filter(pl.col(col).is_not_null()).select("post_id", col)
         for child, parent in edges.iter_rows():
@@ -128,7 +121,7 @@ def test_each_relation_and_transform_family_appears(truth):
     scored = truth.filter(pl.col("scorable"))
     assert set(scored["relation"].drop_nulls()) == RELATIONS
     fams = {transform_family(t) for chain in truth["transforms"].to_list() for t in chain}
-    assert REQUIRED_FAMILIES <= fams
+    assert fams >= REQUIRED_FAMILIES
     assert fams <= set(TRANSFORM_FAMILIES)
     assert (truth["voice_snr_db"] == 0.0).any(), "a voice as loud as the music"
     assert (truth["speed"] > 1.1).any() and (truth["speed"] < 0.9).any()
@@ -205,6 +198,7 @@ def _probe(path: Path) -> float | None:
         return None
 
 
+@pytest.mark.slow
 def test_media_files_exist_and_decode(small_world, truth):
     out, _ = small_world
     exported = truth.filter(pl.col("exported"))
@@ -269,10 +263,10 @@ def test_stages_are_complete_daily_series(small_world):
 def test_same_seed_same_world(small_world, tmp_path):
     out, _ = small_world
     again = tmp_path / "again"
-    build_world(again, days=DAYS, seed=SEED, scale="small", progress=False)
+    build_media_world(again, **SMALL_WORLD)  # every render is in the cache by now: this only links files
     a, b = _export_files(out), _export_files(again)
     assert [p.relative_to(out) for p in a] == [p.relative_to(again) for p in b]
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=True):
         assert x.read_bytes() == y.read_bytes(), x.name
     for name in ("posts", "sounds", "sound_stages"):
         assert pl.read_parquet(out / "truth" / f"{name}.parquet").equals(
@@ -295,11 +289,8 @@ def test_other_seed_other_world(tmp_path):
 
 @pytest.mark.slow
 def test_metadata_only_world_of_a_million_posts(tmp_path):
-    t0 = time.perf_counter()
     s = build_world(tmp_path / "xl", days=30, seed=SEED, scale="xl", no_media=True, progress=False)
-    elapsed = time.perf_counter() - t0
     assert s["posts_generated"] >= 1_000_000
-    assert elapsed < 60, f"1M-post metadata world took {elapsed:.1f} s"
     t = pl.scan_parquet(tmp_path / "xl" / "truth" / "posts.parquet")
     assert t.select(pl.len()).collect().item() == s["posts_generated"]
     assert t.filter(pl.col("relation").is_not_null()).select(pl.col("relation").n_unique()).collect().item() == 4
