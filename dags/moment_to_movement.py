@@ -20,7 +20,7 @@ schedule at the next parse.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from airflow.sdk import chain, dag, task
 from airflow.timetables.interval import CronDataIntervalTimetable
@@ -41,12 +41,12 @@ DEFAULT_ARGS = {
 
 def day_of(logical_date: datetime) -> date:
     """The partition a run processes: its logical date (manual `dags test` runs have a zero-length interval)."""
-    return logical_date.astimezone(timezone.utc).date()
+    return logical_date.astimezone(UTC).date()
 
 
 def _end_date() -> datetime | None:
     last = dag_end_date()
-    return datetime.combine(last, time.min, tzinfo=timezone.utc) if last else None
+    return datetime.combine(last, time.min, tzinfo=UTC) if last else None
 
 
 def _queue(name: str | None) -> dict:
@@ -59,7 +59,7 @@ def _queue(name: str | None) -> dict:
     # A run covers one whole UTC day [D, D+1) and starts once the day is over (plain "@daily" would
     # give a zero-length interval in Airflow 3).
     schedule=CronDataIntervalTimetable("@daily", timezone="UTC"),
-    start_date=datetime.combine(dag_start_date(), time.min, tzinfo=timezone.utc),
+    start_date=datetime.combine(dag_start_date(), time.min, tzinfo=UTC),
     end_date=_end_date(),
     catchup=True,
     max_active_runs=1,

@@ -17,7 +17,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 from pipelines import settings
@@ -163,7 +163,7 @@ def _run_days(days: list[date]) -> list[DayOutcome]:
     dag = load_dag()
     outcomes: list[DayOutcome] = []
     for day in days:
-        dag_run = dag.test(logical_date=datetime.combine(day, time.min, tzinfo=timezone.utc))
+        dag_run = dag.test(logical_date=datetime.combine(day, time.min, tzinfo=UTC))
         state = str(getattr(dag_run.state, "value", dag_run.state))
         stages = _stage_statuses(dag_run.run_id)
         tis = task_states(dag_run.run_id)

@@ -44,7 +44,7 @@ def _value(v: object) -> str:
 
 
 def _text(columns: list[str], row: tuple) -> str:
-    return ", ".join(f"{c}={_value(v)}" for c, v in zip(columns, row))
+    return ", ".join(f"{c}={_value(v)}" for c, v in zip(columns, row, strict=False))
 
 
 def run_check(con: duckdb.DuckDBPyConnection, name: str, shown: int = SHOWN_ROWS) -> Violation | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from datetime import date, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -33,11 +33,11 @@ def _mount_subcommands() -> None:
 _mount_subcommands()
 
 LandingOpt = Annotated[
-    Optional[Path],
+    Path | None,
     typer.Option("--landing", envvar=settings.ENV_LANDING, help="Landing zone root (holds dt=YYYY-MM-DD/ partitions)."),
 ]
 WarehouseOpt = Annotated[
-    Optional[Path],
+    Path | None,
     typer.Option("--warehouse", envvar=settings.ENV_WAREHOUSE, help="DuckDB warehouse file."),
 ]
 
@@ -169,8 +169,8 @@ def run(
 
 @app.command()
 def backfill(
-    start: Annotated[Optional[str], typer.Option("--start", help="First day YYYY-MM-DD (default: the landing zone's first partition).")] = None,
-    end: Annotated[Optional[str], typer.Option("--end", help="Last day YYYY-MM-DD, inclusive (default: its last partition).")] = None,
+    start: Annotated[str | None, typer.Option("--start", help="First day YYYY-MM-DD (default: the landing zone's first partition).")] = None,
+    end: Annotated[str | None, typer.Option("--end", help="Last day YYYY-MM-DD, inclusive (default: its last partition).")] = None,
     landing: LandingOpt = None,
     warehouse: WarehouseOpt = None,
     verbose: Annotated[bool, typer.Option(help="Show Airflow's own logs.")] = False,
@@ -246,7 +246,7 @@ def sample_world(
     scale: Annotated[str, typer.Option(help="small (tests, ~100 posts), quick (make demo, ~450), demo (~2 000), large (>= 50 000).")] = "demo",
     start: Annotated[str, typer.Option(help="First day YYYY-MM-DD.")] = "2024-03-01",
     no_media: Annotated[bool, typer.Option("--no-media", help="Metadata only (for lineage at 1M+ posts).")] = False,
-    posts: Annotated[Optional[int], typer.Option(help="Override the scale's number of posts.")] = None,
+    posts: Annotated[int | None, typer.Option(help="Override the scale's number of posts.")] = None,
 ) -> None:
     """Build the public sample world: real audio, platform-shaped exports, hidden ground truth."""
     from pipelines.sample_world.world import build_world
@@ -267,7 +267,7 @@ def sample_world(
 def evaluate(
     truth: Annotated[Path, typer.Option("--truth", help="The sample world's folder (or its truth/ folder).")],
     warehouse: WarehouseOpt = None,
-    json_out: Annotated[Optional[Path], typer.Option("--json", help="Also write the figures here as JSON.")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Also write the figures here as JSON.")] = None,
 ) -> None:
     """Score the warehouse against a sample world's ground truth, next to the metadata-only baselines."""
     _configure(None, warehouse)

@@ -70,7 +70,7 @@ def table_digests(path: Path) -> dict[str, TableDigest]:
             n, total, *col_sums = con.execute(
                 f"SELECT count(*), sum(hash(row({row}))::HUGEINT)::VARCHAR, {per_col} FROM {_quote(table)}"
             ).fetchone()
-            out[table] = TableDigest(int(n), str(total), dict(zip(cols, map(str, col_sums))))
+            out[table] = TableDigest(int(n), str(total), dict(zip(cols, map(str, col_sums), strict=False)))
         return out
     finally:
         con.close()

@@ -92,7 +92,7 @@ def rows(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | Non
     (statement,) = con.extract_statements(sql_text(f"{folder}/{name}"))
     cursor = con.execute(statement, {k: params[k] for k in statement.named_parameters})
     names = [d[0] for d in cursor.description]
-    return [dict(zip(names, r)) for r in cursor.fetchall()]
+    return [dict(zip(names, r, strict=False)) for r in cursor.fetchall()]
 
 
 def latest_day(con: duckdb.DuckDBPyConnection) -> date | None:
@@ -432,7 +432,7 @@ def query(
     except duckdb.Error as exc:
         _fail(exc)
     if json_out:
-        print_json([dict(zip(columns, r)) for r in records])
+        print_json([dict(zip(columns, r, strict=False)) for r in records])
         return
     if csv_out:
         print_csv(columns, records)

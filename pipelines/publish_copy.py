@@ -41,7 +41,7 @@ def write_copy(con: duckdb.DuckDBPyConnection, target: Path, storage_version: st
     tables = [t for (t,) in fetch_rows(con, "publish/catalog_tables", {"db": source}) if is_published(t)]
     views = fetch_rows(con, "publish/catalog_views", {"db": source})
     comments = fetch_rows(con, "publish/catalog_comments", {"db": source})
-    kinds = {t: "TABLE" for t in tables} | {v: "VIEW" for v, _ in views}
+    kinds = dict.fromkeys(tables, "TABLE") | {v: "VIEW" for v, _ in views}
     alias = "published_copy"
     if not re.fullmatch(r"v\d+\.\d+\.\d+|latest", storage_version):
         raise ValueError(f"unknown storage version {storage_version!r}")

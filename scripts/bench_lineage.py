@@ -24,12 +24,12 @@ import numpy as np
 import polars as pl
 
 from pipelines import warehouse
-from pipelines.sound_daily import refresh_sound_daily
 from pipelines.lineage import window_start
 from pipelines.lineage.cascades import refresh_cascades
 from pipelines.lineage.edges import link_edges
 from pipelines.lineage.metrics import structural_virality
 from pipelines.lineage.paths import refresh_paths
+from pipelines.sound_daily import refresh_sound_daily
 
 START = date(2024, 3, 1)
 
@@ -134,10 +134,10 @@ def networkx_full(edges: pl.DataFrame, nodes: pl.DataFrame) -> tuple[float, dict
     t0 = time.perf_counter()
     g = nx.DiGraph()
     g.add_nodes_from(nodes["post_id"].to_list())
-    g.add_edges_from(zip(edges["parent_post_id"].to_list(), edges["child_post_id"].to_list()))
-    author = dict(zip(nodes["post_id"].to_list(), nodes["author"].to_list()))
-    created = dict(zip(nodes["post_id"].to_list(), nodes["created_at"].to_list()))
-    relation = dict(zip(edges["child_post_id"].to_list(), edges["relation"].to_list()))
+    g.add_edges_from(zip(edges["parent_post_id"].to_list(), edges["child_post_id"].to_list(), strict=False))
+    author = dict(zip(nodes["post_id"].to_list(), nodes["author"].to_list(), strict=False))
+    created = dict(zip(nodes["post_id"].to_list(), nodes["created_at"].to_list(), strict=False))
+    relation = dict(zip(edges["child_post_id"].to_list(), edges["relation"].to_list(), strict=False))
     out = {}
     for root in (v for v, d in g.in_degree() if d == 0):
         paths = nx.single_source_shortest_path(g, root)

@@ -44,9 +44,7 @@ import polars as pl
 ROOT = Path(__file__).resolve().parent.parent
 DAY1, DAY2 = date(2024, 6, 1), date(2024, 6, 2)
 AAC = ["-c:a", "aac", "-b:a", "64k"]
-WORDS = ("okay so everyone has been asking me about this one here is my honest reaction to the whole thing wait "
-         "for it this part is my favourite and I cannot stop listening to it every morning let me tell you what "
-         "happened yesterday at work because you will not believe it").split()
+WORDS = ["okay", "so", "everyone", "has", "been", "asking", "me", "about", "this", "one", "here", "is", "my", "honest", "reaction", "to", "the", "whole", "thing", "wait", "for", "it", "this", "part", "is", "my", "favourite", "and", "I", "cannot", "stop", "listening", "to", "it", "every", "morning", "let", "me", "tell", "you", "what", "happened", "yesterday", "at", "work", "because", "you", "will", "not", "believe", "it"]
 # the steps of the profile in pipeline order, with what each is (self times: a step's inner steps are apart)
 STEPS = [
     ("reset", "reset the day, merge state without it"),
@@ -113,9 +111,9 @@ def variant_job(src: Path, kind: str, k: int, media: Path, rng: random.Random) -
         return [*i, "-vn", "-af", f"atempo={rng.choice([0.9, 1.2])}", *AAC], dst
     wav = speech(media.parent / "speech", f"s{k:05d}", rng)
     return [*i, "-i", str(wav), "-filter_complex",
-            "[0:a]aresample=44100,aformat=channel_layouts=mono,loudnorm=I=-20:LRA=20:TP=-1[a];"
+            ("[0:a]aresample=44100,aformat=channel_layouts=mono,loudnorm=I=-20:LRA=20:TP=-1[a];"
             "[1:a]aresample=44100,aformat=channel_layouts=mono,loudnorm=I=-20:LRA=20:TP=-1[b];"
-            "[a][b]amix=inputs=2:duration=first:normalize=0", *AAC], dst
+            "[a][b]amix=inputs=2:duration=first:normalize=0"), *AAC], dst
 
 
 def prepare(work: Path, n_posts: int, n_sounds: int, seed: int) -> Path:
@@ -180,7 +178,7 @@ def prepare(work: Path, n_posts: int, n_sounds: int, seed: int) -> Path:
         con.register(name, frame)
     warehouse.run_sql(con, "fingerprint/insert_media_checks")
     warehouse.run_sql(con, "fingerprint/insert_peaks")
-    ok = [(p, a) for p, a in zip(index_files + day_files, analyses) if a.decoded and a.audio_sha256]
+    ok = [(p, a) for p, a in zip(index_files + day_files, analyses, strict=False) if a.decoded and a.audio_sha256]
     index_ok = [(p, a) for p, a in ok if p.name.startswith("i_")]
     day_ok = [(p, a) for p, a in ok if not p.name.startswith("i_")]
     rng.shuffle(day_ok)

@@ -41,6 +41,8 @@ import polars as pl
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import itertools
+
 from pipelines import warehouse  # noqa: E402
 from pipelines.audio.analysis import analyse_files  # noqa: E402
 from pipelines.matching import store  # noqa: E402
@@ -90,20 +92,20 @@ def make_queries(tracks: list[Path], unrelated: list[Path], work: Path, rng: ran
         sp = str(speech(f"reply{i:03d}"))
         jobs.append(({"kind": f"stitch_{keep:g}s", "sound": i, "path": q("stitch")},
                      ["-ss", "20", "-t", f"{keep}", "-i", str(src), "-i", sp, "-filter_complex",
-                      "[0:a]aresample=44100,aformat=channel_layouts=mono[a];[1:a]aresample=44100,"
-                      "aformat=channel_layouts=mono[b];[a][b]concat=n=2:v=0:a=1", *aac, str(q("stitch"))]))
+                      ("[0:a]aresample=44100,aformat=channel_layouts=mono[a];[1:a]aresample=44100,"
+                      "aformat=channel_layouts=mono[b];[a][b]concat=n=2:v=0:a=1"), *aac, str(q("stitch"))]))
         # voice at 0 dB: both sides loudness-normalised to the same RMS, voice looped over the clip
         vo = str(speech(f"voice{i:03d}"))
         jobs.append(({"kind": "voice_0dB", "sound": i, "path": q("voice")},
                      [*o, "-stream_loop", "-1", "-i", vo, "-filter_complex",
-                      "[0:a]aresample=44100,aformat=channel_layouts=mono,loudnorm=I=-20:LRA=20:TP=-1[a];"
+                      ("[0:a]aresample=44100,aformat=channel_layouts=mono,loudnorm=I=-20:LRA=20:TP=-1[a];"
                       "[1:a]aresample=44100,aformat=channel_layouts=mono,loudnorm=I=-20:LRA=20:TP=-1[b];"
-                      "[a][b]amix=inputs=2:duration=first:normalize=0", *aac, str(q("voice"))]))
+                      "[a][b]amix=inputs=2:duration=first:normalize=0"), *aac, str(q("voice"))]))
         f = rng.choice([0.8, 1.15, 1.2, 1.25, 1.33, 1.5])
-        jobs.append(({"kind": f"speed_pitch", "factor": f, "sound": i, "path": q("pitch")},
+        jobs.append(({"kind": "speed_pitch", "factor": f, "sound": i, "path": q("pitch")},
                      [*o, "-af", f"aresample=44100,asetrate={44100 * f:.0f},aresample=44100", *aac, str(q("pitch"))]))
         f2 = rng.choice([0.8, 1.15, 1.25, 1.33, 1.5])
-        jobs.append(({"kind": f"speed_tempo", "factor": f2, "sound": i, "path": q("tempo")},
+        jobs.append(({"kind": "speed_tempo", "factor": f2, "sound": i, "path": q("tempo")},
                      [*o, "-af", f"atempo={f2}", *aac, str(q("tempo"))]))
         # two changes chained: resampled by f3, then time-stretched by g (time factor f3 * g, pitch factor f3)
         f3, g = speeds_rng.choice([0.8, 1.15, 1.25, 1.33]), speeds_rng.choice([0.8, 1.2, 1.25])
@@ -131,7 +133,7 @@ def load_world(specs: list[dict], wh: Path, rng: random.Random) -> dict:
     t = time.perf_counter()
     analyses = analyse_files([s["path"] for s in specs], progress=False)
     secs = time.perf_counter() - t
-    for s, a in zip(specs, analyses):
+    for s, a in zip(specs, analyses, strict=False):
         s["sha"] = a.audio_sha256
         s["fp"] = a.fingerprint
     con = warehouse.connect(wh)
@@ -478,7 +480,7 @@ def scale_main(argv: list[str]) -> None:
             size_mb = (Path(tmp) / f"scale-{n}.duckdb").stat().st_size / 1e6
             print(f"{n:>8}{looked * 1000:>9.2f}{best[n, 'scan'] / N_QUERIES * 1000:>9.2f}{lm * 1000:>11.1f}"
                   f"{ex * 1000:>12.1f}{ex / looked:>8.0f}x{add:>11.2f}{reset:>9.2f}{size_mb:>9.0f}{fills[n]:>8.1f}")
-        for a, b in zip(sizes, sizes[1:]):
+        for a, b in itertools.pairwise(sizes):
             print(f"lookup growth {a} -> {b} sounds: {best[b, 'lookup'] / best[a, 'lookup']:.2f}x "
                   f"for {b / a:.0f}x the index (plain scan: {best[b, 'scan'] / best[a, 'scan']:.2f}x)")
         lm_sizes = [n for n in sizes if (n, "lm_post") in best]
@@ -495,7 +497,7 @@ def scale_main(argv: list[str]) -> None:
             for n in lm_sizes:
                 old_ms = best[n, "speed_all"] / N_QUERIES * 1000 if (n, "speed_all") in best else float("nan")
                 print(f"{n:>8}{best[n, 'speed_lookup'] / N_QUERIES * 1000:>10.1f}{old_ms:>10.1f}")
-            for a, b in zip(lm_sizes, lm_sizes[1:]):
+            for a, b in itertools.pairwise(lm_sizes):
                 one = best[b, "lm_post"] / best[a, "lm_post"]
                 print(f"landmark query growth {a} -> {b} sounds: one post {one:.2f}x,"
                       f" chunk {best[b, 'lm_chunk'] / best[a, 'lm_chunk']:.2f}x for {b / a:.0f}x the index")

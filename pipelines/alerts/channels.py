@@ -15,7 +15,6 @@ import logging
 import os
 import re
 import smtplib
-import socket
 import sys
 import time
 import urllib.error
@@ -152,7 +151,7 @@ class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
     """Never follow a redirect: urllib would turn a POST answered 301/302/303 into a body-less GET (no
     payload, no signature) whose 200 said nothing about the alert. The 3xx comes back as an HTTPError."""
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: ANN001 (urllib's signature)
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
         return None
 
 
@@ -202,7 +201,7 @@ class WebhookChannel:
             if exc.code in (408, 425, 429) or exc.code >= 500:
                 raise TransientError(f"HTTP {exc.code} from {self.target}") from None
             raise PermanentError(f"HTTP {exc.code} from {self.target} (rejected, not retried)") from None
-        except (TimeoutError, socket.timeout):  # connect timeouts arrive as URLError below: safe to retry
+        except TimeoutError:  # connect timeouts arrive as URLError below: safe to retry
             raise UnansweredError(
                 f"no answer from {self.target} within {timeout_s:g} s after the request was sent; not retried in "
                 "this run (the receiver may have it: it must answer within timeout_s and dedupe on "

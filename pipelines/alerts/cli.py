@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -19,12 +19,12 @@ console = Console(stderr=True)
 out = Console(width=None if sys.stdout.isatty() else 200)
 
 WarehouseOpt = Annotated[
-    Optional[Path],
+    Path | None,
     typer.Option("--warehouse", envvar=settings.ENV_WAREHOUSE, help="DuckDB warehouse file."),
 ]
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     pending = "pending"
     sent = "sent"
     failed = "failed"
@@ -44,8 +44,8 @@ def _use_warehouse(warehouse: Path | None) -> Path:
 
 @app.command("list")
 def list_alerts(
-    day: Annotated[Optional[str], typer.Option("--day", help="Only crossings of this day (YYYY-MM-DD).")] = None,
-    status: Annotated[Optional[Status], typer.Option("--status", help="Only alerts in this state.")] = None,
+    day: Annotated[str | None, typer.Option("--day", help="Only crossings of this day (YYYY-MM-DD).")] = None,
+    status: Annotated[Status | None, typer.Option("--status", help="Only alerts in this state.")] = None,
     limit: Annotated[int, typer.Option(help="Rows to show.")] = 100,
     warehouse: WarehouseOpt = None,
 ) -> None:

@@ -35,7 +35,7 @@ def send_failure_alert(context: dict[str, Any], sender: Sender | None = None) ->
         return []
     sender = sender or Sender(delivery)
     outcomes = [sender.send(channel, message) for channel in channels]
-    for channel, outcome in zip(channels, outcomes):
+    for channel, outcome in zip(channels, outcomes, strict=False):
         if not outcome.ok:
             log.error("task failure alert not delivered via %s: %s", channel.name, outcome.error)
     return outcomes

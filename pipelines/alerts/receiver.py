@@ -25,7 +25,7 @@ def make_server(port: int, out: Path, secret: str | None) -> ThreadingHTTPServer
     out.parent.mkdir(parents=True, exist_ok=True)
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             sent = self.headers.get(SIGNATURE_HEADER)
             verified = bool(secret and sent and hmac.compare_digest(sent, signature(secret, body)))

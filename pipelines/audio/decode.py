@@ -180,7 +180,7 @@ def decode_pcm(
         except (av.error.FFmpegError, ValueError) as exc:
             raise DecodeError("undecodable", f"{path}: cannot convert the decoded audio ({_why(exc)})") from exc
     if max_seconds is not None:
-        pcm = pcm[: int(round(max_seconds * sample_rate))]
+        pcm = pcm[: round(max_seconds * sample_rate)]
     if pcm.size:
         return pcm  # possibly partial (see module docstring)
     if damaged or last_error:

@@ -61,7 +61,7 @@ def match_day(con: duckdb.DuckDBPyConnection, day: date, partition: Path,
             queries = queries_of(part, start, partition)
         found = match_chunk(con, queries, profile)
         new_audio: list[NewIndexAudio] = []
-        for q, info in zip(queries, part.iter_rows(named=True)):
+        for q, info in zip(queries, part.iter_rows(named=True), strict=False):
             with profile.step("resolve"):
                 res = resolver.resolve(q, info["first_post_id"], info["first_at"], found[q.qid])
             if res.rows and res.outcome != "too_short":
@@ -281,7 +281,7 @@ def presence_matches(con: duckdb.DuckDBPyConnection, queries: list[Query], found
         missing = [q for q, _ in todo if q.qid not in maps]
         if len(missing) > 1 and settings.workers() > 1:
             with ThreadPoolExecutor(max_workers=min(settings.workers(), len(missing))) as pool:
-                maps.update(zip((q.qid for q in missing), pool.map(_post_maxima, missing)))
+                maps.update(zip((q.qid for q in missing), pool.map(_post_maxima, missing), strict=False))
         else:
             maps.update((q.qid, _post_maxima(q)) for q in missing)
     out: list[Match] = []

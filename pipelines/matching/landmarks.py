@@ -140,7 +140,7 @@ def scaled_triplet_keys(t: np.ndarray, f: np.ndarray, factors: list[tuple[float,
         m = ambiguous[i]
         extra = [c[m] for c in cols]
         extra[i] = alts[i][m]
-        cols = [np.concatenate([c, e]) for c, e in zip(cols, extra)]
+        cols = [np.concatenate([c, e]) for c, e in zip(cols, extra, strict=False)]
         alts = [np.concatenate([x, x[m]]) for x in alts]
         ambiguous = [np.concatenate([x, x[m]]) for x in ambiguous]
         frames = np.concatenate([frames, frames[m]])

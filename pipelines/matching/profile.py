@@ -51,7 +51,7 @@ class _NoProfile:
     enabled = False
     _null = nullcontext()
 
-    def step(self, name: str):  # noqa: ARG002 - same signature as Profile.step
+    def step(self, name: str):
         return self._null
 
     def add(self, name: str, seconds: float) -> None:

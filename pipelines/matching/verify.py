@@ -64,7 +64,7 @@ def spans(query: np.ndarray, ref: np.ndarray, offset: int, *, window: int = WIND
     run_starts = np.flatnonzero(edges == 1)
     run_ends = np.flatnonzero(edges == -1)
     out: list[Span] = []
-    for s, e in zip(run_starts.tolist(), run_ends.tolist()):
+    for s, e in zip(run_starts.tolist(), run_ends.tolist(), strict=False):
         if e - s < min_items:
             continue
         mean = float((csum[e] - csum[s]) / (e - s))

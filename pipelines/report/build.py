@@ -91,8 +91,8 @@ def _story(con: duckdb.DuckDBPyConnection, change: dict[str, Any], day: date, ma
              else f'entered as {_stage(o["to_stage"])}')
     plays = f' ({o["origin_plays"]} plays)' if o["origin_plays"] is not None else ""
     unobserved = "" if o["origin_observed"] else " — <i>the true origin was never exported</i>"
-    lines = [f'<p>Started by <b>@{esc(o["origin_author"])}</b> in post <code>{esc(o["origin_post_id"])}</code> on '
-             f'{esc(o["origin_created_at"])}{plays}{unobserved}.</p>']
+    lines = [(f'<p>Started by <b>@{esc(o["origin_author"])}</b> in post <code>{esc(o["origin_post_id"])}</code> on '
+             f'{esc(o["origin_created_at"])}{plays}{unobserved}.</p>')]
     if o["first_reusers"]:
         lines.append(f'<p>First picked up by {", ".join("@" + esc(a) for a in o["first_reusers"])} '
                      f'(first reuse {esc(o["first_reuse_at"])}).</p>')

@@ -55,8 +55,8 @@ def adoption_chart(title: str, anchor_id: str, days: list[date], rows: list[dict
     def y(v: float) -> float:
         return top + plot_h - v * scale
 
-    parts = [f'<svg class="chart adoption" id="{esc(anchor_id)}" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" role="img" aria-label="{esc(title)}">',
+    parts = [(f'<svg class="chart adoption" id="{esc(anchor_id)}" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}" role="img" aria-label="{esc(title)}">'),
              f'<text x="{left}" y="15" class="ctitle">{esc(title)}</text>']
     for i, d in enumerate(days):
         r = by_day.get(d)
@@ -78,11 +78,11 @@ def adoption_chart(title: str, anchor_id: str, days: list[date], rows: list[dict
     if len(points) > 1:
         parts.append(f'<polyline class="mark line" fill="none" stroke="{LINE}" stroke-width="2" '
                      f'points="{" ".join(f"{_fmt(a)},{_fmt(b)}" for a, b in points)}"/>')
-    for (px, py), d in zip(points, [d for d in days if d in by_day]):
+    for (px, py), d in zip(points, [d for d in days if d in by_day], strict=False):
         r = by_day[d]
         parts.append(f'<circle class="mark point" cx="{_fmt(px)}" cy="{_fmt(py)}" r="2.5" fill="{LINE}">'
                      f'<title>{esc(d)}: {r["cum_creators"]} creators, {esc(r["stage"])}</title></circle>')
-        for alert_id, label in zip(r.get("alert_ids") or [], r.get("alerts") or []):
+        for alert_id, label in zip(r.get("alert_ids") or [], r.get("alerts") or [], strict=False):
             parts.append(f'<a href="#alert-{alert_id}"><path class="mark alert" d="M{_fmt(px)} {_fmt(py - 11)} '
                          f'l5 5 l-5 5 l-5 -5 z" fill="#d64545"><title>alert {alert_id}: {esc(label)}</title></path></a>')
     for i, d in enumerate(days):
@@ -114,14 +114,14 @@ def scatter_chart(points: list[dict[str, Any]], highlight: set[str], width: int 
     def y(sv: float) -> float:
         return top + plot_h - plot_h * sv / (max_sv * 1.1)
 
-    parts = [f'<svg class="chart scatter" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" '
-             f'aria-label="structural virality against size">',
+    parts = [(f'<svg class="chart scatter" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" '
+             f'aria-label="structural virality against size">'),
              f'<line class="axisline" x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}"/>',
              f'<line class="axisline" x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}"/>',
-             f'<text x="{left + plot_w / 2}" y="{height - 4}" class="axis" text-anchor="middle">cascade size (posts, '
-             f'log scale)</text>',
-             f'<text x="12" y="{top + plot_h / 2}" class="axis" text-anchor="middle" '
-             f'transform="rotate(-90 12 {top + plot_h / 2})">structural virality</text>']
+             (f'<text x="{left + plot_w / 2}" y="{height - 4}" class="axis" text-anchor="middle">cascade size (posts, '
+             f'log scale)</text>'),
+             (f'<text x="12" y="{top + plot_h / 2}" class="axis" text-anchor="middle" '
+             f'transform="rotate(-90 12 {top + plot_h / 2})">structural virality</text>')]
     for tick in _ticks(max_sv * 1.05):
         parts.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{_fmt(y(tick))}" y2="{_fmt(y(tick))}" class="grid"/>'
                      f'<text x="{left - 4}" y="{_fmt(y(tick) + 3)}" class="axis" text-anchor="end">{tick}</text>')
@@ -199,8 +199,8 @@ def cascade_tree(nodes: list[dict[str, Any]], max_nodes: int = 60, label_limit: 
     width = left + col * depth + 170
     height = top * 2 + gap * max(1, row[0] - 1) + 10
     labels = len(kept) <= label_limit
-    parts = [f'<svg class="chart tree" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" '
-             f'data-nodes="{len(kept)}" data-hidden="{sum(collapsed.values())}" aria-label="cascade tree">']
+    parts = [(f'<svg class="chart tree" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" '
+             f'data-nodes="{len(kept)}" data-hidden="{sum(collapsed.values())}" aria-label="cascade tree">')]
 
     def pos(node: _Node) -> tuple[float, float]:
         return left + 10 + col * node.depth, top + gap * node.y

@@ -8,4 +8,4 @@ from .recipes import TRANSFORM_FAMILIES, transform_family
 from .stages import STAGE_THRESHOLDS
 from .world import build_world
 
-__all__ = ["build_world", "STAGE_THRESHOLDS", "TRANSFORM_FAMILIES", "transform_family"]
+__all__ = ["STAGE_THRESHOLDS", "TRANSFORM_FAMILIES", "build_world", "transform_family"]

@@ -74,7 +74,7 @@ def observe(P: Posts, days: int, start, seed: int, bad_each: int, no_media: bool
     in_window = partition < days
     exported = sampled & in_window
     not_exported = np.select([exported, ~sampled], [None, "not_in_sample"], "after_window").tolist()
-    bad: list = [k for k in P.extra_kind]
+    bad: list = list(P.extra_kind)
     leaves = exported & (P.n_children == 0) & ~origin & ~extra
 
     def take(cands: np.ndarray, k: int) -> np.ndarray:
@@ -91,7 +91,7 @@ def observe(P: Posts, days: int, start, seed: int, bad_each: int, no_media: bool
 
     files: list[ExportFile] = []
     day_files: list[list[int]] = []
-    counters = {k: 0 for k in FILE_STEMS}
+    counters = dict.fromkeys(FILE_STEMS, 0)
     for d in range(days):
         plan = FORMAT_PLANS[d] if d < 5 else FORMAT_PLANS[int(rng.choice(len(FORMAT_PLANS), p=PLAN_WEIGHTS))]
         ids = []

@@ -8,7 +8,7 @@ create new music ids.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import numpy as np
 
@@ -58,7 +58,7 @@ class Posts:
 
 
 def epoch(d: date) -> int:
-    return int(datetime(d.year, d.month, d.day, tzinfo=timezone.utc).timestamp())
+    return int(datetime(d.year, d.month, d.day, tzinfo=UTC).timestamp())
 
 
 def tiktok_ids(ts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -88,12 +88,12 @@ def add_extras(d: Diffusion, n_each: int, days: int, n_creators: int, rng: np.ra
     parent = cat(np.where(d.parent >= 0, remap[np.maximum(d.parent, 0)], -1), np.full(k, -1))
     owner = cat(remap[d.music_owner], remap[np.arange(n0, n0 + k)])
     extra = [None] * n0 + kinds
-    return dict(
-        t=t[order], sound=cat(d.sound, np.full(k, -1, dtype=np.int32)), parent=parent,
-        creator=cat(d.creator, rng.integers(0, n_creators, k).astype(np.int32)),
-        relation=cat(d.relation, np.zeros(k, dtype=np.int8)), depth=cat(d.depth, np.zeros(k, dtype=np.int16)),
-        music=owner, extra_kind=[extra[i] for i in order],
-    )
+    return {
+        "t": t[order], "sound": cat(d.sound, np.full(k, -1, dtype=np.int32)), "parent": parent,
+        "creator": cat(d.creator, rng.integers(0, n_creators, k).astype(np.int32)),
+        "relation": cat(d.relation, np.zeros(k, dtype=np.int8)), "depth": cat(d.depth, np.zeros(k, dtype=np.int16)),
+        "music": owner, "extra_kind": [extra[i] for i in order],
+    }
 
 
 def ensure_relations(d: Diffusion, rng: np.random.Generator) -> None:
@@ -252,7 +252,7 @@ def assemble(d: Diffusion, catalog: Catalog, days: int, start: date, seed: int, 
                 step = {"offset": float(off[j]), "length": float(ln[j])}
                 if f[j] != 1.0:
                     step.update(speed=float(f[j]), mode=str(p["ru_mode"][i]))
-                steps[i] = steps.get(int(pm[j]), []) + [step]
+                steps[i] = [*steps.get(int(pm[j]), []), step]
         # sound reuses: a segment of the platform sound at an offset
         u = idx[rel == REUSE]
         if u.size:
@@ -288,9 +288,9 @@ def assemble(d: Diffusion, catalog: Catalog, days: int, start: date, seed: int, 
     ci = p["container"]
     ext = [CONTAINERS[c][0] for c in ci.tolist()]
     codec = [CONTAINERS[c][1] for c in ci.tolist()]
-    kb = np.array([KBPS[c][int(u * len(KBPS[c]))] for c, u in zip(codec, p["kbps_u"].tolist())])
+    kb = np.array([KBPS[c][int(u * len(KBPS[c]))] for c, u in zip(codec, p["kbps_u"].tolist(), strict=False)])
     sr = np.array([48000 if c == "opus" else (44100 if s44 and c in ("aac", "mp3") else 22050)
-                   for c, s44 in zip(codec, p["sr44"].tolist())])
+                   for c, s44 in zip(codec, p["sr44"].tolist(), strict=False)])
     voice_snr = np.full(n, np.nan)
     vo = (relation == REUSE) & p["voice"]
     voice_snr[vo] = p["voice_snr"][vo]

@@ -59,7 +59,7 @@ def transforms(P: Posts) -> list[str]:
     rt60 = p["rt60"].tolist()
     instr = p["partner_instr"].tolist()
     clip = p["clip_s"].tolist()
-    codecs = [codec_tag(c, int(k), e) for c, k, e in zip(P.codec, P.kbps.tolist(), P.ext)]
+    codecs = [codec_tag(c, int(k), e) for c, k, e in zip(P.codec, P.kbps.tolist(), P.ext, strict=False)]
     mtr: dict[int, str] = {}
     pre: list[str] = [""] * P.n
     for i in range(P.n):
@@ -93,7 +93,7 @@ def transforms(P: Posts) -> list[str]:
         else:  # STITCH
             chain = pre[par[i]] + f"|stitch_clip_{clip[i]:g}s|speech"
         pre[i] = chain
-    return [c + "|" + k for c, k in zip(pre, codecs)]
+    return [c + "|" + k for c, k in zip(pre, codecs, strict=False)]
 
 
 def _rng(seed: int, i: int, k: int) -> np.random.Generator:

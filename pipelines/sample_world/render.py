@@ -165,8 +165,8 @@ def music_pcm(music: dict) -> np.ndarray:
 
 def apply_step(pcm: np.ndarray, step: dict) -> np.ndarray:
     """Cut [offset, offset+length) then change speed."""
-    a = int(round(step["offset"] * SR))
-    b = a + int(round(step["length"] * SR))
+    a = round(step["offset"] * SR)
+    b = a + round(step["length"] * SR)
     return speed_change(pcm[a:b], step.get("speed", 1.0), step.get("mode", "pitch"))
 
 

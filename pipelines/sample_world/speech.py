@@ -39,13 +39,13 @@ def synth(spec: dict, duration_s: float) -> np.ndarray:
     )
     pcm, rate = _wav_to_pcm(res.stdout)
     if rate != SAMPLE_RATE:
-        n_out = int(round(pcm.size * SAMPLE_RATE / rate))
+        n_out = round(pcm.size * SAMPLE_RATE / rate)
         pcm = np.interp(np.linspace(0, pcm.size - 1, n_out), np.arange(pcm.size), pcm).astype(np.float32)
     # trim espeak's leading/trailing silence so the utterance starts when the world says it does
     loud = np.flatnonzero(np.abs(pcm) > 0.01)
     if loud.size:
         pcm = pcm[loud[0] : loud[-1] + 1]
-    n = int(round(duration_s * SAMPLE_RATE))
+    n = round(duration_s * SAMPLE_RATE)
     if pcm.size == 0:
         return np.zeros(n, dtype=np.float32)
     gap = np.zeros(int(0.35 * SAMPLE_RATE), dtype=np.float32)

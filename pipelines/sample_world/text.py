@@ -9,29 +9,13 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-_FIRST = (
-    "luna mika kofi ana jay zoe leo nia sam ivy max ria teo kai mara noor eli sol ren ada yuki omar lea "
-    "finn ari juno cleo remy tara nico lila dev ama rio sky bea lux cruz mina otto vera ayo tami jin "
-    "isla rafa emi ziggy nova paz hana ines kiki bo lars yara dani koa"
-).split()
-_SECOND = (
-    "bakes beats vibes daily fit films dance moves eats travels draws sings plays codes reads talks "
-    "garden style music lab art cooks pets studio life crafts games sports quotes style.co edits "
-    "makes tunes drums keys voice frames lens loops clips shorts plants rides skates surf runs pov "
-    "tips facts news chef jokes memes nails hair glow"
-).split()
+_FIRST = ["luna", "mika", "kofi", "ana", "jay", "zoe", "leo", "nia", "sam", "ivy", "max", "ria", "teo", "kai", "mara", "noor", "eli", "sol", "ren", "ada", "yuki", "omar", "lea", "finn", "ari", "juno", "cleo", "remy", "tara", "nico", "lila", "dev", "ama", "rio", "sky", "bea", "lux", "cruz", "mina", "otto", "vera", "ayo", "tami", "jin", "isla", "rafa", "emi", "ziggy", "nova", "paz", "hana", "ines", "kiki", "bo", "lars", "yara", "dani", "koa"]
+_SECOND = ["bakes", "beats", "vibes", "daily", "fit", "films", "dance", "moves", "eats", "travels", "draws", "sings", "plays", "codes", "reads", "talks", "garden", "style", "music", "lab", "art", "cooks", "pets", "studio", "life", "crafts", "games", "sports", "quotes", "style.co", "edits", "makes", "tunes", "drums", "keys", "voice", "frames", "lens", "loops", "clips", "shorts", "plants", "rides", "skates", "surf", "runs", "pov", "tips", "facts", "news", "chef", "jokes", "memes", "nails", "hair", "glow"]
 _SEPS = ("", ".", "_")
 
 GENERIC_TAGS = ("fyp", "foryou", "foryoupage", "viral", "trending", "xyzbca", "fy")
-TOPIC_TAGS = (
-    "dance cooking recipe comedy storytime pov music cover duet stitch learnontiktok booktok gaming "
-    "fitness travel pets cat dog art drawing diy asmr fashion ootd makeup skincare study motivation "
-    "tutorial lifehack foodtok transition challenge singing piano guitar violin orchestra classical"
-).split()
-_TREND_WORDS = (
-    "midnight neon paper golden velvet echo orbit lemon silver cosmic quiet wild ember polar "
-    "sunday honey static pixel marble lucky tidal crystal"
-).split()
+TOPIC_TAGS = ["dance", "cooking", "recipe", "comedy", "storytime", "pov", "music", "cover", "duet", "stitch", "learnontiktok", "booktok", "gaming", "fitness", "travel", "pets", "cat", "dog", "art", "drawing", "diy", "asmr", "fashion", "ootd", "makeup", "skincare", "study", "motivation", "tutorial", "lifehack", "foodtok", "transition", "challenge", "singing", "piano", "guitar", "violin", "orchestra", "classical"]
+_TREND_WORDS = ["midnight", "neon", "paper", "golden", "velvet", "echo", "orbit", "lemon", "silver", "cosmic", "quiet", "wild", "ember", "polar", "sunday", "honey", "static", "pixel", "marble", "lucky", "tidal", "crystal"]
 _TREND_SUFFIX = ("challenge", "trend", "dance", "check", "moment", "era", "core")
 
 _PHRASES = (
@@ -128,7 +112,7 @@ def trend_tags(n_sounds: int, rng: np.random.Generator) -> list[str]:
     w1 = rng.integers(0, len(_TREND_WORDS), n_sounds)
     w2 = rng.integers(0, len(_TREND_WORDS), n_sounds)
     sx = rng.integers(0, len(_TREND_SUFFIX), n_sounds)
-    return [f"{_TREND_WORDS[a]}{_TREND_WORDS[b]}{_TREND_SUFFIX[c]}" for a, b, c in zip(w1, w2, sx)]
+    return [f"{_TREND_WORDS[a]}{_TREND_WORDS[b]}{_TREND_SUFFIX[c]}" for a, b, c in zip(w1, w2, sx, strict=False)]
 
 
 def caption_frame(

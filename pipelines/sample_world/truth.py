@@ -64,7 +64,6 @@ def build_truth(P: Posts, E: Exposure, catalog: Catalog, start: date, days: int,
                 transforms: list[str], media_files: list[str | None], recipe_hashes: list[str | None],
                 duet_ids_exported: np.ndarray, music_titles: list[str]) -> dict[str, pl.DataFrame]:
     """posts, sounds and sound_stages truth frames."""
-    n = P.n
     rel, par, lost = convention_parents(P, E)
     obs = E.observed
     bad = E.bad_kind
@@ -77,7 +76,7 @@ def build_truth(P: Posts, E: Exposure, catalog: Catalog, start: date, days: int,
     ).tolist()
     scorable = np.array([x is None for x in reason]) & obs & has_sound
     pid = P.post_id.astype(str)
-    snd = np.array(sound_ids(len(catalog.sounds)) + [None], dtype=object)[P.sound]
+    snd = np.array([*sound_ids(len(catalog.sounds)), None], dtype=object)[P.sound]
     parent_ids = np.where(par >= 0, pid[np.maximum(par, 0)], None)
     true_parent = np.where(P.parent >= 0, pid[np.maximum(P.parent, 0)], None)
     rel_names = np.array([None, *RELATIONS[1:]], dtype=object)  # index 0 = origin -> no relation

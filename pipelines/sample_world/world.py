@@ -51,7 +51,7 @@ def _metadata(P: Posts, E: Exposure, cat, names: list[str], followers: np.ndarra
     rel_names = np.array(RELATIONS, dtype=object)[P.relation]
     direct = (P.parent >= 0) & np.isin(P.relation, [DUET, STITCH])
     parent_user = np.where(direct, name_arr[cr[np.maximum(P.parent, 0)]], None)
-    tags = np.array(trend_tags(len(cat.sounds), rng) + [None], dtype=object)
+    tags = np.array([*trend_tags(len(cat.sounds), rng), None], dtype=object)
     trend = tags[P.sound]
     cap = caption_frame(rng, rel_names.astype(str), pl.Series(parent_user.tolist(), dtype=pl.String),
                         pl.Series(trend.tolist(), dtype=pl.String))

@@ -7,7 +7,7 @@ pending and the next run retries it); a broken config does. docs/alerts.md expla
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from pipelines import warehouse
 from pipelines.alerts import channels as alert_channels
@@ -19,7 +19,7 @@ from pipelines.stages.publish import published_path
 def run(day: date, run_id: str = "cli") -> StageResult:
     with stage_run("alerts", day, run_id) as (con, result):
         config = rules.load()
-        now = datetime.now(timezone.utc).replace(tzinfo=None)
+        now = datetime.now(UTC).replace(tzinfo=None)
         with warehouse.transaction(con):
             new_ids = crossings.record_crossings(con, config.rules, day, run_id, now)
             crossings.fill_payloads(con, config.delivery, str(published_path()))

@@ -187,9 +187,9 @@ def _media_path(partition: Path, declared: str, extensions: tuple[str, ...]) -> 
 
 
 def _frames(files: list[dict[str, Any]], analyses: list) -> dict[str, pl.DataFrame]:
-    for a, f in zip(analyses, files):
+    for a, f in zip(analyses, files, strict=False):
         a.audio_sha256 = f["audio_sha256"]  # validate's key, whatever the analysis reported
-    full = [a for a, f in zip(analyses, files) if not f["peaks_only"]]
+    full = [a for a, f in zip(analyses, files, strict=False) if not f["peaks_only"]]
     checks, fingerprints = analyses_frames(full)
     return {"media_checks": checks, "audio_fingerprints": fingerprints, "audio_peaks": peaks_frame(analyses)}
 

@@ -32,7 +32,7 @@ def acceptance_window(day: date, cs: settings.ContractSettings) -> tuple[datetim
 def with_media_locations(staged: pl.DataFrame, partition, extensions: tuple[str, ...]) -> pl.DataFrame:
     locations = [
         resolve_media(partition, pid, declared, extensions)
-        for pid, declared in zip(staged["post_id"].to_list(), staged["media_path"].to_list())
+        for pid, declared in zip(staged["post_id"].to_list(), staged["media_path"].to_list(), strict=False)
     ]
     return staged.with_columns(
         pl.Series("media_status", [m.status for m in locations], dtype=pl.String),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 
 import duckdb
@@ -96,7 +96,7 @@ def alerts(wh) -> list[dict]:
     try:
         rel = con.sql("SELECT * FROM alerts ORDER BY alert_id")
         cols = rel.columns
-        return [dict(zip(cols, row)) for row in rel.fetchall()]
+        return [dict(zip(cols, row, strict=False)) for row in rel.fetchall()]
     finally:
         con.close()
 
@@ -370,7 +370,7 @@ def test_airflow_calls_the_notifier_when_a_task_fails(env, airflow_db, tmp_path,
     assert not bag.import_errors, bag.import_errors
     with WebhookReceiver() as hook:
         use_webhook(monkeypatch, hook.url)
-        run = bag.dags["trendtrace_failing"].test(logical_date=datetime(2024, 3, 2, tzinfo=timezone.utc))
+        run = bag.dags["trendtrace_failing"].test(logical_date=datetime(2024, 3, 2, tzinfo=UTC))
     assert str(getattr(run.state, "value", run.state)) == "failed"
     [got] = hook.delivered
     body = got.json()

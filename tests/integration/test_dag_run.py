@@ -69,7 +69,7 @@ def test_a_day_before_any_start_date_still_runs(airflow_db, pipeline_env):
     """Airflow silently skips dates before start_date; run_days must not (historical exports)."""
     from pipelines.airflow_runner import run_days
 
-    landing, warehouse = pipeline_env
+    landing, _warehouse = pipeline_env
     (landing / "dt=2019-06-01").mkdir()
     outcomes = run_days([landing_builder.DAY1.replace(year=2018)])
     assert outcomes[0].problem is None
@@ -81,11 +81,11 @@ def test_cli_backfill_and_status(airflow_db, pipeline_env, tmp_path):
     landing_builder.build(landing)
     cmd = [sys.executable, "-m", "pipelines.cli"]
     env_args = ["--landing", str(landing), "--warehouse", str(warehouse)]
-    proc = subprocess.run(cmd + ["backfill", *env_args], capture_output=True, text=True, timeout=600)
+    proc = subprocess.run([*cmd, "backfill", *env_args], capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "2024-03-01" in proc.stdout and "2024-03-02" in proc.stdout
     assert str(warehouse) in proc.stdout.replace("\n", "")
-    status = subprocess.run(cmd + ["status", *env_args], capture_output=True, text=True, timeout=120)
+    status = subprocess.run([*cmd, "status", *env_args], capture_output=True, text=True, timeout=120)
     assert status.returncode == 0, status.stderr[-3000:]
     assert "match_sounds" in status.stdout and "fingerprint" in status.stdout
 

@@ -64,7 +64,7 @@ def test_sound_origin_names_the_first_duet_and_stitch(world):
     origins = query(world.published, """SELECT sound_id, origin_author, first_duet_post_id, first_stitch_post_id,
                                                n_creators, days_to_spark FROM v_sound_origin""")
     assert origins and any(o[2] for o in origins) and any(o[3] for o in origins)
-    for sound_id, author, duet, stitch, n_creators, _ in origins:
+    for sound_id, _author, duet, _stitch, n_creators, _ in origins:
         if duet:
             (relation, sound), = query(world.published, """SELECT lp.relation, coalesce(s.merged_into, lp.sound_id)
                 FROM lineage_paths lp JOIN sounds s ON s.sound_id = lp.sound_id WHERE post_id = ?""", [duet])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -56,11 +57,11 @@ def test_split_is_even_bounded_and_covers_everything():
     assert fingerprint_shards.split_evenly(7, 100, 8) == [(0, 7)]
     many = fingerprint_shards.split_evenly(1000, 10, 8)  # max_shards caps the count: bigger shards
     assert len(many) == 8 and many[0] == (0, 125) and many[-1][1] == 1000
-    assert all(a[1] == b[0] for a, b in zip(many, many[1:]))
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(many))
 
 
 def test_plan_is_deterministic_and_xcom_carries_no_file_lists(validated):
-    land, wh = validated
+    _land, wh = validated
     shards = plan_now()
     assert plan_now() == shards  # same todo -> same shards, same digests
     assert [s["files"] for s in shards] == [3, 2, 2]
@@ -76,7 +77,7 @@ def test_plan_is_deterministic_and_xcom_carries_no_file_lists(validated):
 
 def test_a_shard_runs_in_another_process_while_duckdb_is_locked(validated):
     """Shards never open the warehouse: one runs to completion while another process holds the writer lock."""
-    land, wh = validated
+    _land, wh = validated
     shard = plan_now()[0]
     writer = duckdb.connect(str(wh))  # this process now holds DuckDB's file lock
     try:
@@ -95,7 +96,7 @@ def test_a_shard_runs_in_another_process_while_duckdb_is_locked(validated):
 
 
 def test_a_shard_killed_half_way_is_redone_and_finished_ones_are_skipped(validated):
-    land, wh = validated
+    _land, wh = validated
     shards = plan_now()
     first = [fingerprint_shards.run_shard(s) for s in shards]
     assert [r["status"] for r in first] == ["done"] * 3
@@ -128,7 +129,7 @@ def test_a_shard_killed_half_way_is_redone_and_finished_ones_are_skipped(validat
 
 
 def test_load_fails_loudly_when_a_planned_shard_output_is_missing(validated):
-    land, wh = validated
+    _land, wh = validated
     shards = plan_now()
     for s in shards[:2]:
         fingerprint_shards.run_shard(s)
@@ -142,7 +143,7 @@ def test_load_fails_loudly_when_a_planned_shard_output_is_missing(validated):
 
 
 def test_a_manifest_naming_a_file_outside_the_partition_is_refused(validated):
-    land, wh = validated
+    _land, _wh = validated
     shard = {**plan_now()[0], "name": "shard-evil"}
     files = [{"audio_sha256": "0" * 64, "media_path": "../dt=2024-03-02/media/7300000000000000301.m4a",
               "peaks_only": False}]

@@ -139,7 +139,7 @@ def test_triplet_lookup_through_the_art_equals_the_scan(world):
 
 
 def test_audio_indexed_before_the_lookup_existed_gets_its_rows(world):
-    con, queries = world
+    con, _queries = world
     before = {t: con.sql(f"SELECT * FROM {t} ORDER BY ALL").fetchall()
               for t in ("match_audio_landmarks", "match_triplet_postings")}
     with warehouse.transaction(con):

@@ -137,7 +137,7 @@ def test_every_post_gets_its_sound(built):
     assert sound["p04"] == "snd-p04"
     contained = [r for r in rows["p04"] if r[1] == "contained"]
     assert [r[0] for r in contained] == [a]
-    _, _, ps, pe, ss, se, _, _ = contained[0]
+    _, _, ps, pe, ss, _se, _, _ = contained[0]
     assert ps < 0.5 and 1.5 < pe < 4.0 and ss < 0.5, contained
     # the late arrival is matched to B and becomes B's origin
     assert sound["p11"] == b and sound["p07"] == b
@@ -149,7 +149,7 @@ def test_every_post_gets_its_sound(built):
     assert sound["p16"] == "snd-p16"
     assert [(r[0], r[1]) for r in rows["p16"]] == [(b, "contained"), ("snd-p16", "primary")] or \
         [(r[0], r[1]) for r in rows["p16"]] == [("snd-p16", "primary"), (b, "contained")]
-    stitched = [r for r in rows["p16"] if r[1] == "contained"][0]
+    stitched = next(r for r in rows["p16"] if r[1] == "contained")
     assert stitched[2] < 0.3 and stitched[3] < 2.0 and stitched[4] < 0.3, stitched
     # under a second of speech: too little signal, no sound, but a recorded outcome
     assert "p17" not in rows
@@ -182,7 +182,7 @@ def test_sounds_merges_and_origins(built):
 
 
 def test_rerun_replaces_and_restores(built):
-    warehouse, _, mp = built
+    warehouse, _, _mp = built
     tables = ("sounds", "post_sounds", "sound_merges", "match_audio", "match_postings", "match_landmark_postings",
               "match_triplet_postings", "match_audio_landmarks", "post_match_outcomes")
 

@@ -155,7 +155,7 @@ def alert_rows(wh: Path) -> list[dict]:
     con = duckdb.connect(str(wh), read_only=True)
     try:
         rel = con.sql("SELECT * FROM alerts ORDER BY alert_id")
-        return [dict(zip(rel.columns, row)) for row in rel.fetchall()]
+        return [dict(zip(rel.columns, row, strict=False)) for row in rel.fetchall()]
     finally:
         con.close()
 
@@ -405,7 +405,7 @@ con.close()
 def test_a_locked_warehouse_is_reported_while_waiting_and_recorded_once_it_is_free(pipeline_env, monkeypatch, caplog):
     from pipelines.runlog import WarehouseLocked
 
-    landing, wh = pipeline_env
+    _landing, wh = pipeline_env
     warehouse.connect(wh).close()
     monkeypatch.setenv("TRENDTRACE_LOCK_WAIT_S", "1")
     caplog.set_level(logging.WARNING)
@@ -493,14 +493,13 @@ def test_an_unrelated_duckdb_error_raised_while_handling_enospc_does_not_hide_it
     from pipelines.runlog import WarehouseDiskFull, stage_run
 
     _landing, wh = pipeline_env
-    with pytest.raises(WarehouseDiskFull) as caught:
-        with stage_run("alerts", D1, "run-masked"):
-            try:
-                with open("/dev/full", "wb") as full:  # the kernel's own ENOSPC
-                    full.write(b"wal frame")
-                    full.flush()
-            except OSError:
-                raise duckdb.ConnectionException("Connection Error: Connection already closed!")  # noqa: B904
+    with pytest.raises(WarehouseDiskFull) as caught, stage_run("alerts", D1, "run-masked"):
+        try:
+            with open("/dev/full", "wb") as full:  # the kernel's own ENOSPC
+                full.write(b"wal frame")
+                full.flush()
+        except OSError:
+            raise duckdb.ConnectionException("Connection Error: Connection already closed!")  # noqa: B904
     assert "No space left on device" in str(caught.value) and "ConnectionException" not in str(caught.value)
     con = duckdb.connect(str(wh), read_only=True)
     [(status, message)] = con.execute("SELECT status, message FROM pipeline_runs").fetchall()

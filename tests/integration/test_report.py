@@ -108,7 +108,7 @@ def test_report_opens_in_chromium_with_drawn_charts_and_full_trees(world, tmp_pa
     trees = [c for c in parsed.charts if "tree" in c["class"]]
     wraps = re.findall(r'data-root="(\d+)" data-size="(\d+)"', dom_run.stdout)
     assert len(trees) == len(wraps) >= 1
-    for tree, (root, size) in zip(trees, wraps):
+    for tree, (root, size) in zip(trees, wraps, strict=False):
         (posts,), = query(world.published, "SELECT count(*) FROM lineage_paths WHERE root_post_id = ? "
                                            "AND CAST(created_at AS DATE) <= ?", [root, day])
         assert int(size) == posts
@@ -138,7 +138,8 @@ def test_report_screenshot_shows_the_charts(world, tmp_path):
     run = _browser(page, f"--screenshot={shot}", "--window-size=1200,2400")
     assert run.returncode == 0 and shot.is_file(), run.stderr[-2000:]
     colours = {c for _, c in Image.open(shot).convert("RGB").getcolors(maxcolors=1 << 24)}
-    near = lambda rgb: any(sum(abs(a - b) for a, b in zip(rgb, c)) < 30 for c in colours)
+    def near(rgb):
+        return any(sum(abs(a - b) for a, b in zip(rgb, c, strict=False)) < 30 for c in colours)
     assert near((0x24, 0x57, 0xB8))  # the adoption lines
     assert near((0x2B, 0x8A, 0x8A)) or near((0x8A, 0x4F, 0xD1))  # tree nodes (reuse / duet)
 

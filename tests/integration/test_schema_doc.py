@@ -87,5 +87,5 @@ def test_every_table_and_view_names_its_defining_file_and_writer(tmp_path):
     owners = ddl_owners()
     assert names - set(owners) == set()
     for name in names:
-        defined_in, filled = owners[name]
+        _defined_in, filled = owners[name]
         assert (filled.startswith("written by ") and "pipelines/" in filled) or filled.startswith("view over "), (name, filled)

@@ -96,7 +96,7 @@ def test_each_stage_replaces_only_its_own_table(env):
 
 
 def test_reasons_name_file_line_and_field(env):
-    land, warehouse = env
+    _land, warehouse = env
     run_day(landing_builder.DAY1)
     con = duckdb.connect(str(warehouse), read_only=True)
     rows = {r[0]: r[1:] for r in con.execute(
@@ -118,7 +118,7 @@ def test_reasons_name_file_line_and_field(env):
 
 
 def test_media_outside_partition_is_refused_not_read(env):
-    land, warehouse = env
+    _land, warehouse = env
     run_day(landing_builder.DAY1)
     con = duckdb.connect(str(warehouse), read_only=True)
     reasons = [r[0] for r in con.execute(
@@ -130,7 +130,7 @@ def test_media_outside_partition_is_refused_not_read(env):
 
 
 def test_rerun_is_idempotent_and_resumable(env):
-    land, warehouse = env
+    _land, warehouse = env
     for day in (landing_builder.DAY1, landing_builder.DAY2):
         run_day(day)
     first = snapshot(warehouse)
@@ -145,7 +145,7 @@ def test_rerun_is_idempotent_and_resumable(env):
 
 
 def test_ids_stay_exact_and_late_posts_land_in_their_day(env):
-    land, warehouse = env
+    _land, warehouse = env
     for day in (landing_builder.DAY1, landing_builder.DAY2):
         run_day(day)
     con = duckdb.connect(str(warehouse), read_only=True)

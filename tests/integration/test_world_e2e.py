@@ -16,8 +16,8 @@ pytestmark = pytest.mark.slow
 
 
 def test_small_world_runs_end_to_end_and_is_scored(airflow_db, tmp_path, monkeypatch):
-    from pipelines.airflow_runner import run_days
     from pipelines.accuracy import evaluate_warehouse, write_report
+    from pipelines.airflow_runner import run_days
     from pipelines.sample_world.world import build_world
     from pipelines.settings import landing_days
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 from tests.support import media
@@ -42,7 +42,7 @@ class Landing:
 
 
 def _epoch(day: date, hour: int) -> int:
-    return int(datetime.combine(day, time(hour), tzinfo=timezone.utc).timestamp())
+    return int(datetime.combine(day, time(hour), tzinfo=UTC).timestamp())
 
 
 def _web(pid: str, author: str, created: int, desc: str = "", music_id: str = "", title: str = "",

@@ -110,7 +110,7 @@ def music_pcm(seconds: float, seed: int, rate: int = MUSIC_RATE) -> np.ndarray:
     """
     rng = np.random.default_rng(seed)
     step = 60.0 / rng.uniform(96.0, 150.0) / 2.0  # eighth notes
-    n_steps = int(math.ceil(seconds / step)) + 1
+    n_steps = math.ceil(seconds / step) + 1
     n_bars = n_steps // 8 + 1
     scale = _MAJOR if rng.random() < 0.5 else _MINOR
     root = 48 + int(rng.integers(0, 12))
@@ -125,7 +125,7 @@ def music_pcm(seconds: float, seed: int, rate: int = MUSIC_RATE) -> np.ndarray:
     chord_deg = rng.choice([0, 1, 2, 3, 4, 5], size=n_bars)
     chord_hz = _notes_to_hz(degree_to_midi(chord_deg[:, None] + np.array([0, 2, 4])[None, :]))  # (bars, 3)
 
-    t = np.arange(int(round(seconds * rate))) / rate
+    t = np.arange(round(seconds * rate)) / rate
     k = np.minimum((t / step).astype(np.int64), n_steps - 1)
     bar = k // 8
     mel_cycles = np.cumsum(melody_hz[k]) / rate

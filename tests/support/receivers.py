@@ -65,10 +65,7 @@ class WebhookReceiver:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 redirect = receiver.redirect_status if self.path.split("?")[0] != receiver.MOVED else None
                 with receiver._lock:
-                    if redirect:
-                        status = redirect
-                    else:
-                        status = receiver.fail_status if len(receiver.requests) < receiver.fail_first else 200
+                    status = redirect or (receiver.fail_status if len(receiver.requests) < receiver.fail_first else 200)
                     receiver.requests.append(Received(self.path, dict(self.headers.items()), body, status))
                     receiver.methods.append(self.command)
                 if receiver.delay_s:
@@ -80,10 +77,10 @@ class WebhookReceiver:
                 self.end_headers()
                 self.wfile.write(b"ok" if status == 200 else b"no")
 
-            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            def do_POST(self) -> None:
                 self._answer()
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 self._answer()
 
             def log_message(self, format: str, *args: Any) -> None:
@@ -114,7 +111,7 @@ class _Handler:
     messages: list[EmailMessage] = field(default_factory=list)
     envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
 
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 (aiosmtpd's naming)
+    async def handle_DATA(self, server, session, envelope) -> str:
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
         self.messages.append(message_from_bytes(envelope.original_content or envelope.content, policy=policy.default))
         return "250 Message accepted for delivery"

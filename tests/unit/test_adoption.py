@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import numpy as np
 import polars as pl
 import pytest
 
 from pipelines import warehouse
-from pipelines.settings import ADOPTION_FILE, AdoptionThresholds, adoption_thresholds
-from pipelines.sound_daily import refresh_sound_daily
 from pipelines.lineage.paths import refresh_paths
 from pipelines.sample_world.stages import STAGE_THRESHOLDS, compute_stages
+from pipelines.settings import ADOPTION_FILE, AdoptionThresholds, adoption_thresholds
+from pipelines.sound_daily import refresh_sound_daily
 
 START = date(2024, 3, 1)
 
@@ -49,7 +49,7 @@ def random_world(seed: int, days: int) -> pl.DataFrame:
     for sound, scale, pool in (("viral", 1.0, 5000), ("small", 0.04, 6), ("tiny", 0.02, 3)):
         first = None
         for d, k in enumerate(per_day):
-            k = max(0, int(round(k * scale))) if sound != "viral" else k
+            k = max(0, round(k * scale)) if sound != "viral" else k
             for _ in range(k if first is not None else max(k, 1)):
                 rows.append((sound, f"{sound}_user{rng.integers(0, pool)}", d, int(rng.integers(0, 1440))))
                 first = first or d
@@ -58,7 +58,7 @@ def random_world(seed: int, days: int) -> pl.DataFrame:
     df = df.with_row_index("idx").with_columns(pl.col("idx").cast(pl.Int64))
     parent = []
     seen: dict[str, list[int]] = {}
-    for idx, sound in zip(df["idx"].to_list(), df["sound"].to_list()):
+    for idx, sound in zip(df["idx"].to_list(), df["sound"].to_list(), strict=False):
         earlier = seen.setdefault(sound, [])
         parent.append(-1 if not earlier else earlier[int(rng.integers(max(0, len(earlier) - 30), len(earlier)))])
         earlier.append(idx)

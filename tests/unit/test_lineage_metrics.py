@@ -36,7 +36,7 @@ def mean_pairwise_distance(parent: np.ndarray) -> float:
 @pytest.mark.parametrize("n", [2, 3, 10, 57])
 def test_star_and_chain_have_their_closed_forms(n):
     star = [-1] + [0] * (n - 1)
-    chain = [-1] + list(range(n - 1))
+    chain = [-1, *list(range(n - 1))]
     assert sv_one_tree(star) == pytest.approx(2 * (n - 1) / n)
     assert sv_one_tree(chain) == pytest.approx((n + 1) / 3)
 

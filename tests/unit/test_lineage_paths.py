@@ -51,7 +51,7 @@ def build(con, first=D1, day=D1):
 def cascade(con, root):
     cols = [d[0] for d in con.execute("SELECT * FROM cascades LIMIT 0").description]
     row = con.execute("SELECT * FROM cascades WHERE root_post_id = ?", [root]).fetchone()
-    return dict(zip(cols, row)) if row else None
+    return dict(zip(cols, row, strict=False)) if row else None
 
 
 def test_star_chain_and_lone_post(con):

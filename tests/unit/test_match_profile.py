@@ -8,12 +8,10 @@ def test_steps_nest_as_self_times_and_merge_steps_are_kept_apart():
     p = Profile()
     with p.step("cp_lookup"):
         pass
-    with p.step("merge"):
-        with p.step("cp_lookup"):
-            pass
-    with p.step("cp_lookup"):
-        with p.step("inner"):
-            pass
+    with p.step("merge"), p.step("cp_lookup"):
+        pass
+    with p.step("cp_lookup"), p.step("inner"):
+        pass
     assert p.calls == {"cp_lookup": 2, "merge/cp_lookup": 1, "merge": 1, "inner": 1}
     assert all(v >= 0.0 for v in p.self_s.values())
 

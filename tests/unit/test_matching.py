@@ -62,7 +62,7 @@ def _tone(path: Path) -> Path:
 def test_ber_spans_find_the_clip_where_it_is(audio):
     song = raw_fingerprint(audio["song"])
     clip = raw_fingerprint(audio["song_mp3"][11025 * 6 : 11025 * 12])  # 6 s from 6 s in
-    offset = int(round(6.0 / verify.ITEM_S))
+    offset = round(6.0 / verify.ITEM_S)
     found = [s for off in range(offset - 2, offset + 3) for s in verify.spans(clip, song, off)]
     assert found and min(s.ber for s in found) < 0.1
     best = min(found, key=lambda s: s.ber)
@@ -104,14 +104,14 @@ def test_triplet_keys_align_under_a_voice_and_stay_rare_between_songs(audio):
     song_t, song_f = peaks(audio["song"])
     indexed = triplet_keys(song_t, song_f, INDEX_TRIPLET_FAN)
     same = triplet_keys(song_t, song_f, QUERY_TRIPLET_FAN)
-    assert set(zip(*map(np.ndarray.tolist, indexed))) <= set(zip(*map(np.ndarray.tolist, same)))
+    assert set(zip(*map(np.ndarray.tolist, indexed), strict=False)) <= set(zip(*map(np.ndarray.tolist, same), strict=False))
 
     def best_offset_votes(query: tuple[np.ndarray, np.ndarray]) -> int:
         keys, frames = query
         ref = {}
-        for k, t in zip(*map(np.ndarray.tolist, indexed)):
+        for k, t in zip(*map(np.ndarray.tolist, indexed), strict=False):
             ref.setdefault(k, []).append(t)
-        offs = [rt - t for k, t in zip(keys.tolist(), frames.tolist()) for rt in ref.get(k, ())]
+        offs = [rt - t for k, t in zip(keys.tolist(), frames.tolist(), strict=False) for rt in ref.get(k, ())]
         return max(np.bincount(np.asarray(offs) - min(offs)).tolist()) if offs else 0
 
     voiced = best_offset_votes(triplet_keys(*peaks(audio["voiced"]), QUERY_TRIPLET_FAN))
