@@ -24,6 +24,7 @@ that day (a rerun), with the real SQL.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import random
 import shutil
@@ -40,8 +41,6 @@ import polars as pl
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-
-import itertools
 
 from pipelines import warehouse  # noqa: E402
 from pipelines.audio.analysis import analyse_files  # noqa: E402
@@ -82,7 +81,7 @@ def make_queries(tracks: list[Path], unrelated: list[Path], work: Path, rng: ran
         jobs.append(({"kind": "origin", "sound": i, "path": origin}, ["-ss", "20", "-t", "30", "-i", str(src), *aac, str(origin)]))
     for i, src in enumerate(tracks):
         o = ["-ss", "20", "-t", "30", "-i", str(src)]
-        q = lambda k: work / f"q{i:03d}_{k}.m4a"  # noqa: E731
+        q = lambda k, i=i: work / f"q{i:03d}_{k}.m4a"  # noqa: E731
         clip_at = rng.uniform(0, 24)
         jobs.append(({"kind": "reencode", "sound": i, "path": q("re").with_suffix(".mp3")},
                      [*o, "-b:a", "96k", str(q("re").with_suffix(".mp3"))]))

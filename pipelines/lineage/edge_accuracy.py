@@ -69,10 +69,18 @@ def format_table(scores: pl.DataFrame) -> str:
     def f(v):
         return "  –  " if v is None else f"{v:.3f}"
 
-    lines = [f"{'relation':<17}{'truth':>7}{'pred':>7}{'P':>7}{'R':>7}{'F1':>7}  |{'base P':>8}{'base R':>8}{'base F1':>8}"]
-    for r in scores.iter_rows(named=True):
-        lines.append(f"{r['relation']:<17}{r['truth']:>7}{r['predicted']:>7}{f(r['precision']):>7}{f(r['recall']):>7}{f(r['f1']):>7}  |"
-                     f"{f(r['baseline_precision']):>8}{f(r['baseline_recall']):>8}{f(r['baseline_f1']):>8}")
+    lines = [
+        (
+            f"{'relation':<17}{'truth':>7}{'pred':>7}{'P':>7}{'R':>7}{'F1':>7}  |"
+            f"{'base P':>8}{'base R':>8}{'base F1':>8}"
+        )
+    ]
+    lines.extend(
+        f"{r['relation']:<17}{r['truth']:>7}{r['predicted']:>7}"
+        f"{f(r['precision']):>7}{f(r['recall']):>7}{f(r['f1']):>7}  |"
+        f"{f(r['baseline_precision']):>8}{f(r['baseline_recall']):>8}{f(r['baseline_f1']):>8}"
+        for r in scores.iter_rows(named=True)
+    )
     return "\n".join(lines)
 
 

@@ -64,9 +64,11 @@ def adoption_chart(title: str, anchor_id: str, days: list[date], rows: list[dict
             continue
         parts.append(f'<rect class="band" x="{_fmt(left + band * i)}" y="{top}" width="{_fmt(band)}" height="{plot_h}" '
                      f'fill="{STAGE_COLOURS.get(r["stage"], "#fff")}"><title>{esc(d)}: {esc(r["stage"])}</title></rect>')
-    for tick in _ticks(top_value):
-        parts.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{_fmt(y(tick))}" y2="{_fmt(y(tick))}" class="grid"/>'
-                     f'<text x="{left - 4}" y="{_fmt(y(tick) + 3)}" class="axis" text-anchor="end">{tick}</text>')
+    parts.extend(
+        f'<line x1="{left}" x2="{left + plot_w}" y1="{_fmt(y(tick))}" y2="{_fmt(y(tick))}" class="grid"/>'
+        f'<text x="{left - 4}" y="{_fmt(y(tick) + 3)}" class="axis" text-anchor="end">{tick}</text>'
+        for tick in _ticks(top_value)
+    )
     for i, d in enumerate(days):
         r = by_day.get(d)
         if r is not None and r["new_creators"]:
@@ -122,15 +124,19 @@ def scatter_chart(points: list[dict[str, Any]], highlight: set[str], width: int 
              f'log scale)</text>'),
              (f'<text x="12" y="{top + plot_h / 2}" class="axis" text-anchor="middle" '
              f'transform="rotate(-90 12 {top + plot_h / 2})">structural virality</text>')]
-    for tick in _ticks(max_sv * 1.05):
-        parts.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{_fmt(y(tick))}" y2="{_fmt(y(tick))}" class="grid"/>'
-                     f'<text x="{left - 4}" y="{_fmt(y(tick) + 3)}" class="axis" text-anchor="end">{tick}</text>')
+    parts.extend(
+        f'<line x1="{left}" x2="{left + plot_w}" y1="{_fmt(y(tick))}" y2="{_fmt(y(tick))}" class="grid"/>'
+        f'<text x="{left - 4}" y="{_fmt(y(tick) + 3)}" class="axis" text-anchor="end">{tick}</text>'
+        for tick in _ticks(max_sv * 1.05)
+    )
     size = 1
     while size <= max_size * 1.2:
-        for tick in (size, 2 * size, 5 * size):
-            if 2 <= tick <= max_size * 1.2:
-                parts.append(f'<text x="{_fmt(x(tick))}" y="{top + plot_h + 14}" class="axis" '
-                             f'text-anchor="middle">{tick}</text>')
+        parts.extend(
+            f'<text x="{_fmt(x(tick))}" y="{top + plot_h + 14}" class="axis" '
+            f'text-anchor="middle">{tick}</text>'
+            for tick in (size, 2 * size, 5 * size)
+            if 2 <= tick <= max_size * 1.2
+        )
         size *= 10
     for p in sorted(points, key=lambda p: p["sound_id"] in highlight):
         hot = p["sound_id"] in highlight

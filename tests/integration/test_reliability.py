@@ -307,9 +307,8 @@ def test_unexpected_delivery_errors_and_stage_errors_are_scrubbed_before_they_ar
     assert "InvalidURL" in outcome.error and leak_free(outcome.error)
 
     monkeypatch.setenv(channels.ENV_WEBHOOK_URL, f"https://hooks.example.org/in/{TOKEN}")
-    with pytest.raises(StageFailed) as caught:
-        with stage_run("alerts", D1, "run-scrub"):
-            raise RuntimeError(f"POST https://hooks.example.org/in/{TOKEN} failed; retry https://u:{TOKEN}@x.org/?token=abc")
+    with pytest.raises(StageFailed) as caught, stage_run("alerts", D1, "run-scrub"):
+        raise RuntimeError(f"POST https://hooks.example.org/in/{TOKEN} failed; retry https://u:{TOKEN}@x.org/?token=abc")
     con = duckdb.connect(str(alert_env), read_only=True)
     [(message,)] = con.execute("SELECT message FROM pipeline_runs WHERE run_id = 'run-scrub'").fetchall()
     con.close()
@@ -353,7 +352,7 @@ def test_a_failed_publish_leaves_no_tmp_file_and_is_recorded(pipeline_env):
     target = publish.published_path(wh)
     target.mkdir(parents=True)  # something that is not a file holds the published name: os.replace fails
     (target / "keep").write_text("x", encoding="utf-8")
-    with pytest.raises(OSError):
+    with pytest.raises(IsADirectoryError):
         publish.run(D1, "run-publish")
     assert sorted(p.name for p in target.parent.iterdir()) == [target.name]  # no trendtrace.duckdb.tmp
     con = duckdb.connect(str(wh), read_only=True)
@@ -493,13 +492,17 @@ def test_an_unrelated_duckdb_error_raised_while_handling_enospc_does_not_hide_it
     from pipelines.runlog import WarehouseDiskFull, stage_run
 
     _landing, wh = pipeline_env
-    with pytest.raises(WarehouseDiskFull) as caught, stage_run("alerts", D1, "run-masked"):
+
+    def enospc_then_unrelated_error() -> None:
         try:
             with open("/dev/full", "wb") as full:  # the kernel's own ENOSPC
                 full.write(b"wal frame")
                 full.flush()
         except OSError:
             raise duckdb.ConnectionException("Connection Error: Connection already closed!")  # noqa: B904
+
+    with pytest.raises(WarehouseDiskFull) as caught, stage_run("alerts", D1, "run-masked"):
+        enospc_then_unrelated_error()
     assert "No space left on device" in str(caught.value) and "ConnectionException" not in str(caught.value)
     con = duckdb.connect(str(wh), read_only=True)
     [(status, message)] = con.execute("SELECT status, message FROM pipeline_runs").fetchall()

@@ -97,16 +97,18 @@ def build(root: Path) -> Landing:
     media.encode(media.speech(work / "talk.wav", "today I want to tell you a story about my cat", voice="en-us"),
                  m1 / "7300000000000000101.opus")
     media.encode(media.silence(work / "quiet.wav", 3.0), m1 / "7300000000000000102.ogg")
+    t1, t2 = _epoch(DAY1, 13), _epoch(DAY1, 14)
     research = (
         '{"data": {"videos": ['
-        '{"id": 7300000000000000101, "create_time": %d, "username": "frank", "video_description": "storytime",'
+        f'{{"id": 7300000000000000101, "create_time": {t1:d}, "username": "frank",'
+        ' "video_description": "storytime",'
         ' "music_id": 7300000000000009001, "hashtag_names": ["story"], "view_count": 10, "like_count": 1,'
         ' "share_count": 0, "comment_count": 0, "video_duration": 4},'
-        '{"id": 7300000000000000102, "create_time": %d, "username": "grace", "video_description": "shh",'
+        f'{{"id": 7300000000000000102, "create_time": {t2:d}, "username": "grace", "video_description": "shh",'
         ' "music_id": 7300000000000009002, "hashtag_names": [], "view_count": 5, "like_count": 0,'
         ' "share_count": 0, "comment_count": 0, "video_duration": 3}'
         '], "cursor": 2, "has_more": false}}'
-    ) % (_epoch(DAY1, 13), _epoch(DAY1, 14))
+    )
     (d1 / "research.json").write_text(research, encoding="utf-8")
     exp += [
         Expected(DAY1, "research.json", 0, "7300000000000000101"),

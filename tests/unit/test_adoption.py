@@ -163,7 +163,7 @@ def test_adoption_thresholds_errors_name_the_file_and_key(tmp_path):
     text.write_text(good.replace("spark_min_creators: 2", "spark_min_creators: two"), encoding="utf-8")
     with pytest.raises(ValueError, match="spark_min_creators must be a number"):
         adoption_thresholds(text)
-    with pytest.raises(FileNotFoundError, match="nowhere.yaml"):
+    with pytest.raises(FileNotFoundError, match=r"nowhere\.yaml"):
         adoption_thresholds(tmp_path / "nowhere.yaml")
     assert isinstance(adoption_thresholds(), AdoptionThresholds)
     assert isinstance(adoption_thresholds().trend_growth_ratio, float)
