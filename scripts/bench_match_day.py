@@ -44,7 +44,12 @@ import polars as pl
 ROOT = Path(__file__).resolve().parent.parent
 DAY1, DAY2 = date(2024, 6, 1), date(2024, 6, 2)
 AAC = ["-c:a", "aac", "-b:a", "64k"]
-WORDS = ["okay", "so", "everyone", "has", "been", "asking", "me", "about", "this", "one", "here", "is", "my", "honest", "reaction", "to", "the", "whole", "thing", "wait", "for", "it", "this", "part", "is", "my", "favourite", "and", "I", "cannot", "stop", "listening", "to", "it", "every", "morning", "let", "me", "tell", "you", "what", "happened", "yesterday", "at", "work", "because", "you", "will", "not", "believe", "it"]
+WORDS = [
+    "okay", "so", "everyone", "has", "been", "asking", "me", "about", "this", "one", "here", "is", "my", "honest",
+    "reaction", "to", "the", "whole", "thing", "wait", "for", "it", "this", "part", "is", "my", "favourite", "and", "I",
+    "cannot", "stop", "listening", "to", "it", "every", "morning", "let", "me", "tell", "you", "what", "happened",
+    "yesterday", "at", "work", "because", "you", "will", "not", "believe", "it",
+]
 # the steps of the profile in pipeline order, with what each is (self times: a step's inner steps are apart)
 STEPS = [
     ("reset", "reset the day, merge state without it"),
