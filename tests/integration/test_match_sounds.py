@@ -159,7 +159,8 @@ def test_every_post_gets_its_sound(built):
 def test_sounds_merges_and_origins(built):
     warehouse, _, _ = built
     sounds = {r[0]: r[1:] for r in _q(warehouse, "SELECT sound_id, origin_post_id, n_posts, merged_into FROM sounds")}
-    assert sounds["snd-p07"][:2] == ("p11", 3)  # p07, p11, p15  # origin = earliest post, even when it arrived a day later
+    # origin = earliest post, even when it arrived a day later
+    assert sounds["snd-p07"][:2] == ("p11", 3)  # p07, p11, p15
     assert sounds["snd-p01"][:3] == ("p01", 6, None)  # p01 p02 p03 p05 p06 p10
     assert sounds["snd-p13"][2] == "snd-p12" and sounds["snd-p13"][1] == 0
     assert sounds["snd-p12"] == ("p12", 3, None)

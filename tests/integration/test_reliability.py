@@ -249,7 +249,9 @@ def test_warehouse_identity_is_documented_and_names_its_writer(pipeline_env):
     con = duckdb.connect(str(wh), read_only=True)
     comments = con.execute("SELECT column_name, comment FROM duckdb_columns() "
                            "WHERE table_name = 'warehouse_identity'").fetchall()
-    table_comment = con.execute("SELECT comment FROM duckdb_tables() WHERE table_name = 'warehouse_identity'").fetchall()
+    table_comment = con.execute(
+        "SELECT comment FROM duckdb_tables() WHERE table_name = 'warehouse_identity'"
+    ).fetchall()
     con.close()
     assert table_comment[0][0] and all(comment for _, comment in comments) and len(comments) == 3
 
@@ -308,7 +310,9 @@ def test_unexpected_delivery_errors_and_stage_errors_are_scrubbed_before_they_ar
 
     monkeypatch.setenv(channels.ENV_WEBHOOK_URL, f"https://hooks.example.org/in/{TOKEN}")
     with pytest.raises(StageFailed) as caught, stage_run("alerts", D1, "run-scrub"):
-        raise RuntimeError(f"POST https://hooks.example.org/in/{TOKEN} failed; retry https://u:{TOKEN}@x.org/?token=abc")
+        raise RuntimeError(
+            f"POST https://hooks.example.org/in/{TOKEN} failed; retry https://u:{TOKEN}@x.org/?token=abc"
+        )
     con = duckdb.connect(str(alert_env), read_only=True)
     [(message,)] = con.execute("SELECT message FROM pipeline_runs WHERE run_id = 'run-scrub'").fetchall()
     con.close()
@@ -417,13 +421,16 @@ def test_a_locked_warehouse_is_reported_while_waiting_and_recorded_once_it_is_fr
     finally:
         holder.stdin.close()
         holder.wait(timeout=60)
-    assert f"was locked by process {holder.pid}" in str(caught.value) and "ingest did not run for 2024-03-01" in str(caught.value)
+    assert f"was locked by process {holder.pid}" in str(caught.value)
+    assert "ingest did not run for 2024-03-01" in str(caught.value)
     assert f"warehouse {wh} is locked by process {holder.pid}; waiting" in caplog.text  # not silent
     ingest_stage.run(D1, "run-after")  # the next stage that gets in records the locked run too
     con = duckdb.connect(str(wh), read_only=True)
     runs = con.execute("SELECT run_id, task, status, message FROM pipeline_runs ORDER BY started_at").fetchall()
     con.close()
-    assert [(r[0], r[1], r[2]) for r in runs] == [("run-locked", "ingest", "failed"), ("run-after", "ingest", "no_data")]
+    assert [(r[0], r[1], r[2]) for r in runs] == [
+        ("run-locked", "ingest", "failed"), ("run-after", "ingest", "no_data")
+    ]
     assert runs[0][3].startswith("WarehouseLocked:")
     assert not list((wh.parent / "pending_runs").glob("*.json"))
 

@@ -81,7 +81,9 @@ def build(root: Path) -> Landing:
         json.dumps(_web("7300000000000000004", "carol", _epoch(DAY1, 11), "#duet with @alice so good", "m1",
                         "Song A", duet_from="7300000000000000001")),
         json.dumps(_web("7300000000000000005", "dave", _epoch(DAY1, 12), "no media for me", "m1", "Song A")),
-        json.dumps(_web("7300000000000000006", "erin", _epoch(DAY1 - timedelta(days=3), 12), "old post", "m1", "Song A")),
+        json.dumps(
+            _web("7300000000000000006", "erin", _epoch(DAY1 - timedelta(days=3), 12), "old post", "m1", "Song A")
+        ),
     ]
     (d1 / "items.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     exp += [
@@ -155,9 +157,13 @@ def build(root: Path) -> Landing:
     shutil.copyfile(m2 / "7300000000000000301.webm", m2 / "7300000000000000305.webm")
     media.encode(song_a, m2 / "7300000000000000304.mp3")
     more = [
-        json.dumps(_web("7300000000000000301", "kim", _epoch(DAY2, 8), "new dance", "m3", "original sound - kim", True)),
+        json.dumps(
+            _web("7300000000000000301", "kim", _epoch(DAY2, 8), "new dance", "m3", "original sound - kim", True)
+        ),
         json.dumps(_web("7300000000000000304", "nina", _epoch(DAY1, 22), "late arrival #fyp", "m1", "Song A")),
-        json.dumps(_web("7300000000000000305", "oscar", _epoch(DAY2, 12), "same file as kim", "m3", "original sound - kim")),
+        json.dumps(
+            _web("7300000000000000305", "oscar", _epoch(DAY2, 12), "same file as kim", "m3", "original sound - kim")
+        ),
     ]
     (d2 / "more.jsonl").write_text("\n".join(more) + "\n", encoding="utf-8")
     exp += [
