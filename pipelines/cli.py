@@ -139,8 +139,7 @@ def _print_degraded_days() -> None:
 
 @app.command()
 def init(landing: LandingOpt = None, warehouse: WarehouseOpt = None) -> None:
-    """Create the landing folder, the warehouse schema (or apply its pending migrations) and Airflow's metadata
-    database."""
+    """Create the landing folder, the warehouse schema (or apply its pending migrations) and Airflow's metadata database."""  # noqa: E501
     _configure(landing, warehouse)
     from pipelines import warehouse as wh
     from pipelines.airflow_runner import ensure_metadata_db
