@@ -122,7 +122,9 @@ def format_report(report: dict[str, Any]) -> str:
              "Primary-sound clustering, pairwise (ours | by platform music id)"]
     ours, base = report["sound_identity"]["ours"], report["sound_identity"]["baseline_music_id"]
     lines.append(f"{'':<10}{'P':>7}{'R':>7}{'F1':>7}")
-    lines.append(f"{'ours':<10}{f(ours['precision']):>7}{f(ours['recall']):>7}{f(ours['f1']):>7}   ({ours['posts']} posts)")
+    lines.append(
+        f"{'ours':<10}{f(ours['precision']):>7}{f(ours['recall']):>7}{f(ours['f1']):>7}   ({ours['posts']} posts)"
+    )
     lines.append(f"{'music id':<10}{f(base['precision']):>7}{f(base['recall']):>7}{f(base['f1']):>7}")
     st = report["stages"]
     lines += ["", f"Stage per sound-day: {st['correct']}/{st['sound_days']} correct (accuracy {f(st['accuracy'])})"]

@@ -139,7 +139,7 @@ def _print_degraded_days() -> None:
 
 @app.command()
 def init(landing: LandingOpt = None, warehouse: WarehouseOpt = None) -> None:
-    """Create the landing folder, the warehouse schema (or apply its pending migrations) and Airflow's metadata database."""
+    """Create the landing folder, the warehouse schema (or apply its pending migrations) and Airflow's metadata database."""  # noqa: E501
     _configure(landing, warehouse)
     from pipelines import warehouse as wh
     from pipelines.airflow_runner import ensure_metadata_db
@@ -169,8 +169,12 @@ def run(
 
 @app.command()
 def backfill(
-    start: Annotated[str | None, typer.Option("--start", help="First day YYYY-MM-DD (default: the landing zone's first partition).")] = None,
-    end: Annotated[str | None, typer.Option("--end", help="Last day YYYY-MM-DD, inclusive (default: its last partition).")] = None,
+    start: Annotated[
+        str | None, typer.Option("--start", help="First day YYYY-MM-DD (default: the landing zone's first partition).")
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option("--end", help="Last day YYYY-MM-DD, inclusive (default: its last partition).")
+    ] = None,
     landing: LandingOpt = None,
     warehouse: WarehouseOpt = None,
     verbose: Annotated[bool, typer.Option(help="Show Airflow's own logs.")] = False,
@@ -243,7 +247,9 @@ def sample_world(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for landing/ (exports + media) and truth/.")],
     days_: Annotated[int, typer.Option("--days", help="Days of posting.")] = 14,
     seed: Annotated[int, typer.Option(help="Random seed: the same seed builds the same world.")] = 7,
-    scale: Annotated[str, typer.Option(help="small (tests, ~100 posts), quick (make demo, ~450), demo (~2 000), large (>= 50 000).")] = "demo",
+    scale: Annotated[
+        str, typer.Option(help="small (tests, ~100 posts), quick (make demo, ~450), demo (~2 000), large (>= 50 000).")
+    ] = "demo",
     start: Annotated[str, typer.Option(help="First day YYYY-MM-DD.")] = "2024-03-01",
     no_media: Annotated[bool, typer.Option("--no-media", help="Metadata only (for lineage at 1M+ posts).")] = False,
     posts: Annotated[int | None, typer.Option(help="Override the scale's number of posts.")] = None,

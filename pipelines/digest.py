@@ -87,7 +87,9 @@ def differences(a: dict[str, TableDigest], b: dict[str, TableDigest]) -> list[st
         if (x.rows, x.digest) == (y.rows, y.digest):
             continue
         cols = sorted(c for c in set(x.columns) | set(y.columns) if x.columns.get(c) != y.columns.get(c))
-        lines.append(f"{table}: {x.rows} vs {y.rows} rows; columns that differ: {', '.join(cols) or '(row order of values)'}")
+        lines.append(
+            f"{table}: {x.rows} vs {y.rows} rows; columns that differ: {', '.join(cols) or '(row order of values)'}"
+        )
     return lines
 
 

@@ -125,7 +125,9 @@ def resolve_post_root(con: duckdb.DuckDBPyConnection, post_id: str) -> str:
 # --------------------------------------------------------------------------------------------------- data sets
 
 
-def top_sounds(con: duckdb.DuckDBPyConnection, day: date | None, n: int, stage: str | None) -> tuple[date | None, list[dict]]:
+def top_sounds(
+    con: duckdb.DuckDBPyConnection, day: date | None, n: int, stage: str | None
+) -> tuple[date | None, list[dict]]:
     day = day or latest_day(con)
     return day, rows(con, "top_sounds", {"day": day, "n": n, "stage": stage})
 
@@ -293,7 +295,9 @@ def _only_one(json_out: bool, csv_out: bool) -> None:
 def sounds_top(
     day: Annotated[str | None, typer.Option("--day", help="Day YYYY-MM-DD (default: the latest day).")] = None,
     n: Annotated[int, typer.Option("--n", min=1, help="How many sounds.")] = 20,
-    stage: Annotated[str | None, typer.Option("--stage", help="Only this stage: moment, spark, trend, movement.")] = None,
+    stage: Annotated[
+        str | None, typer.Option("--stage", help="Only this stage: moment, spark, trend, movement.")
+    ] = None,
     db: DbOpt = None,
     warehouse: WarehouseOpt = None,
     json_out: JsonOpt = False,
@@ -356,8 +360,8 @@ def sound(
     if profile["asked_for"] not in (profile["sound_id"], profile["sound_id"].removeprefix("snd-")):
         out.print(f"({profile['asked_for']} was merged into it)", highlight=False)
     out.print(f"started by @{origin.get('origin_author')} in post {origin.get('origin_post_id')} on "
-              f"{_fmt(origin.get('origin_created_at'))}" + ("" if origin.get("origin_observed", True)
-                                                               else " [yellow](the real origin was not observed)[/yellow]"),
+              f"{_fmt(origin.get('origin_created_at'))}"
+              + ("" if origin.get("origin_observed", True) else " [yellow](the real origin was not observed)[/yellow]"),
               highlight=False)
     if origin.get("first_reusers"):
         out.print(f"first picked up by: {', '.join('@' + a for a in origin['first_reusers'])}", highlight=False)

@@ -21,15 +21,23 @@ def _inside(candidate: Path, root: Path) -> bool:
     return candidate == root or candidate.is_relative_to(root)
 
 
-def resolve_media(partition: Path, post_id: str | None, declared: str | None, extensions: tuple[str, ...]) -> MediaLocation:
+def resolve_media(
+    partition: Path, post_id: str | None, declared: str | None, extensions: tuple[str, ...]
+) -> MediaLocation:
     """The record's declared media path, else `media/<post id>.<ext>` for the first accepted ext that exists."""
     root = partition.resolve()
     if declared:
         if "\x00" in declared or Path(declared).is_absolute():
-            return MediaLocation("outside_partition", None, f"media path {declared!r} is absolute; it must be relative to {partition.name}/")
+            return MediaLocation(
+                "outside_partition",
+                None,
+                f"media path {declared!r} is absolute; it must be relative to {partition.name}/",
+            )
         candidate = (root / declared).resolve()
         if not _inside(candidate, root):
-            return MediaLocation("outside_partition", None, f"media path {declared!r} resolves outside {partition.name}/")
+            return MediaLocation(
+                "outside_partition", None, f"media path {declared!r} resolves outside {partition.name}/"
+            )
         return _check_file(candidate, root, declared, extensions)
     if not post_id:
         return MediaLocation("missing", None, "no media path and no post id to find media/<post id>.<ext> by")
@@ -49,5 +57,7 @@ def _check_file(candidate: Path, root: Path, shown: str, extensions: tuple[str, 
         return MediaLocation("not_a_file", None, f"{shown!r} is not a regular file")
     ext = candidate.suffix.lower().lstrip(".")
     if ext not in extensions:
-        return MediaLocation("bad_extension", None, f"{shown!r} has extension {ext!r}; accepted: {', '.join(extensions)}")
+        return MediaLocation(
+            "bad_extension", None, f"{shown!r} has extension {ext!r}; accepted: {', '.join(extensions)}"
+        )
     return MediaLocation("ok", candidate.relative_to(root).as_posix(), None)

@@ -204,7 +204,9 @@ def _record_pending(con: duckdb.DuckDBPyConnection, path: Path) -> None:
 
 
 @contextmanager
-def stage_run(task: str, day: date, run_id: str, warehouse_file: Path | None = None) -> Iterator[tuple[duckdb.DuckDBPyConnection, StageResult]]:
+def stage_run(
+    task: str, day: date, run_id: str, warehouse_file: Path | None = None
+) -> Iterator[tuple[duckdb.DuckDBPyConnection, StageResult]]:
     """Open the warehouse for one stage and day; log success or failure to pipeline_runs either way (a run
     that found the warehouse locked too long is recorded by the next one that gets in)."""
     path = Path(warehouse_file) if warehouse_file else settings.warehouse_path()

@@ -59,7 +59,9 @@ def synthetic_forest(n_posts: int, days: int, seed: int = 1) -> tuple[pl.DataFra
     rank = np.empty(n_posts, dtype=np.int64)
     rank[order] = np.arange(n_posts)
     # equal daily volume: the k-th post in time order is placed at k/n of the period (order kept, ties none)
-    created = np.datetime64(START.isoformat(), "us") + (rank * (days * 86_400_000_000 // n_posts)).astype("timedelta64[us]")
+    created = np.datetime64(START.isoformat(), "us") + (
+        rank * (days * 86_400_000_000 // n_posts)
+    ).astype("timedelta64[us]")
     # ids shaped like TikTok's: 19 digits growing with time (so DuckDB's zone maps can skip old row groups)
     ids = (np.uint64(7_300_000_000_000_000_000) + rank.astype(np.uint64) * np.uint64(4096)).astype(str)
     authors = rng.integers(0, max(1000, n_posts // 3), n_posts)
@@ -87,7 +89,7 @@ def load_day(con, posts: pl.DataFrame, sounds: pl.DataFrame, day: date) -> int:
         INSERT INTO post_sounds (post_id, sound_id, role, post_start_s, post_end_s, sound_start_s, sound_end_s,
                                  speed, score, method, matched_sound_id, ingest_day)
         SELECT post_id, sound_id, 'primary', 0, 10, 0, 10, 1, 1, 'chromaprint', sound_id, ingest_day FROM bench_sounds;
-    """)
+    """)  # noqa: E501
     con.unregister("bench_posts")
     con.unregister("bench_sounds")
     return todays.height
@@ -181,8 +183,11 @@ def main() -> None:
     med = lambda rs, i: float(np.median([r[i] for r in rs]))  # noqa: E731  (medians: a shared machine is noisy)
     first, early, late = runs[:1], runs[2:5] or runs[:1], runs[-3:]
     window = (START - window_start(START)).days + 1
-    for label, i in (("lineage+cascades compute", 2), ("lineage+cascades commit", 3), ("adoption (a row per sound and day)", 4)):
-        print(f"   {label}: day 1 {med(first, i):.2f} s, days 3-5 {med(early, i):.2f} s, last 3 days {med(late, i):.2f} s "
+    for label, i in (
+        ("lineage+cascades compute", 2), ("lineage+cascades commit", 3), ("adoption (a row per sound and day)", 4)
+    ):
+        print(f"   {label}: day 1 {med(first, i):.2f} s, days 3-5 {med(early, i):.2f} s, "
+              f"last 3 days {med(late, i):.2f} s "
               f"-> day {args.days} / day 1 = {med(late, i) / med(first, i):.2f}, / first full {window}-day window = "
               f"{med(late, i) / med(early, i):.2f}")
 
@@ -198,12 +203,16 @@ def main() -> None:
     try:
         t_nx, theirs = networkx_full(edges, nodes)
     except ImportError:
-        print("   networkx not installed: run `uv run --with networkx python scripts/bench_lineage.py` for the baseline")
+        print("   networkx not installed: run `uv run --with networkx python scripts/bench_lineage.py` "
+              "for the baseline")
         return
     print(f"   networkx {t_nx:7.2f} s   -> networkx / DuckDB = {t_nx / t_duck:.1f}x")
-    bad = [r for r, m in theirs.items() if r not in ours or ours[r][1:5] != (m["size"], m["creators"], m["depth"], m["max_breadth"])
-           or not np.isclose(ours[r][5] if ours[r][5] is not None else np.nan, m["structural_virality"], equal_nan=True)]
-    print(f"   agreement: {len(theirs) - len(bad):,} of {len(theirs):,} trees identical" + (f"; first differing: {bad[:3]}" if bad else ""))
+    bad = [r for r, m in theirs.items()
+           if r not in ours or ours[r][1:5] != (m["size"], m["creators"], m["depth"], m["max_breadth"])
+           or not np.isclose(ours[r][5] if ours[r][5] is not None else np.nan, m["structural_virality"],
+                             equal_nan=True)]
+    print(f"   agreement: {len(theirs) - len(bad):,} of {len(theirs):,} trees identical"
+          + (f"; first differing: {bad[:3]}" if bad else ""))
 
 
 if __name__ == "__main__":

@@ -44,7 +44,12 @@ import polars as pl
 ROOT = Path(__file__).resolve().parent.parent
 DAY1, DAY2 = date(2024, 6, 1), date(2024, 6, 2)
 AAC = ["-c:a", "aac", "-b:a", "64k"]
-WORDS = ["okay", "so", "everyone", "has", "been", "asking", "me", "about", "this", "one", "here", "is", "my", "honest", "reaction", "to", "the", "whole", "thing", "wait", "for", "it", "this", "part", "is", "my", "favourite", "and", "I", "cannot", "stop", "listening", "to", "it", "every", "morning", "let", "me", "tell", "you", "what", "happened", "yesterday", "at", "work", "because", "you", "will", "not", "believe", "it"]
+WORDS = [
+    "okay", "so", "everyone", "has", "been", "asking", "me", "about", "this", "one", "here", "is", "my", "honest",
+    "reaction", "to", "the", "whole", "thing", "wait", "for", "it", "this", "part", "is", "my", "favourite", "and", "I",
+    "cannot", "stop", "listening", "to", "it", "every", "morning", "let", "me", "tell", "you", "what", "happened",
+    "yesterday", "at", "work", "because", "you", "will", "not", "believe", "it",
+]
 # the steps of the profile in pipeline order, with what each is (self times: a step's inner steps are apart)
 STEPS = [
     ("reset", "reset the day, merge state without it"),
@@ -161,7 +166,8 @@ def prepare(work: Path, n_posts: int, n_sounds: int, seed: int) -> Path:
     t = time.perf_counter()
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         made = list(pool.map(lambda j: ff(*j), jobs))
-    print(f"prepare: {len(jobs)} files encoded in {time.perf_counter() - t:.0f} s ({sum(m is None for m in made)} failed)")
+    print(f"prepare: {len(jobs)} files encoded in {time.perf_counter() - t:.0f} s "
+          f"({sum(m is None for m in made)} failed)")
     index_files = [p for p in index_files if p.exists()]
     day_files = [p for p in day_files if p.exists()]
     t = time.perf_counter()
@@ -235,7 +241,8 @@ def prepare(work: Path, n_posts: int, n_sounds: int, seed: int) -> Path:
              "fingerprint": [g.integers(0, 2**32, n, dtype=np.uint64).astype(np.uint32) for _, n, _ in fp_rows]},
             schema={"audio_sha256": pl.String, "fingerprint": pl.List(pl.UInt32)}))
         con.execute("INSERT INTO audio_fingerprints BY NAME SELECT audio_sha256, fingerprint, "
-                    "len(fingerprint) / 8.07 AS duration_s, 'synthetic' AS algorithm, now() AS created_at FROM bench_fps")
+                    "len(fingerprint) / 8.07 AS duration_s, 'synthetic' AS algorithm, "
+                    "now() AS created_at FROM bench_fps")
     con.execute("CHECKPOINT")
     n_total = int(con.execute("SELECT count(*) FROM match_audio").fetchone()[0])
     con.close()

@@ -24,6 +24,7 @@ that day (a rerun), with the real SQL.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import random
 import shutil
@@ -40,8 +41,6 @@ import polars as pl
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-
-import itertools
 
 from pipelines import warehouse  # noqa: E402
 from pipelines.audio.analysis import analyse_files  # noqa: E402
@@ -79,10 +78,11 @@ def make_queries(tracks: list[Path], unrelated: list[Path], work: Path, rng: ran
     aac = ["-c:a", "aac", "-b:a", "64k"]
     for i, src in enumerate(tracks):
         origin = work / f"o{i:03d}.m4a"
-        jobs.append(({"kind": "origin", "sound": i, "path": origin}, ["-ss", "20", "-t", "30", "-i", str(src), *aac, str(origin)]))
+        jobs.append(({"kind": "origin", "sound": i, "path": origin},
+                     ["-ss", "20", "-t", "30", "-i", str(src), *aac, str(origin)]))
     for i, src in enumerate(tracks):
         o = ["-ss", "20", "-t", "30", "-i", str(src)]
-        q = lambda k: work / f"q{i:03d}_{k}.m4a"  # noqa: E731
+        q = lambda k, i=i: work / f"q{i:03d}_{k}.m4a"  # noqa: E731
         clip_at = rng.uniform(0, 24)
         jobs.append(({"kind": "reencode", "sound": i, "path": q("re").with_suffix(".mp3")},
                      [*o, "-b:a", "96k", str(q("re").with_suffix(".mp3"))]))
@@ -118,7 +118,8 @@ def make_queries(tracks: list[Path], unrelated: list[Path], work: Path, rng: ran
                      [*o, "-af", f"atempo={f4}", *aac, str(q("tempo_any"))]))
     for j, src in enumerate(unrelated):
         path = work / f"u{j:03d}.m4a"
-        jobs.append(({"kind": "unrelated", "sound": None, "path": path}, ["-ss", "25", "-t", "20", "-i", str(src), *aac, str(path)]))
+        jobs.append(({"kind": "unrelated", "sound": None, "path": path},
+                     ["-ss", "25", "-t", "20", "-i", str(src), *aac, str(path)]))
 
     def run(job):
         spec, args = job
@@ -138,7 +139,8 @@ def load_world(specs: list[dict], wh: Path, rng: random.Random) -> dict:
         s["fp"] = a.fingerprint
     con = warehouse.connect(wh)
     checks, fps = analyses_frames(analyses)
-    for name, frame in {"new_media_checks": checks, "new_fingerprints": fps, "new_peaks": peaks_frame(analyses)}.items():
+    frames = {"new_media_checks": checks, "new_fingerprints": fps, "new_peaks": peaks_frame(analyses)}
+    for name, frame in frames.items():
         con.register(name, frame)
     warehouse.run_sql(con, "fingerprint/insert_media_checks")
     warehouse.run_sql(con, "fingerprint/insert_peaks")

@@ -41,11 +41,11 @@ def alert_message(alert_id: int, payload: dict[str, Any] | str, warehouse_id: st
         "",
         "Top cascades:" if doc.get("top_cascades") else "No cascades recorded yet.",
     ]
-    for c in doc.get("top_cascades") or []:
-        lines.append(
-            f"  {c['root_post_id']}: {c['size']} posts, {c['creators']} creators, depth {c['depth']}, "
-            f"structural virality {_number(c.get('structural_virality'))}"
-        )
+    lines.extend(
+        f"  {c['root_post_id']}: {c['size']} posts, {c['creators']} creators, depth {c['depth']}, "
+        f"structural virality {_number(c.get('structural_virality'))}"
+        for c in doc.get("top_cascades") or []
+    )
     lines += ["", f"alert id {alert_id}; details: trendtrace alerts list --day {doc['day']}"]
     delivery_id = alert_delivery_id(warehouse_id, doc["sound_id"], doc["rule"], doc["level"])
     return Message(delivery_id=delivery_id, event="alert", subject=subject, text="\n".join(lines) + "\n",

@@ -22,7 +22,10 @@ from pipelines.alerts.messages import alert_message
 from pipelines.alerts.rules import Delivery
 
 log = logging.getLogger(__name__)
-NO_CHANNEL = "no channel configured (docs/alerts.md: TRENDTRACE_WEBHOOK_URL, TRENDTRACE_SMTP_*, TRENDTRACE_SLACK_WEBHOOK_URL, or Airflow connections)"
+NO_CHANNEL = (
+    "no channel configured (docs/alerts.md: TRENDTRACE_WEBHOOK_URL, TRENDTRACE_SMTP_*, TRENDTRACE_SLACK_WEBHOOK_URL, "
+    "or Airflow connections)"
+)
 
 
 @dataclass

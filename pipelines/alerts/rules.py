@@ -163,7 +163,9 @@ def _rule(path: Path, i: int, raw: Any) -> Rule:
         if isinstance(to, str):
             to = [to]
         if not isinstance(to, list) or not to or any(s not in ADOPTION_STAGES for s in to):
-            raise AlertConfigError(f"{path}: {where}.to: expected adoption stages among {', '.join(ADOPTION_STAGES)}, got {raw['to']!r}")
+            raise AlertConfigError(
+                f"{path}: {where}.to: expected adoption stages among {', '.join(ADOPTION_STAGES)}, got {raw['to']!r}"
+            )
         return Rule(adoption_stages=tuple(to), **common)
 
     enter = _number(path, f"{where}.enter", raw["enter"], minimum=0)

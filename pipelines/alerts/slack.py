@@ -70,8 +70,14 @@ def blocks(message: Message) -> dict[str, Any]:
             f"`trendtrace report --day {doc['day']}`", SECTION_MAX)}]})
     else:
         body = [
-            {"type": "header", "text": {"type": "plain_text", "text": _cut(message.subject, HEADER_MAX), "emoji": False}},
-            {"type": "section", "text": {"type": "mrkdwn", "text": _cut(f"```{_mrkdwn(message.text)}```", SECTION_MAX)}},
+            {
+                "type": "header",
+                "text": {"type": "plain_text", "text": _cut(message.subject, HEADER_MAX), "emoji": False},
+            },
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": _cut(f"```{_mrkdwn(message.text)}```", SECTION_MAX)},
+            },
         ]
     body.append({"type": "context", "elements": [{"type": "plain_text", "text": f"delivery {message.delivery_id}"}]})
     return {"text": _cut(message.subject, SECTION_MAX), "blocks": body}

@@ -31,7 +31,9 @@ DECODE_RULES = ("not_found", "no_audio_stream", "undecodable", "timeout", "empty
 # with these, item-for-item identical on the test media; on the demo world 19 of 14,730 items differ by a bit
 # (FFmpeg 8 decoders in PyAV vs fpcalc's FFmpeg 5.1).
 # Downmix and resample work on s16 samples like it (FFmpeg >= 6 would pick float internally unless told).
-CHROMAPRINT_RESAMPLER = "filter_size=16:phase_shift=10:linear_interp=0:cutoff=0.8:filter_type=kaiser:kaiser_beta=9:internal_sample_fmt=s16p"
+CHROMAPRINT_RESAMPLER = (
+    "filter_size=16:phase_shift=10:linear_interp=0:cutoff=0.8:filter_type=kaiser:kaiser_beta=9:internal_sample_fmt=s16p"
+)
 # Decoded frames are pushed through the filter graph in blocks of about this much audio: one push per
 # 1024-sample codec frame made Python overhead (with the GIL held) ~25 % of the decode; a whole file at once
 # would hold a 20-minute 48 kHz stereo file in memory as floats (~0.5 GB).

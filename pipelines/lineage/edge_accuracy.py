@@ -31,10 +31,14 @@ def truth_edges(truth_dir: Path) -> pl.DataFrame:
 def relation_scores(predicted: pl.DataFrame, truth: pl.DataFrame) -> pl.DataFrame:
     """Per relation: truth and predicted edge counts among scorable posts, correct ones, precision, recall, F1."""
     joined = truth.join(
-        predicted.select(pl.col("child_post_id").alias("post_id"), "relation", pl.col("parent_post_id").alias("parent")),
+        predicted.select(
+            pl.col("child_post_id").alias("post_id"), "relation", pl.col("parent_post_id").alias("parent")
+        ),
         on="post_id", how="left",
     ).with_columns(
-        ((pl.col("relation") == pl.col("true_relation")) & (pl.col("parent") == pl.col("true_parent"))).fill_null(False).alias("ok")
+        ((pl.col("relation") == pl.col("true_relation")) & (pl.col("parent") == pl.col("true_parent")))
+        .fill_null(False)
+        .alias("ok")
     )
     rows = []
     for rel in RELATIONS:
@@ -53,7 +57,8 @@ def relation_scores(predicted: pl.DataFrame, truth: pl.DataFrame) -> pl.DataFram
                  "precision": None, "recall": origins.filter(pl.col("relation").is_null()).height / origins.height
                  if origins.height else None, "f1": None})
     return pl.DataFrame(rows, schema={"relation": pl.String, "truth": pl.Int64, "predicted": pl.Int64,
-                                      "correct": pl.Int64, "precision": pl.Float64, "recall": pl.Float64, "f1": pl.Float64})
+                                      "correct": pl.Int64, "precision": pl.Float64, "recall": pl.Float64,
+                                      "f1": pl.Float64})
 
 
 def evaluate(con: duckdb.DuckDBPyConnection, truth_dir: Path) -> pl.DataFrame:
@@ -61,18 +66,28 @@ def evaluate(con: duckdb.DuckDBPyConnection, truth_dir: Path) -> pl.DataFrame:
     truth = truth_edges(truth_dir)
     ours = relation_scores(con.sql("SELECT child_post_id, parent_post_id, relation FROM lineage_edges").pl(), truth)
     base = relation_scores(con.sql(warehouse.sql_text("link_lineage/baseline")).pl(), truth)
-    return ours.join(base.select("relation", *[pl.col(c).alias(f"baseline_{c}") for c in ("predicted", "precision", "recall", "f1")]),
-                     on="relation", how="left", maintain_order="left")
+    baseline = base.select(
+        "relation", *[pl.col(c).alias(f"baseline_{c}") for c in ("predicted", "precision", "recall", "f1")]
+    )
+    return ours.join(baseline, on="relation", how="left", maintain_order="left")
 
 
 def format_table(scores: pl.DataFrame) -> str:
     def f(v):
         return "  –  " if v is None else f"{v:.3f}"
 
-    lines = [f"{'relation':<17}{'truth':>7}{'pred':>7}{'P':>7}{'R':>7}{'F1':>7}  |{'base P':>8}{'base R':>8}{'base F1':>8}"]
-    for r in scores.iter_rows(named=True):
-        lines.append(f"{r['relation']:<17}{r['truth']:>7}{r['predicted']:>7}{f(r['precision']):>7}{f(r['recall']):>7}{f(r['f1']):>7}  |"
-                     f"{f(r['baseline_precision']):>8}{f(r['baseline_recall']):>8}{f(r['baseline_f1']):>8}")
+    lines = [
+        (
+            f"{'relation':<17}{'truth':>7}{'pred':>7}{'P':>7}{'R':>7}{'F1':>7}  |"
+            f"{'base P':>8}{'base R':>8}{'base F1':>8}"
+        )
+    ]
+    lines.extend(
+        f"{r['relation']:<17}{r['truth']:>7}{r['predicted']:>7}"
+        f"{f(r['precision']):>7}{f(r['recall']):>7}{f(r['f1']):>7}  |"
+        f"{f(r['baseline_precision']):>8}{f(r['baseline_recall']):>8}{f(r['baseline_f1']):>8}"
+        for r in scores.iter_rows(named=True)
+    )
     return "\n".join(lines)
 
 

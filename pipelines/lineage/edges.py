@@ -18,7 +18,10 @@ from pipelines import warehouse
 # A duet's audio is its parent's audio; a stitch opens with its parent's opening: both put the same sound at
 # the same place in both posts. Chromaprint items are ~0.12 s; matches are located to within about a second.
 ALIGN_TOLERANCE_S = 2.0
-TEMP_TABLES = ("ll_kids", "ll_explicit", "ll_music_first", "ll_sound_first", "ll_pairs", "ll_audio", "ll_graded", "ll_chosen", "ll_rejected")
+TEMP_TABLES = (
+    "ll_kids", "ll_explicit", "ll_music_first", "ll_sound_first", "ll_pairs", "ll_audio", "ll_graded", "ll_chosen",
+    "ll_rejected",
+)
 
 
 def link_edges(con: duckdb.DuckDBPyConnection, first_day: date, day: date,

@@ -33,7 +33,7 @@ text-align:left;vertical-align:middle}th{background:#f0f4f8;font-weight:600}td.n
 .ctitle{font-size:12px;font-weight:600;fill:#1f2933}.axis{font-size:10px;fill:#616e7c}.grid{stroke:#0000000f}
 .axisline{stroke:#9aa5b1}.nlabel{font-size:10px;fill:#3e4c59;paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}.muted{color:#7b8794}
 tr:target{background:#fff3c4}
-"""
+"""  # noqa: E501
 
 
 def _stage(stage: str | None) -> str:

@@ -63,10 +63,13 @@ def adoption_chart(title: str, anchor_id: str, days: list[date], rows: list[dict
         if r is None:
             continue
         parts.append(f'<rect class="band" x="{_fmt(left + band * i)}" y="{top}" width="{_fmt(band)}" height="{plot_h}" '
-                     f'fill="{STAGE_COLOURS.get(r["stage"], "#fff")}"><title>{esc(d)}: {esc(r["stage"])}</title></rect>')
-    for tick in _ticks(top_value):
-        parts.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{_fmt(y(tick))}" y2="{_fmt(y(tick))}" class="grid"/>'
-                     f'<text x="{left - 4}" y="{_fmt(y(tick) + 3)}" class="axis" text-anchor="end">{tick}</text>')
+                     f'fill="{STAGE_COLOURS.get(r["stage"], "#fff")}">'
+                     f'<title>{esc(d)}: {esc(r["stage"])}</title></rect>')
+    parts.extend(
+        f'<line x1="{left}" x2="{left + plot_w}" y1="{_fmt(y(tick))}" y2="{_fmt(y(tick))}" class="grid"/>'
+        f'<text x="{left - 4}" y="{_fmt(y(tick) + 3)}" class="axis" text-anchor="end">{tick}</text>'
+        for tick in _ticks(top_value)
+    )
     for i, d in enumerate(days):
         r = by_day.get(d)
         if r is not None and r["new_creators"]:
@@ -84,7 +87,8 @@ def adoption_chart(title: str, anchor_id: str, days: list[date], rows: list[dict
                      f'<title>{esc(d)}: {r["cum_creators"]} creators, {esc(r["stage"])}</title></circle>')
         for alert_id, label in zip(r.get("alert_ids") or [], r.get("alerts") or [], strict=False):
             parts.append(f'<a href="#alert-{alert_id}"><path class="mark alert" d="M{_fmt(px)} {_fmt(py - 11)} '
-                         f'l5 5 l-5 5 l-5 -5 z" fill="#d64545"><title>alert {alert_id}: {esc(label)}</title></path></a>')
+                         f'l5 5 l-5 5 l-5 -5 z" fill="#d64545">'
+                         f'<title>alert {alert_id}: {esc(label)}</title></path></a>')
     for i, d in enumerate(days):
         if n <= 10 or i % math.ceil(n / 10) == 0:
             parts.append(f'<text x="{_fmt(x(i))}" y="{height - 10}" class="axis" text-anchor="middle">'
@@ -122,15 +126,19 @@ def scatter_chart(points: list[dict[str, Any]], highlight: set[str], width: int 
              f'log scale)</text>'),
              (f'<text x="12" y="{top + plot_h / 2}" class="axis" text-anchor="middle" '
              f'transform="rotate(-90 12 {top + plot_h / 2})">structural virality</text>')]
-    for tick in _ticks(max_sv * 1.05):
-        parts.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{_fmt(y(tick))}" y2="{_fmt(y(tick))}" class="grid"/>'
-                     f'<text x="{left - 4}" y="{_fmt(y(tick) + 3)}" class="axis" text-anchor="end">{tick}</text>')
+    parts.extend(
+        f'<line x1="{left}" x2="{left + plot_w}" y1="{_fmt(y(tick))}" y2="{_fmt(y(tick))}" class="grid"/>'
+        f'<text x="{left - 4}" y="{_fmt(y(tick) + 3)}" class="axis" text-anchor="end">{tick}</text>'
+        for tick in _ticks(max_sv * 1.05)
+    )
     size = 1
     while size <= max_size * 1.2:
-        for tick in (size, 2 * size, 5 * size):
-            if 2 <= tick <= max_size * 1.2:
-                parts.append(f'<text x="{_fmt(x(tick))}" y="{top + plot_h + 14}" class="axis" '
-                             f'text-anchor="middle">{tick}</text>')
+        parts.extend(
+            f'<text x="{_fmt(x(tick))}" y="{top + plot_h + 14}" class="axis" '
+            f'text-anchor="middle">{tick}</text>'
+            for tick in (size, 2 * size, 5 * size)
+            if 2 <= tick <= max_size * 1.2
+        )
         size *= 10
     for p in sorted(points, key=lambda p: p["sound_id"] in highlight):
         hot = p["sound_id"] in highlight
@@ -215,7 +223,8 @@ def cascade_tree(nodes: list[dict[str, Any]], max_nodes: int = 60, label_limit: 
     for node in drawn.values():
         x, y = pos(node)
         if node.hidden:
-            parts.append(f'<g class="collapsed"><rect x="{_fmt(x - 4)}" y="{_fmt(y - 8)}" width="58" height="16" rx="8" '
+            parts.append(f'<g class="collapsed"><rect x="{_fmt(x - 4)}" y="{_fmt(y - 8)}" '
+                         f'width="58" height="16" rx="8" '
                          f'fill="#cbd2d9"/><text x="{_fmt(x + 25)}" y="{_fmt(y + 4)}" class="axis" '
                          f'text-anchor="middle">+{node.hidden} more</text></g>')
             continue
@@ -240,5 +249,7 @@ def legend(colours: dict[str, str], shape: str = "circle") -> str:
     for name, colour in colours.items():
         mark = (f'<circle cx="6" cy="6" r="5" fill="{colour}"/>' if shape == "circle" else
                 f'<rect x="0" y="0" width="12" height="12" fill="{colour}" stroke="#cbd2d9"/>')
-        items.append(f'<span class="key"><svg width="12" height="12" viewBox="0 0 12 12">{mark}</svg> {esc(name)}</span>')
+        items.append(
+            f'<span class="key"><svg width="12" height="12" viewBox="0 0 12 12">{mark}</svg> {esc(name)}</span>'
+        )
     return f'<div class="legend">{"".join(items)}</div>'

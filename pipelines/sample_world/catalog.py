@@ -91,7 +91,10 @@ def _render_many(specs: list[dict], cache_dir: Path, workers: int | None, progre
     if prefix() is None:
         workers = workers or os.cpu_count() or 1
         todo = [i for i in range(len(specs)) if i not in done]
-        total = len(todo) if need is None else min(len(todo), max(need - sum(bool(m.get("ok")) for m in done.values()), 1))
+        total = (
+            len(todo) if need is None
+            else min(len(todo), max(need - sum(bool(m.get("ok")) for m in done.values()), 1))
+        )
         with Progress(disable=not progress) as bar, ProcessPoolExecutor(max_workers=workers) as pool:
             job = bar.add_task(label, total=total)
             running: dict = {}
@@ -197,7 +200,7 @@ def _names_only(scale: Scale, rng: np.random.Generator) -> Catalog:
                                    None, "espeak-ng", "", "GPL-3+"))
         else:
             p = paths[int(piece[i])]
-            out.append(SoundSource("music", f"music21:{p}|variant{int(variant[i])}", f"{Path(p).stem} v{int(variant[i])}",
-                                   p.split("/", 1)[0], "music21 corpus", float(dur[i]), None, "music21", "",
-                                   "BSD-3-Clause"))
+            out.append(SoundSource("music", f"music21:{p}|variant{int(variant[i])}",
+                                   f"{Path(p).stem} v{int(variant[i])}", p.split("/", 1)[0], "music21 corpus",
+                                   float(dur[i]), None, "music21", "", "BSD-3-Clause"))
     return Catalog(out, [], {"music21": music.music21_version()})

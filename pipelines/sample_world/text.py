@@ -9,13 +9,32 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-_FIRST = ["luna", "mika", "kofi", "ana", "jay", "zoe", "leo", "nia", "sam", "ivy", "max", "ria", "teo", "kai", "mara", "noor", "eli", "sol", "ren", "ada", "yuki", "omar", "lea", "finn", "ari", "juno", "cleo", "remy", "tara", "nico", "lila", "dev", "ama", "rio", "sky", "bea", "lux", "cruz", "mina", "otto", "vera", "ayo", "tami", "jin", "isla", "rafa", "emi", "ziggy", "nova", "paz", "hana", "ines", "kiki", "bo", "lars", "yara", "dani", "koa"]
-_SECOND = ["bakes", "beats", "vibes", "daily", "fit", "films", "dance", "moves", "eats", "travels", "draws", "sings", "plays", "codes", "reads", "talks", "garden", "style", "music", "lab", "art", "cooks", "pets", "studio", "life", "crafts", "games", "sports", "quotes", "style.co", "edits", "makes", "tunes", "drums", "keys", "voice", "frames", "lens", "loops", "clips", "shorts", "plants", "rides", "skates", "surf", "runs", "pov", "tips", "facts", "news", "chef", "jokes", "memes", "nails", "hair", "glow"]
+_FIRST = [
+    "luna", "mika", "kofi", "ana", "jay", "zoe", "leo", "nia", "sam", "ivy", "max", "ria", "teo", "kai", "mara", "noor",
+    "eli", "sol", "ren", "ada", "yuki", "omar", "lea", "finn", "ari", "juno", "cleo", "remy", "tara", "nico", "lila",
+    "dev", "ama", "rio", "sky", "bea", "lux", "cruz", "mina", "otto", "vera", "ayo", "tami", "jin", "isla", "rafa",
+    "emi", "ziggy", "nova", "paz", "hana", "ines", "kiki", "bo", "lars", "yara", "dani", "koa",
+]
+_SECOND = [
+    "bakes", "beats", "vibes", "daily", "fit", "films", "dance", "moves", "eats", "travels", "draws", "sings", "plays",
+    "codes", "reads", "talks", "garden", "style", "music", "lab", "art", "cooks", "pets", "studio", "life", "crafts",
+    "games", "sports", "quotes", "style.co", "edits", "makes", "tunes", "drums", "keys", "voice", "frames", "lens",
+    "loops", "clips", "shorts", "plants", "rides", "skates", "surf", "runs", "pov", "tips", "facts", "news", "chef",
+    "jokes", "memes", "nails", "hair", "glow",
+]
 _SEPS = ("", ".", "_")
 
 GENERIC_TAGS = ("fyp", "foryou", "foryoupage", "viral", "trending", "xyzbca", "fy")
-TOPIC_TAGS = ["dance", "cooking", "recipe", "comedy", "storytime", "pov", "music", "cover", "duet", "stitch", "learnontiktok", "booktok", "gaming", "fitness", "travel", "pets", "cat", "dog", "art", "drawing", "diy", "asmr", "fashion", "ootd", "makeup", "skincare", "study", "motivation", "tutorial", "lifehack", "foodtok", "transition", "challenge", "singing", "piano", "guitar", "violin", "orchestra", "classical"]
-_TREND_WORDS = ["midnight", "neon", "paper", "golden", "velvet", "echo", "orbit", "lemon", "silver", "cosmic", "quiet", "wild", "ember", "polar", "sunday", "honey", "static", "pixel", "marble", "lucky", "tidal", "crystal"]
+TOPIC_TAGS = [
+    "dance", "cooking", "recipe", "comedy", "storytime", "pov", "music", "cover", "duet", "stitch", "learnontiktok",
+    "booktok", "gaming", "fitness", "travel", "pets", "cat", "dog", "art", "drawing", "diy", "asmr", "fashion", "ootd",
+    "makeup", "skincare", "study", "motivation", "tutorial", "lifehack", "foodtok", "transition", "challenge",
+    "singing", "piano", "guitar", "violin", "orchestra", "classical",
+]
+_TREND_WORDS = [
+    "midnight", "neon", "paper", "golden", "velvet", "echo", "orbit", "lemon", "silver", "cosmic", "quiet", "wild",
+    "ember", "polar", "sunday", "honey", "static", "pixel", "marble", "lucky", "tidal", "crystal",
+]
 _TREND_SUFFIX = ("challenge", "trend", "dance", "check", "moment", "era", "core")
 
 _PHRASES = (
@@ -156,7 +175,9 @@ def caption_frame(
         (pl.col("prefix") + pl.col("phrase") + tag_text).alias("caption"),
         pl.when(pl.col("has_prefix")).then(pl.concat_list("rel", "body").list.unique(maintain_order=True))
         .otherwise(pl.col("body")).alias("hashtags"),
-        pl.when(pl.col("has_prefix")).then(pl.concat_list("parent_user")).otherwise(pl.lit([], dtype=pl.List(pl.String)))
+        pl.when(pl.col("has_prefix"))
+        .then(pl.concat_list("parent_user"))
+        .otherwise(pl.lit([], dtype=pl.List(pl.String)))
         .alias("mentions"),
         (pl.col("prefix").str.len_chars() + pl.col("phrase").str.len_chars()).alias("body_start"),
     )

@@ -21,7 +21,9 @@ from pipelines.stages import fingerprint_shards
 from pipelines.stages.quarantine_rows import location_series, quarantine_frame
 
 
-def load(con, day: date, shards: list[dict], result: StageResult, shard_results: list[dict] | None = None) -> StageResult:
+def load(
+    con, day: date, shards: list[dict], result: StageResult, shard_results: list[dict] | None = None
+) -> StageResult:
     """Load every planned shard's outputs, judge the media_audio contract and quarantine, in one transaction.
 
     Idempotent: rows of files already in the warehouse are left alone, so a rerun never adds them twice; the
@@ -38,13 +40,21 @@ def load(con, day: date, shards: list[dict], result: StageResult, shard_results:
         warehouse.run_sql(con, "fingerprint/insert_peaks", frames={"new_peaks": frames["audio_peaks"]})
 
         judged = con.sql(warehouse.sql_text("fingerprint/media_audio_candidates"), params={"day": day}).pl()
-        frame = judged.select(["_row", "post_id", "media_path", "decoded", "audio_duration_s", "peak_dbfs", "decode_error"]).to_pandas()
+        frame = judged.select(
+            ["_row", "post_id", "media_path", "decoded", "audio_duration_s", "peak_dbfs", "decode_error"]
+        ).to_pandas()
         violations = validate_rows(
             frame, "media_audio",
-            {"min_duration_s": cs.min_duration_s, "max_duration_s": cs.max_duration_s, "silence_peak_dbfs": cs.silence_peak_dbfs},
+            {
+                "min_duration_s": cs.min_duration_s,
+                "max_duration_s": cs.max_duration_s,
+                "silence_peak_dbfs": cs.silence_peak_dbfs,
+            },
             location=pd.Series(location_series(judged).to_list(), index=frame.index),
         )
-        rejected = judged.filter(pl.col("_row").is_in(pl.Series(sorted(violations), dtype=judged.schema["_row"]).implode()))
+        rejected = judged.filter(
+            pl.col("_row").is_in(pl.Series(sorted(violations), dtype=judged.schema["_row"]).implode())
+        )
         # fingerprint's own table: posts (a view) leaves these out; validate's rows are never touched
         quarantined = quarantine_frame(day, "fingerprint", rejected, violations)
         warehouse.run_sql(con, "fingerprint/replace_quarantine", {"day": day}, frames={"rejected": quarantined})

@@ -82,7 +82,9 @@ def todo_files(con: duckdb.DuckDBPyConnection, day: date) -> list[dict[str, Any]
     return sorted(files, key=lambda f: f["audio_sha256"])
 
 
-def plan(con: duckdb.DuckDBPyConnection, day: date, shard_settings: settings.ShardSettings | None = None) -> list[dict[str, Any]]:
+def plan(
+    con: duckdb.DuckDBPyConnection, day: date, shard_settings: settings.ShardSettings | None = None
+) -> list[dict[str, Any]]:
     """Split the day's todo into shards, write their manifests, return their descriptors (small, for XCom).
 
     Deterministic: the same todo gives the same shards and digests, so outputs of an earlier attempt stay

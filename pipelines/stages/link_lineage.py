@@ -23,7 +23,8 @@ def run(day: date, run_id: str = "cli") -> StageResult:
             result.status = "no_data"
         by_relation = ", ".join(f"{n} {rel}" for rel, n in sorted(counts["by_relation"].items()))
         result.message = (
-            f"partitions {first_day}…{day}: {counts['posts']} posts, {counts['edges']} edges ({by_relation or 'none'}), "
+            f"partitions {first_day}…{day}: {counts['posts']} posts, "
+            f"{counts['edges']} edges ({by_relation or 'none'}), "
             f"{counts['rejected']} claims rejected, {paths} paths"
         )
         return result

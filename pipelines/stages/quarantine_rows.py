@@ -10,7 +10,9 @@ from pipelines.contracts import ROW_COLUMN, Violation
 from pipelines.frames import QUARANTINE_SCHEMA, utcnow
 
 
-def quarantine_frame(day: date, stage: str, rejected: pl.DataFrame, violations: dict[int, list[Violation]]) -> pl.DataFrame:
+def quarantine_frame(
+    day: date, stage: str, rejected: pl.DataFrame, violations: dict[int, list[Violation]]
+) -> pl.DataFrame:
     """`rejected` holds the staged columns of the failing rows (source_*, post_id, raw) and `_row`."""
     firsts = {row: v[0] for row, v in violations.items()}
     rows = rejected.get_column(ROW_COLUMN).to_list()
@@ -20,10 +22,12 @@ def quarantine_frame(day: date, stage: str, rejected: pl.DataFrame, violations: 
             "field": [firsts[r].field for r in rows],
             "rule": [firsts[r].rule for r in rows],
             "reason": [firsts[r].reason for r in rows],
-            "violations": [[{"rule": v.rule, "field": v.field, "reason": v.reason} for v in violations[r]] for r in rows],
+            "violations": [
+                [{"rule": v.rule, "field": v.field, "reason": v.reason} for v in violations[r]] for r in rows
+            ],
         },
-        schema={ROW_COLUMN: rejected.schema[ROW_COLUMN], "field": pl.String(), "rule": pl.String(), "reason": pl.String(),
-                "violations": QUARANTINE_SCHEMA["violations"]},
+        schema={ROW_COLUMN: rejected.schema[ROW_COLUMN], "field": pl.String(), "rule": pl.String(),
+                "reason": pl.String(), "violations": QUARANTINE_SCHEMA["violations"]},
     )
     frame = rejected.join(extra, on=ROW_COLUMN, how="left").with_columns(
         pl.lit(day).alias("ingest_day"),

@@ -18,7 +18,8 @@ from pipelines.stages.quarantine_rows import location_series, quarantine_frame
 
 CONTRACT_COLUMNS = [
     ROW_COLUMN, "post_id", "duplicate_of", "ingested_before", "created_at", "created_at_raw", "window_note",
-    "author", "plays", "likes", "shares", "comments", "media_path", "declared_media_path", "media_status", "media_problem",
+    "author", "plays", "likes", "shares", "comments", "media_path", "declared_media_path", "media_status",
+    "media_problem",
 ]
 
 
@@ -53,7 +54,9 @@ def run(day: date, run_id: str = "cli") -> StageResult:
     with stage_run("validate", day, run_id) as (con, result):
         staged = con.sql(warehouse.sql_text("validate/validate_candidates"), params={"day": day}).pl()
         staged = with_media_locations(staged, partition, cs.media_extensions).with_columns(
-            pl.lit(f"partition dt={day} accepts {window_start:%Y-%m-%d %H:%M} to {window_end:%Y-%m-%d %H:%M} UTC").alias("window_note")
+            pl.lit(
+                f"partition dt={day} accepts {window_start:%Y-%m-%d %H:%M} to {window_end:%Y-%m-%d %H:%M} UTC"
+            ).alias("window_note")
         )
         location = location_series(staged)
         frame = staged.select(CONTRACT_COLUMNS).to_pandas()
@@ -71,12 +74,17 @@ def run(day: date, run_id: str = "cli") -> StageResult:
         accepted = staged.filter(~pl.col(ROW_COLUMN).is_in(bad_rows.implode()))
         rejected = staged.filter(pl.col(ROW_COLUMN).is_in(bad_rows.implode()))
         accepted = accepted.with_columns(
-            pl.Series("audio_sha256", [file_sha256(partition / p) for p in accepted["media_path"].to_list()], dtype=pl.String)
+            pl.Series(
+                "audio_sha256", [file_sha256(partition / p) for p in accepted["media_path"].to_list()], dtype=pl.String
+            )
         )
         new_quarantine = quarantine_frame(day, "validate", rejected, violations)
         with warehouse.transaction(con):
             warehouse.run_sql(
-                con, "validate/replace_posts", {"day": day}, frames={"new_posts": accepted, "new_quarantine": new_quarantine}
+                con,
+                "validate/replace_posts",
+                {"day": day},
+                frames={"new_posts": accepted, "new_quarantine": new_quarantine},
             )
         result.rows_in = staged.height
         result.rows_out = accepted.height

@@ -162,7 +162,9 @@ def test_flaky_webhook_gets_exactly_one_signed_delivery_and_secret_is_never_logg
     assert "attempt 1/3" in logged and "delivered via webhook" in logged  # the logs were captured
     assert SECRET not in logged and "/hooks/trendtrace" not in logged
     con = duckdb.connect(str(env.warehouse), read_only=True)
-    stored = str(con.execute("SELECT * FROM alerts").fetchall()) + str(con.execute("SELECT * FROM pipeline_runs").fetchall())
+    stored = (
+        str(con.execute("SELECT * FROM alerts").fetchall()) + str(con.execute("SELECT * FROM pipeline_runs").fetchall())
+    )
     con.close()
     assert SECRET not in stored
 

@@ -47,7 +47,8 @@ def test_alert_arrives_as_slack_blocks():
     section = body["blocks"][1]["text"]["text"]
     assert "&lt;dance&gt; &amp; co" in section and "<dance>" not in section  # mrkdwn escaped
     fields = [f["text"] for f in body["blocks"][2]["fields"]]
-    assert fields == ["*Rule*\ncreators (cumulative_creators)", "*Crossing*\ncum_creators &gt;= 10", "*Value*\n12",  # Slack shows &gt; as >
+    # Slack shows &gt; as >
+    assert fields == ["*Rule*\ncreators (cumulative_creators)", "*Crossing*\ncum_creators &gt;= 10", "*Value*\n12",
                       "*Threshold*\n10"]
     assert "`p100`: 60 posts" in body["blocks"][3]["text"]["text"]
     assert f"delivery alert-{WAREHOUSE_ID}-" in json.dumps(body["blocks"][-1])
@@ -56,7 +57,8 @@ def test_alert_arrives_as_slack_blocks():
 def test_task_failure_arrives_as_a_header_and_the_text():
     message = channels.Message(delivery_id="task_failed-r1-adoption-2", event="task_failed",
                                subject="[trendtrace] task adoption failed on 2024-03-03",
-                               text="dag moment_to_movement\nerror: ValueError: <boom>", payload={"event": "task_failed"})
+                               text="dag moment_to_movement\nerror: ValueError: <boom>",
+                               payload={"event": "task_failed"})
     with WebhookReceiver() as hook:
         assert channels.Sender(FAST).send(slack.SlackChannel(hook.url), message).ok
     body = hook.delivered[0].json()

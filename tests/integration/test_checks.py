@@ -42,7 +42,7 @@ INSERT INTO lineage_paths VALUES
     ('p2', 'p1', 'snd-p1', 1, ['p1', 'p2'], 'p1', 'duet', 'bob', TIMESTAMP '2024-03-01 09:00', DATE '2024-03-01'),
     ('p3', 'p1', 'snd-p1', 2, ['p1', 'p2', 'p3'], 'p2', 'stitch', 'cat', TIMESTAMP '2024-03-02 09:00', DATE '2024-03-02'),
     ('p4', 'p4', 'snd-p4', 0, ['p4'], NULL, NULL, 'dan', TIMESTAMP '2024-03-02 10:00', DATE '2024-03-02');
-"""
+"""  # noqa: E501
 
 
 def _worlds() -> list:
@@ -129,14 +129,14 @@ def test_second_parent_is_named(wh):
 
 def test_parent_not_older_is_named(wh):
     child, parent = _one(wh, "SELECT child_post_id, parent_post_id FROM lineage_edges ORDER BY 1 LIMIT 1")
-    wh.execute("UPDATE validated_posts SET created_at = (SELECT created_at FROM validated_posts WHERE post_id = $c) + INTERVAL 1 HOUR "
-               "WHERE post_id = $p", {"c": child, "p": parent})
+    wh.execute("UPDATE validated_posts SET created_at = (SELECT created_at FROM validated_posts WHERE post_id = $c) "
+               "+ INTERVAL 1 HOUR WHERE post_id = $p", {"c": child, "p": parent})
     v = _violated(wh)["parents_older_than_children"]
     assert any(r.startswith(f"child_post_id={child},") and f"parent_post_id={parent}," in r
                and r.endswith("problem=parent created after the child") for r in v.rows)
     # the same timestamp is ordered by post_id (docs/lineage.md): a violation only when the parent's id is later
-    wh.execute("UPDATE validated_posts SET created_at = (SELECT created_at FROM validated_posts WHERE post_id = $c) WHERE post_id = $p",
-               {"c": child, "p": parent})
+    wh.execute("UPDATE validated_posts SET created_at = (SELECT created_at FROM validated_posts WHERE post_id = $c) "
+               "WHERE post_id = $p", {"c": child, "p": parent})
     tie = {v.check: v for v in checks.run_checks(wh, ["parents_older_than_children"])}
     assert bool(tie) == (parent > child)
     wh.execute("DELETE FROM validated_posts WHERE post_id = $p", {"p": parent})
@@ -163,7 +163,9 @@ def test_removed_edge_leaves_paths_disagreeing(wh):
 
 
 def test_stage_fails_naming_the_offending_rows(wh, monkeypatch):
-    path = Path(wh.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()[0][0])
+    path = Path(
+        wh.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()[0][0]
+    )
     (post_id,) = _one(wh, "SELECT post_id FROM post_sounds WHERE role = 'primary' ORDER BY post_id LIMIT 1")
     wh.close()
     monkeypatch.setenv("TRENDTRACE_WAREHOUSE", str(path))
@@ -174,7 +176,9 @@ def test_stage_fails_naming_the_offending_rows(wh, monkeypatch):
     con.execute("INSERT INTO post_sounds SELECT * REPLACE ('snd-intruder' AS sound_id) FROM post_sounds "
                 "WHERE post_id = $p AND role = 'primary'", {"p": post_id})
     con.close()
-    with pytest.raises(check_invariants.InvariantViolation, match=rf"one_primary_sound_per_post.*\n.*post_id={post_id}"):
+    with pytest.raises(
+        check_invariants.InvariantViolation, match=rf"one_primary_sound_per_post.*\n.*post_id={post_id}"
+    ):
         check_invariants.run(day, "test-broken")
     con = duckdb.connect(str(path), read_only=True)
     try:

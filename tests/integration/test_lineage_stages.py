@@ -17,7 +17,8 @@ STAGES = (link_lineage, build_cascades, adoption)
 
 def add_post(con, post_id, author, created, ingest_day, music, sound, sound_start=0.0, caption=None):
     con.execute(
-        "INSERT INTO validated_posts (post_id, author, created_at, created_day, caption, platform_music_id, music_title,"
+        "INSERT INTO validated_posts (post_id, author, created_at, created_day, caption, platform_music_id,"
+        " music_title,"
         " music_original, source_format, source_file, source_record, ingest_day)"
         " VALUES (?, ?, ?, ?, ?, ?, 'original sound - ' || ?, TRUE, 'csv_export', 'x.csv', 0, ?)",
         [post_id, author, created, created.date(), caption, music, author, ingest_day],
@@ -72,9 +73,15 @@ def test_three_days_with_a_late_origin(wh):
     con = duckdb.connect(str(wh), read_only=True)
     cascades = {r[0]: r[1:] for r in con.execute("SELECT root_post_id, size, depth, sound_id FROM cascades").fetchall()}
     assert cascades == {"o1": (3, 2, "snd_1"), "o2": (3, 1, "snd_2")}  # c2's one-day tree is gone
-    daily = con.execute("SELECT day, new_posts, cum_creators, stage FROM sound_daily WHERE sound_id = 'snd_2' ORDER BY day").fetchall()
-    assert daily == [(D1, 1, 1, "moment"), (D1 + timedelta(days=1), 2, 3, "spark"), (D1 + timedelta(days=2), 0, 3, "spark")]
-    runs = con.execute("SELECT task, count(*) FROM pipeline_runs WHERE status = 'success' GROUP BY ALL ORDER BY ALL").fetchall()
+    daily = con.execute(
+        "SELECT day, new_posts, cum_creators, stage FROM sound_daily WHERE sound_id = 'snd_2' ORDER BY day"
+    ).fetchall()
+    assert daily == [
+        (D1, 1, 1, "moment"), (D1 + timedelta(days=1), 2, 3, "spark"), (D1 + timedelta(days=2), 0, 3, "spark")
+    ]
+    runs = con.execute(
+        "SELECT task, count(*) FROM pipeline_runs WHERE status = 'success' GROUP BY ALL ORDER BY ALL"
+    ).fetchall()
     con.close()
     assert runs == [("adoption", 3), ("build_cascades", 3), ("link_lineage", 3)]
 

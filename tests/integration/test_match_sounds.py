@@ -99,10 +99,9 @@ def built(world, tmp_path_factory):
     mp = pytest.MonkeyPatch()
     mp.setenv("TRENDTRACE_LANDING", str(world))
     mp.setenv("TRENDTRACE_WAREHOUSE", str(warehouse))
-    results = []
-    for day in (DAY1, DAY2):
-        for stage in (ingest, validate, fingerprint, match_sounds):
-            results.append(stage.run(day, f"t-{day}"))
+    results = [
+        stage.run(day, f"t-{day}") for day in (DAY1, DAY2) for stage in (ingest, validate, fingerprint, match_sounds)
+    ]
     yield warehouse, results, mp
     mp.undo()
 
@@ -128,7 +127,7 @@ def test_every_post_gets_its_sound(built):
         assert sound[pid] == a, (pid, rows[pid])
     assert primary["p01"][0][-1] == "origin"
     # the clip came from 8 s into the sound
-    _, _, ps, pe, ss, se, speed, method = primary["p03"][0]
+    _, _, ps, pe, ss, _se, speed, method = primary["p03"][0]
     assert abs(ss - 8.0) < 0.6 and speed == 1.0 and method == "chromaprint", primary["p03"]
     # the voice-over is heard through the landmarks, the sped-up copy at its speed
     assert primary["p05"][0][-1] == "landmarks"
@@ -160,7 +159,8 @@ def test_every_post_gets_its_sound(built):
 def test_sounds_merges_and_origins(built):
     warehouse, _, _ = built
     sounds = {r[0]: r[1:] for r in _q(warehouse, "SELECT sound_id, origin_post_id, n_posts, merged_into FROM sounds")}
-    assert sounds["snd-p07"][:2] == ("p11", 3)  # p07, p11, p15  # origin = earliest post, even when it arrived a day later
+    # origin = earliest post, even when it arrived a day later
+    assert sounds["snd-p07"][:2] == ("p11", 3)  # p07, p11, p15
     assert sounds["snd-p01"][:3] == ("p01", 6, None)  # p01 p02 p03 p05 p06 p10
     assert sounds["snd-p13"][2] == "snd-p12" and sounds["snd-p13"][1] == 0
     assert sounds["snd-p12"] == ("p12", 3, None)

@@ -180,7 +180,9 @@ def test_broken_migration_rolls_back_and_names_itself(old_warehouse):
         with pytest.raises(MigrationError, match=r"0003_broken_step .*stays at schema version 2.*no_such_table"):
             migrations.upgrade(con, with_broken)
         assert con.sql("SELECT version FROM schema_migrations ORDER BY 1").fetchall() == [(1,), (2,)]
-        names = [c for (c,) in con.sql("SELECT column_name FROM duckdb_columns() WHERE table_name = 'sounds'").fetchall()]
+        names = [
+            c for (c,) in con.sql("SELECT column_name FROM duckdb_columns() WHERE table_name = 'sounds'").fetchall()
+        ]
         assert "half_done" not in names and "created_post_id" in names  # 0002 kept, 0003 undone
         assert con.sql("SELECT count(*) FROM sounds").fetchall() == [(2,)]
     finally:
@@ -236,7 +238,9 @@ def test_every_ddl_file_names_who_fills_each_table():
             assert len(lines) == 1, f"{file}: no leading '-- {name}: {kind}…' line"
             modules = re.findall(r"pipelines/[\w/]+\.py", lines[0])
             statements = re.findall(r"sql/[\w/]+\.sql", lines[0])
-            assert statements and (modules or kind == "view over "), f"{file}: {name}'s line names no module or statement"
+            assert statements and (modules or kind == "view over "), (
+                f"{file}: {name}'s line names no module or statement"
+            )
             for ref in modules + statements:
                 assert (ROOT / ref).is_file(), f"{file}: {name}'s line names {ref}, which does not exist"
 

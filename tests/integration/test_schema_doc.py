@@ -88,4 +88,6 @@ def test_every_table_and_view_names_its_defining_file_and_writer(tmp_path):
     assert names - set(owners) == set()
     for name in names:
         _defined_in, filled = owners[name]
-        assert (filled.startswith("written by ") and "pipelines/" in filled) or filled.startswith("view over "), (name, filled)
+        assert (filled.startswith("written by ") and "pipelines/" in filled) or filled.startswith("view over "), (
+            name, filled
+        )

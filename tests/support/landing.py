@@ -81,7 +81,9 @@ def build(root: Path) -> Landing:
         json.dumps(_web("7300000000000000004", "carol", _epoch(DAY1, 11), "#duet with @alice so good", "m1",
                         "Song A", duet_from="7300000000000000001")),
         json.dumps(_web("7300000000000000005", "dave", _epoch(DAY1, 12), "no media for me", "m1", "Song A")),
-        json.dumps(_web("7300000000000000006", "erin", _epoch(DAY1 - timedelta(days=3), 12), "old post", "m1", "Song A")),
+        json.dumps(
+            _web("7300000000000000006", "erin", _epoch(DAY1 - timedelta(days=3), 12), "old post", "m1", "Song A")
+        ),
     ]
     (d1 / "items.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     exp += [
@@ -97,16 +99,18 @@ def build(root: Path) -> Landing:
     media.encode(media.speech(work / "talk.wav", "today I want to tell you a story about my cat", voice="en-us"),
                  m1 / "7300000000000000101.opus")
     media.encode(media.silence(work / "quiet.wav", 3.0), m1 / "7300000000000000102.ogg")
+    t1, t2 = _epoch(DAY1, 13), _epoch(DAY1, 14)
     research = (
         '{"data": {"videos": ['
-        '{"id": 7300000000000000101, "create_time": %d, "username": "frank", "video_description": "storytime",'
+        f'{{"id": 7300000000000000101, "create_time": {t1:d}, "username": "frank",'
+        ' "video_description": "storytime",'
         ' "music_id": 7300000000000009001, "hashtag_names": ["story"], "view_count": 10, "like_count": 1,'
         ' "share_count": 0, "comment_count": 0, "video_duration": 4},'
-        '{"id": 7300000000000000102, "create_time": %d, "username": "grace", "video_description": "shh",'
+        f'{{"id": 7300000000000000102, "create_time": {t2:d}, "username": "grace", "video_description": "shh",'
         ' "music_id": 7300000000000009002, "hashtag_names": [], "view_count": 5, "like_count": 0,'
         ' "share_count": 0, "comment_count": 0, "video_duration": 3}'
         '], "cursor": 2, "has_more": false}}'
-    ) % (_epoch(DAY1, 13), _epoch(DAY1, 14))
+    )
     (d1 / "research.json").write_text(research, encoding="utf-8")
     exp += [
         Expected(DAY1, "research.json", 0, "7300000000000000101"),
@@ -153,9 +157,13 @@ def build(root: Path) -> Landing:
     shutil.copyfile(m2 / "7300000000000000301.webm", m2 / "7300000000000000305.webm")
     media.encode(song_a, m2 / "7300000000000000304.mp3")
     more = [
-        json.dumps(_web("7300000000000000301", "kim", _epoch(DAY2, 8), "new dance", "m3", "original sound - kim", True)),
+        json.dumps(
+            _web("7300000000000000301", "kim", _epoch(DAY2, 8), "new dance", "m3", "original sound - kim", True)
+        ),
         json.dumps(_web("7300000000000000304", "nina", _epoch(DAY1, 22), "late arrival #fyp", "m1", "Song A")),
-        json.dumps(_web("7300000000000000305", "oscar", _epoch(DAY2, 12), "same file as kim", "m3", "original sound - kim")),
+        json.dumps(
+            _web("7300000000000000305", "oscar", _epoch(DAY2, 12), "same file as kim", "m3", "original sound - kim")
+        ),
     ]
     (d2 / "more.jsonl").write_text("\n".join(more) + "\n", encoding="utf-8")
     exp += [

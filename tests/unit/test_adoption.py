@@ -37,7 +37,7 @@ def load(con, posts: pl.DataFrame) -> None:
         INSERT INTO lineage_edges SELECT post_id, 'p' || parent_idx, 'sound_reuse', 0.9, '{}', day FROM src WHERE parent_idx >= 0;
         INSERT INTO post_sounds (post_id, sound_id, role, speed, score, method, matched_sound_id, ingest_day)
         SELECT post_id, sound, 'primary', 1, 1, 'origin', sound, day FROM src WHERE parent_idx < 0;
-    """)
+    """)  # noqa: E501
     con.unregister("src")
 
 
@@ -92,10 +92,14 @@ def test_days_without_posts_fall_back_and_changes_are_recorded(con):
     last = START + timedelta(days=21)
     refresh_paths(con, START, last)
     refresh_sound_daily(con, START, last)
-    viral = con.execute("SELECT day, new_posts, stage, growth_7d FROM sound_daily WHERE sound_id = 'viral' ORDER BY day").fetchall()
+    viral = con.execute(
+        "SELECT day, new_posts, stage, growth_7d FROM sound_daily WHERE sound_id = 'viral' ORDER BY day"
+    ).fetchall()
     assert [r[0] for r in viral] == [START + timedelta(days=k) for k in range(22)]  # every day, zeros included
     assert viral[-1][1] == 0 and viral[-1][2] == "spark"  # it faded
-    changes = con.execute("SELECT day, from_stage, to_stage FROM sound_stage_changes WHERE sound_id = 'viral' ORDER BY day").fetchall()
+    changes = con.execute(
+        "SELECT day, from_stage, to_stage FROM sound_stage_changes WHERE sound_id = 'viral' ORDER BY day"
+    ).fetchall()
     assert changes[0][1] is None
     assert any(f in ("trend", "movement") and t == "spark" for _, f, t in changes)  # the fall is a change
     # every change is exactly a day whose stage differs from the day before
@@ -126,7 +130,8 @@ def test_robust_z_flags_a_burst(con):
     rows = [("s", f"u{k}", k, 60) for k in range(10)]  # one new creator a day for 10 days
     rows += [("s", f"burst{j}", 10, 61 + j) for j in range(12)]
     df = pl.DataFrame(rows, schema=["sound", "author", "d", "minute"], orient="row").with_row_index("idx").with_columns(
-        pl.col("idx").cast(pl.Int64), pl.when(pl.col("idx") == 0).then(-1).otherwise(0).cast(pl.Int64).alias("parent_idx"),
+        pl.col("idx").cast(pl.Int64),
+        pl.when(pl.col("idx") == 0).then(-1).otherwise(0).cast(pl.Int64).alias("parent_idx"),
         (pl.lit(START) + pl.duration(days=pl.col("d"))).cast(pl.Date).alias("day"))
     load(con, df)
     last = START + timedelta(days=10)
@@ -163,7 +168,7 @@ def test_adoption_thresholds_errors_name_the_file_and_key(tmp_path):
     text.write_text(good.replace("spark_min_creators: 2", "spark_min_creators: two"), encoding="utf-8")
     with pytest.raises(ValueError, match="spark_min_creators must be a number"):
         adoption_thresholds(text)
-    with pytest.raises(FileNotFoundError, match="nowhere.yaml"):
+    with pytest.raises(FileNotFoundError, match=r"nowhere\.yaml"):
         adoption_thresholds(tmp_path / "nowhere.yaml")
     assert isinstance(adoption_thresholds(), AdoptionThresholds)
     assert isinstance(adoption_thresholds().trend_growth_ratio, float)

@@ -39,6 +39,8 @@ def test_perfect_and_all_singletons():
     truth = ["a", "a", "b", "b", "b"]
     perfect = pairwise_scores(pl.DataFrame({"pred": ["x", "x", "y", "y", "y"], "truth": truth}), "pred", "truth")
     assert perfect["f1"] == pytest.approx(1.0)
-    nothing = pairwise_scores(pl.DataFrame({"pred": [None] * 5, "truth": truth}, schema={"pred": pl.String, "truth": pl.String}),
-                              "pred", "truth")
+    nothing = pairwise_scores(
+        pl.DataFrame({"pred": [None] * 5, "truth": truth}, schema={"pred": pl.String, "truth": pl.String}),
+        "pred", "truth",
+    )
     assert nothing["pairs_predicted"] == 0 and nothing["recall"] == 0.0 and nothing["f1"] is None

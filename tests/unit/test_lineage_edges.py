@@ -25,7 +25,8 @@ class World:
         self.minute += 1
         created = T0 + timedelta(minutes=self.minute if at is None else at)
         self.con.execute(
-            "INSERT INTO validated_posts (post_id, author, created_at, created_day, caption, platform_music_id, music_title,"
+            "INSERT INTO validated_posts (post_id, author, created_at, created_day, caption, platform_music_id,"
+            " music_title,"
             " music_original, duet_from_post_id, source_format, source_file, source_record, ingest_day)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'tiktok_web', 'x.jsonl', 0, ?)",
             [post_id, author, created, created.date(), caption, music, title or f"original sound - {author}",
@@ -46,12 +47,16 @@ def con(tmp_path):
 
 
 def edges(con) -> dict[str, tuple]:
-    rows = con.execute("SELECT child_post_id, parent_post_id, relation, confidence, evidence FROM lineage_edges").fetchall()
+    rows = con.execute(
+        "SELECT child_post_id, parent_post_id, relation, confidence, evidence FROM lineage_edges"
+    ).fetchall()
     return {c: (p, r, conf, json.loads(e)) for c, p, r, conf, e in rows}
 
 
 def rejections(con) -> set[tuple]:
-    return set(con.execute("SELECT child_post_id, claimed_parent_post_id, claim, reason FROM lineage_rejections").fetchall())
+    return set(
+        con.execute("SELECT child_post_id, claimed_parent_post_id, claim, reason FROM lineage_rejections").fetchall()
+    )
 
 
 @pytest.fixture
@@ -61,7 +66,8 @@ def world(con):
     w.post("O", "orig", music="m1", sounds=[(a, "primary", 0, 0)])
     w.post("R1", "fan1", music="m1", sounds=[(a, "primary", 0, 12)])
     w.post("R1b", "fan1", music="m1", sounds=[(a, "primary", 0, 40)])
-    w.post("D1", "duo", music="m1", duet_from="R1", caption="#duet with @fan1 round two", sounds=[(a, "primary", 0, 12)])
+    w.post("D1", "duo", music="m1", duet_from="R1", caption="#duet with @fan1 round two",
+           sounds=[(a, "primary", 0, 12)])
     w.post("X", "duo", music="m9", sounds=[("snd_b", "primary", 0, 0)])
     w.post("D2", "trio", music="m1", caption="#duet with @duo wait for it", sounds=[(a, "primary", 0, 12.4)])
     w.post("ST", "talker", music="m_st", caption="#stitch with @fan1 so true",
@@ -78,7 +84,8 @@ def world(con):
     w.post("FUT", "early", music="m1", duet_from="LATER", sounds=[(a, "primary", 0, 0)])
     w.post("SELF", "narcissus", music="m1", duet_from="SELF")
     w.post("NOBS", "ghostfan", music="m1", duet_from="999", caption="#duet with @ghost hi")
-    w.post("LONELY", "stitcher", music="m_lonely", caption="#stitch with @nobody hm", sounds=[("snd_l", "primary", 0, 0)])
+    w.post("LONELY", "stitcher", music="m_lonely", caption="#stitch with @nobody hm",
+           sounds=[("snd_l", "primary", 0, 0)])
     # explicit id contradicted by the audio
     w.post("K", "liar", music="m1", duet_from="R1", sounds=[("snd_b", "primary", 0, 0)])
     w.post("LATER", "late", music="m1", sounds=[(a, "primary", 0, 0)])
@@ -127,8 +134,10 @@ def test_rejected_claims_are_recorded_and_not_followed(world, con):
     assert (parent, rel) == ("O", "sound_reuse") and "duet_from_id_rejected" in ev["conflicts"]
     assert world["FUT"][:2] == ("O", "sound_reuse")
     # every edge points to an older post
-    assert con.execute("""SELECT count(*) FROM lineage_edges e JOIN posts c ON c.post_id = e.child_post_id
-                          JOIN posts p ON p.post_id = e.parent_post_id WHERE p.created_at >= c.created_at""").fetchall() == [(0,)]
+    assert con.execute(
+        """SELECT count(*) FROM lineage_edges e JOIN posts c ON c.post_id = e.child_post_id
+                          JOIN posts p ON p.post_id = e.parent_post_id WHERE p.created_at >= c.created_at"""
+    ).fetchall() == [(0,)]
 
 
 def test_conflicting_audio_keeps_the_explicit_id_and_says_so(world):

@@ -37,17 +37,21 @@ def test_baseline_uses_duet_ids_and_music_ids_only(tmp_path):
             ("s", "m2", None, "#stitch with @o_author"), ("fut", "m3", "later", None), ("later", "m3", None, None)]
     for k, (pid, music, duet_from, caption) in enumerate(rows):
         con.execute(
-            "INSERT INTO validated_posts (post_id, author, created_at, created_day, caption, platform_music_id, duet_from_post_id,"
-            " source_format, source_file, source_record, ingest_day) VALUES (?, ?, ?, ?, ?, ?, ?, 'csv_export', 'x', 0, ?)",
-            [pid, f"{pid}_author", t0 + timedelta(minutes=k), date(2024, 3, 1), caption, music, duet_from, date(2024, 3, 1)])
+            "INSERT INTO validated_posts (post_id, author, created_at, created_day, caption, platform_music_id,"
+            " duet_from_post_id,"
+            " source_format, source_file, source_record, ingest_day)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, 'csv_export', 'x', 0, ?)",
+            [pid, f"{pid}_author", t0 + timedelta(minutes=k), date(2024, 3, 1), caption, music, duet_from,
+             date(2024, 3, 1)])
     got = {r[0]: r[1:] for r in con.sql(warehouse.sql_text("link_lineage/baseline")).fetchall()}
     # r reuses m1's first post; d duets r by id; s (a stitch only its caption tells) is a first post: nothing;
     # fut claims a younger post: ignored, and it is m3's first post
     assert got == {"r": ("o", "sound_reuse"), "d": ("r", "duet"), "later": ("fut", "sound_reuse")}
     truth_dir = tmp_path / "truth"
     truth_dir.mkdir()
-    pl.DataFrame({"post_id": ["o", "r", "d", "s"], "scorable": [True] * 4, "relation": [None, "sound_reuse", "duet", "stitch"],
-                  "parent_post_id": [None, "o", "r", "o"]}, schema_overrides={"relation": pl.String, "parent_post_id": pl.String}
+    pl.DataFrame({"post_id": ["o", "r", "d", "s"], "scorable": [True] * 4,
+                  "relation": [None, "sound_reuse", "duet", "stitch"], "parent_post_id": [None, "o", "r", "o"]},
+                 schema_overrides={"relation": pl.String, "parent_post_id": pl.String}
                  ).write_parquet(truth_dir / "posts.parquet")
     scores = {r["relation"]: r for r in evaluate(con, truth_dir).iter_rows(named=True)}
     con.close()

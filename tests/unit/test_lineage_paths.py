@@ -18,7 +18,8 @@ def add_post(con, post_id, author, minutes, day=D1, caption=None, music=None, mu
              duet_from=None):
     created = T0 + timedelta(minutes=minutes)
     con.execute(
-        "INSERT INTO validated_posts (post_id, author, created_at, created_day, caption, platform_music_id, music_title,"
+        "INSERT INTO validated_posts (post_id, author, created_at, created_day, caption, platform_music_id,"
+        " music_title,"
         " music_original, duet_from_post_id, source_format, source_file, source_record, ingest_day)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'tiktok_web', 'x.jsonl', 0, ?)",
         [post_id, author, created, created.date(), caption, music, music_title, original, duet_from, day],

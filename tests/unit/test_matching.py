@@ -104,7 +104,9 @@ def test_triplet_keys_align_under_a_voice_and_stay_rare_between_songs(audio):
     song_t, song_f = peaks(audio["song"])
     indexed = triplet_keys(song_t, song_f, INDEX_TRIPLET_FAN)
     same = triplet_keys(song_t, song_f, QUERY_TRIPLET_FAN)
-    assert set(zip(*map(np.ndarray.tolist, indexed), strict=False)) <= set(zip(*map(np.ndarray.tolist, same), strict=False))
+    assert set(zip(*map(np.ndarray.tolist, indexed), strict=False)) <= set(
+        zip(*map(np.ndarray.tolist, same), strict=False)
+    )
 
     def best_offset_votes(query: tuple[np.ndarray, np.ndarray]) -> int:
         keys, frames = query

@@ -29,7 +29,9 @@ def reference_peaks(pcm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return t[order].astype(np.int32), f[order].astype(np.int32)
 
 
-@pytest.mark.parametrize(("shape", "half", "axis"), [((40, 30), 6, 1), ((40, 30), 7, 0), ((5, 3), 7, 0), ((1, 9), 6, 1)])
+@pytest.mark.parametrize(
+    ("shape", "half", "axis"), [((40, 30), 6, 1), ((40, 30), 7, 0), ((5, 3), 7, 0), ((1, 9), 6, 1)]
+)
 def test_running_max_equals_maximum_filter(shape: tuple[int, int], half: int, axis: int) -> None:
     a = np.random.default_rng(1).normal(size=shape).astype(np.float32)
     size = [1, 1]

@@ -11,7 +11,8 @@ from pipelines.report import svg
 
 def _node(post_id: str, parent: str | None, depth: int, relation: str | None = "sound_reuse") -> dict:
     return {"post_id": post_id, "parent_post_id": parent, "depth": depth, "relation": relation if parent else None,
-            "author": f"u{post_id}", "created_day": date(2024, 3, 1), "plays": 100, "confidence": 0.9 if parent else None}
+            "author": f"u{post_id}", "created_day": date(2024, 3, 1), "plays": 100,
+            "confidence": 0.9 if parent else None}
 
 
 def test_tree_collapses_beyond_max_nodes_under_the_nearest_drawn_ancestor():
