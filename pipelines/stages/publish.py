@@ -12,6 +12,8 @@ import os
 from datetime import date
 from pathlib import Path
 
+import duckdb
+
 from pipelines import settings
 from pipelines.publish_copy import write_copy
 from pipelines.runlog import StageResult, stage_run
@@ -20,6 +22,32 @@ from pipelines.runlog import StageResult, stage_run
 def published_path(warehouse_file: Path | None = None) -> Path:
     source = warehouse_file or settings.warehouse_path()
     return source.parent / "published" / source.name
+
+
+def report_path(day: date | str, warehouse_file: Path | None = None) -> Path:
+    """The daily report publish writes beside the copy: published/reports/report-<day>.html."""
+    return published_path(warehouse_file).parent / "reports" / f"report-{day}.html"
+
+
+def write_report(con: duckdb.DuckDBPyConnection, day: date) -> Path | None:
+    """The day's HTML report (pipelines.report) from the warehouse just published; None on a day without adoption
+    data (nothing to tell yet). Written to a .tmp and renamed, like the copy."""
+    from pipelines.report.build import build_report
+
+    try:
+        _, html = build_report(con, day)
+    except ValueError:  # no adoption rows for this day (a day without posts)
+        return None
+    target = report_path(day)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".html.tmp")
+    try:
+        tmp.write_text(html, encoding="utf-8")
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return target
 
 
 def run(day: date, run_id: str = "cli") -> StageResult:
@@ -37,5 +65,7 @@ def run(day: date, run_id: str = "cli") -> StageResult:
             tmp.unlink(missing_ok=True)
             raise
         result.rows_out = con.execute("SELECT count(*) FROM posts").fetchall()[0][0]  # fetchone leaves the result open
-        result.message = f"published {target} ({len(tables)} tables)"
+        report = write_report(con, day)
+        result.message = (f"published {target} ({len(tables)} tables); report: "
+                          f"{report if report else 'none (no adoption data for this day)'}")
         return result

@@ -34,7 +34,12 @@ FROM (
                'day': strftime(a.day, '%Y-%m-%d'),
                'created_at': strftime(a.created_at, '%Y-%m-%dT%H:%M:%SZ'),
                'top_cascades': coalesce(to_json(t.top_cascades), '[]'::JSON),
-               'report': replace($report, '{sound_id}', a.sound_id)
+               'report': replace(replace(replace($report, '{sound_id}', a.sound_id),
+                                         '{day}', strftime(a.day, '%Y-%m-%d')), '{alert_id}', a.alert_id::VARCHAR),
+               -- what to run next: the sound's story, and the tree of its biggest cascade
+               'sound_command': 'trendtrace sound ' || a.sound_id,
+               'lineage_command': CASE WHEN t.top_cascades IS NOT NULL
+                                       THEN 'trendtrace lineage ' || t.top_cascades[1].root_post_id END
            }) AS payload
     FROM alerts a
     LEFT JOIN sounds s ON s.sound_id = a.sound_id

@@ -149,7 +149,10 @@ def test_flaky_webhook_gets_exactly_one_signed_delivery_and_secret_is_never_logg
     assert (body["rule"], body["level"], body["value"], body["day"]) == ("creators", 10, 12.0, "2024-03-03")
     # cascades begun by the crossing day, largest first, at most top_cascades
     assert [c["root_post_id"] for c in body["top_cascades"]] == ["p100", "p150"]
-    assert body["report"].endswith("published/trendtrace.duckdb")
+    # the alert's row in the daily report publish writes for the day it crossed, and what to run next
+    assert body["report"].endswith(f"published/reports/report-{body['day']}.html#alert-{body['alert_id']}")
+    assert body["sound_command"] == f"trendtrace sound {body['sound_id']}"
+    assert body["lineage_command"] == f"trendtrace lineage {body['top_cascades'][0]['root_post_id']}"
     con = duckdb.connect(str(env.warehouse), read_only=True)
     [(warehouse_id,)] = con.execute("SELECT warehouse_id FROM warehouse_identity").fetchall()
     con.close()

@@ -228,6 +228,8 @@ def test_publish_replaces_the_copy_while_a_reader_has_it_open(world, tmp_path, m
         reader.close()
     assert query(target, "SELECT count(*) FROM posts")[0][0] == before - 1
     assert not target.with_suffix(".duckdb.tmp").exists()
+    report = publish.report_path(date(2024, 3, 5), warehouse)  # publish writes the day's report beside the copy
+    assert report.exists() and "trendtrace daily report — 2024-03-05" in report.read_text(encoding="utf-8")
 
 
 def _duckdb_1x() -> list[str]:
