@@ -135,6 +135,13 @@ def _print_degraded_days() -> None:
         out.print(_table("Degraded days", frame))
     else:
         out.print("degraded days: none")
+    con = warehouse.connect(read_only=True)
+    try:
+        orphans = con.sql(warehouse.sql_text("status/orphan_media")).pl()
+    finally:
+        con.close()
+    if orphans.height:
+        out.print(_table("orphan_media (media files no record claims)", orphans))
 
 
 @app.command()
@@ -228,6 +235,57 @@ def status(
     _print_invalid_partitions(settings.invalid_partitions())
     _print_degraded_days()
     out.print(version_line)
+
+
+@app.command()
+def formats() -> None:
+    """Every export format trendtrace reads: its container, signature, required fields and tool."""
+    from pipelines.ingest.registry import FORMATS
+
+    table = Table(title="Export formats (a file is read by the one format whose signature accepts it)")
+    for name in ("format", "container", "signature", "required", "tool"):
+        table.add_column(name)
+    for f in FORMATS:
+        table.add_row(f.name, f.container, f.signature, ", ".join(f.required), f.tool)
+    out.print(table)
+
+
+@app.command()
+def inspect(
+    file: Annotated[Path, typer.Argument(help="An export file (its folder is taken as the partition).")],
+    rows: Annotated[int, typer.Option(help="Canonical rows to preview.")] = 5,
+) -> None:
+    """Which format reads FILE, why every other format refused it, and a preview of its canonical rows.
+    Writes nothing."""
+    from pipelines.ingest import read_export
+    from pipelines.ingest.detect import decode, detect
+
+    if not file.is_file():
+        console.print(f"{file}: no such file")
+        raise typer.Exit(code=2)
+    partition = file.resolve().parent
+    text = decode(file.read_bytes(), file.name)
+    verdicts = {} if not isinstance(text, str) else detect(text, file.name).refusals
+    result = read_export(partition, file.name)
+    out.print(f"{file}: read by {result.source_format or 'no format'}", highlight=False)
+    table = Table(title="Candidates")
+    table.add_column("format")
+    table.add_column("verdict")
+    for name, why in verdicts.items():
+        table.add_row(name, "accepts" if not why else f"refused: {why}")
+    out.print(table)
+    if result.drift is not None:
+        out.print(f"schema drift: {result.drift}", highlight=False)
+    preview = Table(title=f"Canonical rows ({len(result.posts)} posts, {len(result.problems)} to quarantine)")
+    columns = ("post_id", "author", "created_at", "platform_music_id", "music_title", "duet_from_post_id",
+               "plays", "media_path")
+    for name in columns:
+        preview.add_column(name)
+    for post in result.posts[:rows]:
+        preview.add_row(*["" if getattr(post, c) is None else str(getattr(post, c)) for c in columns])
+    out.print(preview)
+    for problem in result.problems[:rows]:
+        out.print(f"quarantine {problem.rule}: {problem.reason[:300]}", highlight=False)
 
 
 def _schema_version_line(con: duckdb.DuckDBPyConnection) -> str:

@@ -61,3 +61,64 @@ def _check_file(candidate: Path, root: Path, shown: str, extensions: tuple[str, 
             "bad_extension", None, f"{shown!r} has extension {ext!r}; accepted: {', '.join(extensions)}"
         )
     return MediaLocation("ok", candidate.relative_to(root).as_posix(), None)
+
+
+# Container signatures of the audio/video files tools save next to their exports (first bytes; the `ftyp` box
+# of MP4/M4A/MOV sits at offset 4). A file that starts with one of them is media, never an export.
+_MAGIC = (b"ID3", b"OggS", b"fLaC", b"\x1a\x45\xdf\xa3", b"RIFF", b"\xff\xf1", b"\xff\xf9", b"\xff\xfb", b"\xff\xf3")
+
+
+def looks_like_media(path: Path, extensions: tuple[str, ...]) -> bool:
+    """True for a media file: by its extension (the accepted media extensions) or by its first bytes."""
+    if path.suffix.lower().lstrip(".") in extensions:
+        return True
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(12)
+    except OSError:
+        return False
+    return head[4:8] == b"ftyp" or head.startswith(_MAGIC)
+
+
+@dataclass(frozen=True, slots=True)
+class PartitionFiles:
+    """Every file of a partition (relative, '/'-separated, dotfiles left out) and which of them are media:
+    what adapters look at to name a record's media the way its tool lays files out."""
+
+    root: Path
+    files: tuple[str, ...]
+    media: tuple[str, ...]
+
+    @classmethod
+    def scan(cls, partition: Path, extensions: tuple[str, ...]) -> PartitionFiles:
+        root = Path(partition)
+        files: list[str] = []
+        media: list[str] = []
+        if root.is_dir():
+            for entry in sorted(root.rglob("*")):
+                rel = entry.relative_to(root)
+                if any(part.startswith(".") for part in rel.parts) or not entry.is_file():
+                    continue
+                files.append(rel.as_posix())
+                if looks_like_media(entry, extensions):
+                    media.append(rel.as_posix())
+        return cls(root, tuple(files), tuple(media))
+
+    def media_named(self, predicate) -> str | None:
+        """The first media file (top level before sub-folders, then name order) whose base name satisfies
+        `predicate`."""
+        ranked = sorted(self.media, key=lambda rel: (rel.count("/"), rel))
+        return next((rel for rel in ranked if predicate(rel.rsplit("/", 1)[-1])), None)
+
+
+def orphan_media(
+    files: PartitionFiles, claims: list[tuple[str | None, str | None]], extensions: tuple[str, ...]
+) -> list[str]:
+    """Media files of the partition that no record claims, given each record's (post id, declared path) and
+    resolved the way validate resolves them."""
+    claimed = set()
+    for post_id, declared in claims:
+        where = resolve_media(files.root, post_id, declared, extensions)
+        if where.path:
+            claimed.add(where.path)
+    return [rel for rel in files.media if rel not in claimed]

@@ -9,7 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-SOURCE_FORMATS = ("tiktok_web", "research_api", "csv_export")
+SOURCE_FORMATS = (
+    "tiktok_web", "research_api", "csv_export", "research_api_early", "zeeschuimer_ndjson", "ytdlp_info_json",
+    "apify_json", "apify_csv", "fourcat_csv", "zeeschuimer_csv",
+)
 
 
 @dataclass(slots=True)
@@ -56,7 +59,8 @@ class RecordProblem:
 
 
 class SchemaDriftError(Exception):
-    """A whole column is missing from an export file: the task fails, naming the file and column."""
+    """A field the format needs is missing from every record of an export file; read_export turns it into one
+    `schema_drift` quarantine row per record (naming the file, field and format) and the partition loads."""
 
     def __init__(self, source_file: str, column: str, source_format: str):
         self.source_file = source_file

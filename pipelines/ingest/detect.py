@@ -13,26 +13,54 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
-from pipelines.ingest import csv_export, research_api, tiktok_web
 from pipelines.ingest.common import JsonRecord, LineIndex, file_raw, where
+from pipelines.ingest.csv_rows import CSV_DELIMITERS, header_of
 from pipelines.records import RecordProblem
 
 JSON_LINES_SUFFIXES = (".jsonl", ".ndjson")
 JSON_SUFFIXES = (".json", *JSON_LINES_SUFFIXES)
-MIN_SHAPE_KEYS = 2  # distinctive keys a file must show before we call it web or research JSON
-MIN_CSV_COLUMNS = 3  # header columns of csv_export a CSV must show; fewer means "unrelated CSV"
 
 _DECODER = json.JSONDecoder()
 _WS = re.compile(r"[ \t\n\r]*")
 
 
 @dataclass(slots=True)
+class Container:
+    """What a file holds before any format is chosen: its kind, records (JSON) or headers (CSV), problems.
+
+    kind None = no readable container (`reason` says why, or `file_problem` is a broken JSON document).
+    shape: array | lines | pages (Research API response pages) | itemList | object (the whole file is one object).
+    """
+
+    kind: str | None
+    records: list[JsonRecord] = field(default_factory=list)
+    problems: list[RecordProblem] = field(default_factory=list)
+    shape: str | None = None
+    headers: dict[str, list[str]] = field(default_factory=dict)  # CSV: delimiter -> normalised header
+    reason: str | None = None
+    file_problem: RecordProblem | None = None
+
+    def object_keys(self) -> set[str]:
+        """Union of the keys of the object records (what a JSON signature is checked against)."""
+        found: set[str] = set()
+        for record in self.records:
+            if isinstance(record.value, dict):
+                found.update(record.value)
+        return found
+
+
+@dataclass(slots=True)
 class Detection:
-    """The file's format (None = unknown/unreadable), its JSON records and problems found on the way."""
+    """The file's format (None = unknown/unreadable), its container and problems found on the way.
+
+    refusals: every registry format considered, with why it did not take the file ("" = it did).
+    """
 
     source_format: str | None
     records: list[JsonRecord] = field(default_factory=list)
     problems: list[RecordProblem] = field(default_factory=list)
+    container: Container | None = None
+    refusals: dict[str, str] = field(default_factory=dict)
 
 
 _WIDE_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
@@ -81,11 +109,19 @@ def first_bad_byte(text: str) -> tuple[int, int, int] | None:
 
 
 def detect(text: str, source_file: str) -> Detection:
-    """Decide the format of a decoded file; JSON files come back already split into records."""
+    """Split a decoded file into its container's records and let the format registry pick its reader."""
+    from pipelines.ingest import registry
+
+    found = container(text, source_file)
+    return registry.choose(found, text, source_file)
+
+
+def container(text: str, source_file: str) -> Container:
+    """The file's container (JSON document, JSON lines, CSV) with its records; decided by the whole file."""
     stripped = text.lstrip()
     suffix = PurePosixPath(source_file).suffix.lower()
     if not stripped:
-        return _unknown(text, source_file, "the file is empty")
+        return Container(None, reason="the file is empty")
     first = stripped[0]
     if first == "[":
         try:
@@ -93,17 +129,17 @@ def detect(text: str, source_file: str) -> Detection:
         except json.JSONDecodeError as exc:
             # Decided by the whole file, not its first character: `[1,2]` on line 1 followed by records is
             # JSON lines whose first line is not an object, not a broken array.
-            return _json_lines(text, source_file, suffix) or Detection(
-                None, problems=[_malformed_file(text, source_file, exc)]
+            return _json_lines(text, source_file, suffix) or Container(
+                None, file_problem=_malformed_file(text, source_file, exc)
             )
         lines = LineIndex(text)
-        return _by_shape(_array_items(text, len(text) - len(stripped), lines), [], text, source_file)
+        return Container("json", _array_items(text, len(text) - len(stripped), lines), shape="array")
     if first == "{":
         try:
             value = json.loads(text)
         except json.JSONDecodeError as exc:
-            return _json_lines(text, source_file, suffix) or Detection(
-                None, problems=[_malformed_file(text, source_file, exc)]
+            return _json_lines(text, source_file, suffix) or Container(
+                None, file_problem=_malformed_file(text, source_file, exc)
             )
         return _object_file(text, value, len(text) - len(stripped), source_file)
     if suffix in JSON_SUFFIXES:
@@ -113,25 +149,28 @@ def detect(text: str, source_file: str) -> Detection:
         try:
             json.loads(text)
         except json.JSONDecodeError as exc:
-            return Detection(None, problems=[_malformed_file(text, source_file, exc)])
-        return _unknown(text, source_file, "a single JSON value that is neither an array nor an object")
-    header = csv_export.header_of(text)
-    if header and sum(column in header for column in csv_export.COLUMNS) >= MIN_CSV_COLUMNS:
-        return Detection(csv_export.FORMAT)
-    return _unknown(text, source_file, f"neither JSON nor a known CSV header; it starts with {stripped[:60]!r}")
+            return Container(None, file_problem=_malformed_file(text, source_file, exc))
+        return Container(None, reason="a single JSON value that is neither an array nor an object")
+    headers = {delimiter: header_of(text, delimiter) for delimiter in CSV_DELIMITERS}
+    headers = {d: h for d, h in headers.items() if h and len(h) >= 2}
+    if headers:
+        return Container("csv", headers=headers)
+    return Container(None, reason=f"neither JSON nor CSV with a header; it starts with {stripped[:60]!r}")
 
 
-def _json_lines(text: str, source_file: str, suffix: str) -> Detection | None:
-    """One JSON value per line; None when the text does not look like JSON lines at all."""
+def _json_lines(text: str, source_file: str, suffix: str) -> Container | None:
+    """One JSON value per line (a Research API response page per line is expanded into its videos); None when
+    the text does not look like JSON lines at all."""
     records: list[JsonRecord] = []
     problems: list[RecordProblem] = []
     index = 0
+    pages = 0
     for number, line in enumerate(text.split("\n"), start=1):
         raw = line.rstrip("\r")
         if not raw.strip():
             continue
         try:
-            records.append(JsonRecord(json.loads(raw), raw, number, index))
+            value = json.loads(raw)
         except json.JSONDecodeError as exc:
             problems.append(
                 RecordProblem(
@@ -144,54 +183,47 @@ def _json_lines(text: str, source_file: str, suffix: str) -> Detection | None:
                     raw=raw,
                 )
             )
+            index += 1
+            continue
+        videos = _page_videos(value)
+        if videos is not None:
+            pages += 1
+            start = len(raw) - len(raw.lstrip())
+            pos = _member(raw, _member(raw, start, "data"), "videos")
+            for item in _array_items(raw, pos, LineIndex(raw)):
+                records.append(JsonRecord(item.value, item.raw, number, index))
+                index += 1
+            continue
+        records.append(JsonRecord(value, raw, number, index))
         index += 1
-    if suffix not in JSON_LINES_SUFFIXES and len(records) < max(len(problems), 1):
+    if suffix not in JSON_LINES_SUFFIXES and len(records) + pages < max(len(problems), 1):
         return None  # most lines are not JSON: a broken pretty-printed document, not JSON lines
-    return _by_shape(records, problems, text, source_file)
+    return Container("json", records, problems, shape="pages" if pages else "lines")
 
 
-def _object_file(text: str, value: dict[str, Any], start: int, source_file: str) -> Detection:
+def _page_videos(value: Any) -> list[Any] | None:
+    """The `data.videos` list of a Research API response page, None when `value` is not one."""
+    if isinstance(value, dict) and isinstance(value.get("data"), dict):
+        videos = value["data"].get("videos")
+        if isinstance(videos, list):
+            return videos
+    return None
+
+
+def _object_file(text: str, value: dict[str, Any], start: int, source_file: str) -> Container:
     """A whole-file object: a web/API wrapper around a record list, or a single record."""
     lines = LineIndex(text)
     if "itemList" in value:
         if not isinstance(value["itemList"], list):
-            return _unknown(text, source_file, "an 'itemList' that is not a list")
-        records = _array_items(text, _member(text, start, "itemList"), lines)
-        return _finish(tiktok_web.FORMAT, records, [], source_file)
+            return Container(None, reason="an 'itemList' that is not a list")
+        return Container("json", _array_items(text, _member(text, start, "itemList"), lines), shape="itemList")
     data = value.get("data")
     if isinstance(data, dict) and "videos" in data:
         if not isinstance(data["videos"], list):
-            return _unknown(text, source_file, "a 'data.videos' that is not a list")
+            return Container(None, reason="a 'data.videos' that is not a list")
         records = _array_items(text, _member(text, _member(text, start, "data"), "videos"), lines)
-        return _finish(research_api.FORMAT, records, [], source_file)
-    record = JsonRecord(value, text.strip(), lines.line_of(start), 0)
-    return _by_shape([record], [], text, source_file)
-
-
-def _by_shape(
-    records: list[JsonRecord], problems: list[RecordProblem], text: str, source_file: str
-) -> Detection:
-    """Pick web or research from the keys the file's object records use (union over the file)."""
-    keys: set[str] = set()
-    for record in records:
-        if isinstance(record.value, dict):
-            keys.update(record.value)
-    if not keys:
-        if any(not isinstance(r.value, dict) for r in records):
-            return _unknown(text, source_file, "JSON without any object records")
-        return Detection(None, problems=problems)  # nothing but malformed lines, or an empty list
-    web = len(keys & tiktok_web.SHAPE_KEYS)
-    research = len(keys & research_api.SHAPE_KEYS)
-    if max(web, research) < MIN_SHAPE_KEYS or web == research:
-        seen = ", ".join(sorted(keys)[:20])
-        return _unknown(text, source_file, f"JSON records matching neither web nor research shape (keys: {seen})")
-    return _finish(tiktok_web.FORMAT if web > research else research_api.FORMAT, records, problems, source_file)
-
-
-def _finish(fmt: str, records: list[JsonRecord], problems: list[RecordProblem], source_file: str) -> Detection:
-    for problem in problems:
-        problem.source_format = fmt
-    return Detection(fmt, records, problems)
+        return Container("json", records, shape="pages")
+    return Container("json", [JsonRecord(value, text.strip(), lines.line_of(start), 0)], shape="object")
 
 
 def _skip(text: str, pos: int) -> int:
@@ -242,16 +274,3 @@ def _malformed_file(text: str, source_file: str, exc: json.JSONDecodeError) -> R
         reason=f"{source_file}: not valid JSON nor JSON lines: {exc.msg} at line {exc.lineno} column {exc.colno}",
         raw=file_raw(text),
     )
-
-
-def _unknown(text: str, source_file: str, seen: str) -> Detection:
-    problem = RecordProblem(
-        source_file=source_file,
-        source_line=None,
-        source_record=None,
-        field=None,
-        rule="unknown_format",
-        reason=f"{source_file}: unknown export format: {seen}",
-        raw=file_raw(text),
-    )
-    return Detection(None, problems=[problem])

@@ -25,7 +25,11 @@ from pipelines.ingest.common import (
 from pipelines.records import CanonicalPost, RecordProblem
 
 FORMAT = "research_api"
+EARLY_FORMAT = "research_api_early"
 REQUIRED = ("id", "create_time", "username")
+# The early documented shape (and clients that pass it through, e.g. traktok's `video_id` handling) names the
+# video `video_id` and carries no `username`: the author is NULL and the day relies on the rest.
+EARLY_REQUIRED = ("video_id", "create_time")
 # Keys that tell a Research API video apart from a web item (detection counts how many appear).
 SHAPE_KEYS = frozenset(
     {
@@ -49,6 +53,14 @@ def read_records(records: list[JsonRecord], source_file: str) -> tuple[list[Cano
     return map_records(records, REQUIRED, source_file, FORMAT, to_post)
 
 
+def read_early_records(
+    records: list[JsonRecord], source_file: str
+) -> tuple[list[CanonicalPost], list[RecordProblem]]:
+    """The early shape: `video_id` for the id, no `username`."""
+    return map_records(records, EARLY_REQUIRED, source_file, EARLY_FORMAT,
+                       lambda record, name: to_post(record, name, EARLY_FORMAT))
+
+
 def _hashtag_names(value: Any) -> list[str]:
     names = parse_list(value)
     for name in names:
@@ -57,12 +69,13 @@ def _hashtag_names(value: Any) -> list[str]:
     return [clean_hashtag(name) or "" for name in names]
 
 
-def to_post(record: JsonRecord, source_file: str) -> CanonicalPost | RecordProblem:
+def to_post(record: JsonRecord, source_file: str, fmt: str = FORMAT) -> CanonicalPost | RecordProblem:
     obj = record.value
     if not isinstance(obj, dict):
-        return not_an_object(record, source_file, FORMAT)
+        return not_an_object(record, source_file, fmt)
     c = FieldCollector()
-    post_id = c.take("id", parse_id, obj.get("id"))
+    id_key = "video_id" if "id" not in obj and "video_id" in obj else "id"
+    post_id = c.take(id_key, parse_id, obj.get(id_key))
     created_at, created_raw = parse_timestamp(obj.get("create_time"))
     author = c.take("username", parse_name, obj.get("username"))
     caption = c.take("video_description", parse_text, obj.get("video_description"))
@@ -76,7 +89,7 @@ def to_post(record: JsonRecord, source_file: str) -> CanonicalPost | RecordProbl
     media_path = c.take("media_path", parse_text, obj.get("media_path"))
 
     if c.errors:
-        return c.problem(source_file, record.line, record.index, record.raw, post_id, FORMAT)
+        return c.problem(source_file, record.line, record.index, record.raw, post_id, fmt)
     return CanonicalPost(
         post_id=post_id,
         author=author,
@@ -95,7 +108,7 @@ def to_post(record: JsonRecord, source_file: str) -> CanonicalPost | RecordProbl
         comments=comments,
         duration_s=duration,
         media_path=media_path,
-        source_format=FORMAT,
+        source_format=fmt,
         source_file=source_file,
         source_line=record.line,
         source_record=record.index,

@@ -49,10 +49,10 @@ def _author(value: Any) -> str | None:
     raise BadValue(f"expected an object or a name, got {type(value).__name__}")
 
 
-def to_post(record: JsonRecord, source_file: str) -> CanonicalPost | RecordProblem:
+def to_post(record: JsonRecord, source_file: str, fmt: str = FORMAT) -> CanonicalPost | RecordProblem:
     obj = record.value
     if not isinstance(obj, dict):
-        return not_an_object(record, source_file, FORMAT)
+        return not_an_object(record, source_file, fmt)
     c = FieldCollector()
     post_id = c.take("id", parse_id, obj.get("id"))
     created_at, created_raw = parse_timestamp(obj.get("createTime"))
@@ -82,7 +82,7 @@ def to_post(record: JsonRecord, source_file: str) -> CanonicalPost | RecordProbl
         extra_users.append(c.take(f"textExtra[{i}].userUniqueId", parse_name, entry.get("userUniqueId")) or "")
 
     if c.errors:
-        return c.problem(source_file, record.line, record.index, record.raw, post_id, FORMAT)
+        return c.problem(source_file, record.line, record.index, record.raw, post_id, fmt)
     return CanonicalPost(
         post_id=post_id,
         author=author,
@@ -101,7 +101,7 @@ def to_post(record: JsonRecord, source_file: str) -> CanonicalPost | RecordProbl
         comments=comments,
         duration_s=duration,
         media_path=media_path,
-        source_format=FORMAT,
+        source_format=fmt,
         source_file=source_file,
         source_line=record.line,
         source_record=record.index,

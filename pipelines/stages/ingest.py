@@ -1,6 +1,9 @@
 """ingest: read every export file of one dt= partition into stg_posts; unreadable records to quarantine.
 
-A file whose whole column is missing (schema drift) fails the task: better a red run than a silent gap.
+A file missing a field its format needs from every record (schema drift) never sinks the day: its records go
+to quarantine (`schema_drift`, one row each), the rest of the partition loads, and the run's message starts
+with "degraded:" naming the file, field and format (shown by `trendtrace status` under degraded days). Media
+files that no record claims are named in the message too (`orphan_media`).
 """
 
 from __future__ import annotations
@@ -16,15 +19,19 @@ log = logging.getLogger(__name__)
 
 
 def run(day: date, run_id: str = "cli") -> StageResult:
-    from pipelines.ingest import read_partition
+    from pipelines.ingest import read_partition_with_media
 
     partition = settings.partition_dir(day)
     with stage_run("ingest", day, run_id) as (con, result):
-        posts, problems = [], []
+        posts, problems, drifts, orphans = [], [], [], []
         if partition.is_dir():
-            for export in read_partition(partition):
+            read = read_partition_with_media(partition)
+            orphans = read.orphan_media
+            for export in read.exports:
                 posts.extend(export.posts)
                 problems.extend(export.problems)
+                if export.drift is not None:
+                    drifts.append(export.drift)
         else:
             result.status = "no_data"
         new_stg_posts = stg_posts_frame(day, posts)
@@ -40,6 +47,13 @@ def run(day: date, run_id: str = "cli") -> StageResult:
             result.message = f"no partition {partition}"
         else:
             result.message = f"{len(posts)} records read, {len(problems)} unreadable (quarantined)"
+            if drifts:
+                shown = ", ".join(f"{d.source_file} lacks {d.column!r} ({d.source_format})" for d in drifts)
+                result.message = f"degraded: schema drift in {len(drifts)} file(s): {shown}; " + result.message
+                log.warning("ingest %s degraded: schema drift: %s", day, shown)
+            if orphans:
+                shown = ", ".join(orphans[:20]) + (", ..." if len(orphans) > 20 else "")
+                result.message += f"; orphan_media: {len(orphans)} media file(s) no record claims: {shown}"
         invalid = settings.invalid_partitions()
         if invalid:
             # No run ever reads these folders: say so on every day's ingest row, not only in a log.

@@ -1,6 +1,7 @@
 -- Days that did not end clean, with every reason: a stage whose latest run failed, stages that never
--- recorded a run (the run stopped early), whole export files that could not be read (one quarantine row
--- for the file), alerts of the day not delivered. A day missing here either ran clean or had no data.
+-- recorded a run (the run stopped early), export files with schema drift (their records quarantined as
+-- schema_drift), files no format (or more than one) reads, whole files that could not be read, media no
+-- record claims, alerts of the day not delivered. A day missing here either ran clean or had no data.
 WITH latest AS (
     SELECT day, task, status
     FROM pipeline_runs
@@ -16,8 +17,21 @@ reasons AS (
     ANTI JOIN latest l ON l.day = d.day AND l.task = t.task
     GROUP BY d.day
     UNION ALL
+    SELECT ingest_day, 3, 'schema drift: ' || string_agg(DISTINCT source_file || ' (' || source_format || ' lacks '
+                          || field || ')', ', ')
+    FROM quarantine WHERE stage = 'ingest' AND rule = 'schema_drift' GROUP BY 1
+    UNION ALL
     SELECT ingest_day, 3, 'unreadable files: ' || string_agg(DISTINCT source_file || ' (' || rule || ')', ', ')
-    FROM quarantine WHERE stage = 'ingest' AND source_record IS NULL GROUP BY 1
+    FROM quarantine
+    WHERE stage = 'ingest' AND rule <> 'schema_drift'
+      AND (source_record IS NULL OR rule IN ('unknown_format', 'ambiguous_format'))
+    GROUP BY 1
+    UNION ALL
+    SELECT day, 3, 'orphan media: ' || regexp_extract(message, 'orphan_media: ([^;]*)', 1)
+    FROM pipeline_runs
+    WHERE task = 'ingest'
+    QUALIFY row_number() OVER (PARTITION BY day ORDER BY finished_at DESC) = 1
+        AND message LIKE '%orphan_media: %'
     UNION ALL
     SELECT day, 4, 'alerts not delivered: ' || count(*) FILTER (WHERE status = 'pending') || ' pending, '
                    || count(*) FILTER (WHERE status = 'failed') || ' failed'

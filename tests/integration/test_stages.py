@@ -160,22 +160,27 @@ def test_ids_stay_exact_and_late_posts_land_in_their_day(env):
     assert duet[0] == "7300000000000000001" and "alice" in duet[1] and "duet" in duet[2]
 
 
-def test_schema_drift_fails_the_stage_naming_file_and_column(pipeline_env):
+def test_schema_drift_quarantines_the_file_and_marks_the_day_degraded(pipeline_env):
+    """A file whose records all lack a required field no longer fails the day: its records are quarantined
+    (one schema_drift row each, raw kept), the partition's other files load, the run says it is degraded."""
     landing, warehouse = pipeline_env
     part = landing / "dt=2024-05-05"
     part.mkdir()
-    (part / "drifted.jsonl").write_text(
-        '{"id": "1", "createTime": 1714900000, "desc": "a"}\n{"id": "2", "createTime": 1714900001, "desc": "b"}\n'
-    )
+    drifted = '{"id": "1", "createTime": 1714900000, "desc": "a"}\n{"id": "2", "createTime": 1714900001, "desc": "b"}\n'
+    (part / "drifted.jsonl").write_text(drifted)
+    (part / "good.jsonl").write_text(
+        '{"id": "3", "createTime": 1714900002, "desc": "c", "author": {"uniqueId": "ann"}}\n')
     from datetime import date
 
-    from pipelines.records import SchemaDriftError
-
-    with pytest.raises(SchemaDriftError, match=r"drifted\.jsonl.*author"):
-        ingest.run(date(2024, 5, 5), "drift")
+    result = ingest.run(date(2024, 5, 5), "drift")
     con = duckdb.connect(str(warehouse), read_only=True)
     status, message = con.execute("SELECT status, message FROM pipeline_runs WHERE run_id = 'drift'").fetchone()
-    staged = con.execute("SELECT count(*) FROM stg_posts").fetchone()[0]
+    staged = con.execute("SELECT post_id FROM stg_posts").fetchall()
+    rows = con.execute(
+        "SELECT source_record, rule, field, source_format, raw FROM quarantine ORDER BY source_record").fetchall()
     con.close()
-    assert status == "failed" and "drifted.jsonl" in message and "author" in message
-    assert staged == 0
+    assert result.status == status == "success" and result.rows_in == 3
+    assert message.startswith("degraded: schema drift in 1 file(s): drifted.jsonl lacks 'author' (tiktok_web)")
+    assert staged == [("3",)]
+    assert rows == [(i, "schema_drift", "author", "tiktok_web", line)
+                    for i, line in enumerate(drifted.splitlines())]

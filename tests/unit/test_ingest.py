@@ -278,18 +278,36 @@ def test_csv_naive_and_unparsable_times(part: Path) -> None:
     [
         ("notes.txt", "just some notes\nnothing else\n"),
         ("feed.xml", "<?xml version='1.0'?><items><item id='1'/></items>"),
-        ("other.json", json.dumps([{"name": "x", "price": 3}])),
-        ("people.csv", "name,age,city\nann,3,x\n"),
         ("empty.json", ""),
-        ("numbers.json", "[1, 2, 3]"),
     ],
 )
-def test_unknown_format_is_one_file_problem(part: Path, name: str, text: str) -> None:
+def test_unknown_format_without_records_is_one_file_problem(part: Path, name: str, text: str) -> None:
     result = read(part, name, text)
     assert result.source_format is None and result.posts == []
     (problem,) = result.problems
-    assert (problem.rule, problem.field) == ("unknown_format", None)
+    assert (problem.rule, problem.field, problem.source_record) == ("unknown_format", None, None)
     assert name in problem.reason and problem.raw == text
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "raws"),
+    [
+        ("other.json", json.dumps([{"name": "x", "price": 3}]), ['{"name": "x", "price": 3}']),
+        ("people.csv", "name,age,city\nann,3,x\nbo,4,y\n", ["ann,3,x", "bo,4,y"]),
+        ("numbers.json", "[1, 2, 3]", ["1", "2", "3"]),
+        ("lines.jsonl", '{"a": 1}\n{"b": 2}\n', ['{"a": 1}', '{"b": 2}']),
+    ],
+)
+def test_unknown_format_counts_every_record(part: Path, name: str, text: str, raws: list[str]) -> None:
+    """posts + quarantine = records in: an unknown file is one quarantine row per record it holds, each
+    naming the candidates considered and why each refused."""
+    result = read(part, name, text)
+    assert result.source_format is None and result.posts == []
+    assert [(p.rule, p.source_record, p.raw) for p in result.problems] == [
+        ("unknown_format", i, raw) for i, raw in enumerate(raws)
+    ]
+    reason = result.problems[0].reason
+    assert name in reason and ("tiktok_web:" in reason or "csv_export:" in reason)
 
 
 def test_json_is_detected_by_content_not_extension(part: Path) -> None:
@@ -319,12 +337,21 @@ def test_broken_json_document_is_one_problem_with_position(part: Path, text: str
         ("c.csv", "post_id,created_at,author,caption,music_id,music_title\n1,2,3,4,5,6\n", "media_path"),
     ],
 )
-def test_schema_drift_names_file_and_column(part: Path, name: str, text: str, column: str) -> None:
-    write(part, name, text)
-    with pytest.raises(SchemaDriftError) as caught:
-        read_export(part, name)
-    assert (caught.value.source_file, caught.value.column) == (name, column)
-    assert name in str(caught.value) and column in str(caught.value)
+def test_schema_drift_quarantines_each_record_naming_file_field_and_format(
+    part: Path, name: str, text: str, column: str
+) -> None:
+    result = read(part, name, text)
+    records = text.count("\n") - 1 if name.endswith(".csv") else (2 if name == "web.json" else 1)
+    assert result.posts == [] and isinstance(result.drift, SchemaDriftError)
+    assert (result.drift.source_file, result.drift.column) == (name, column)
+    assert len(result.problems) == records
+    for i, problem in enumerate(result.problems):
+        assert (problem.rule, problem.field, problem.source_record) == ("schema_drift", column, i)
+        assert name in problem.reason and repr(column) in problem.reason
+        assert f"format {result.source_format}" in problem.reason and problem.source_format == result.source_format
+        assert problem.raw  # the record's own text is kept
+    if name.endswith(".csv"):
+        assert result.problems[0].raw == "1,2,3,4,5,6"
 
 
 def test_column_missing_from_some_records_is_not_drift(part: Path) -> None:
