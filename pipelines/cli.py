@@ -240,12 +240,18 @@ def status(
 @app.command()
 def formats() -> None:
     """Every export format trendtrace reads: its container, signature, required fields and tool."""
-    from pipelines.ingest.registry import FORMATS
+    from pipelines.ingest.mapped import MappingError
+    from pipelines.ingest.registry import all_formats
 
+    try:
+        known = all_formats()
+    except MappingError as exc:
+        console.print(f"config/formats: {exc}")
+        raise typer.Exit(code=1) from None
     table = Table(title="Export formats (a file is read by the one format whose signature accepts it)")
     for name in ("format", "container", "signature", "required", "tool"):
         table.add_column(name)
-    for f in FORMATS:
+    for f in known:
         table.add_row(f.name, f.container, f.signature, ", ".join(f.required), f.tool)
     out.print(table)
 

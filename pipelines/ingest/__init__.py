@@ -67,7 +67,7 @@ def read_export(partition_dir: Path, rel_path: str, files: PartitionFiles | None
     problems = list(found.problems)
     drift: SchemaDriftError | None = None
     if found.source_format is not None:
-        fmt = registry.BY_NAME[found.source_format]
+        fmt = registry.by_name(found.source_format)
         try:
             posts, more = fmt.read(found, text, source_file, files)
             problems += more

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pipelines.ingest.common import where
 from pipelines.records import CanonicalPost, RecordProblem, SchemaDriftError
 
-CSV_DELIMITERS = (",", ";")
+CSV_DELIMITERS = (",", ";", "\t")
 # Longest field a row may hold (characters); longer is bad_csv_row naming the field (often an unclosed quote
 # that swallowed the rest of the file). Python's csv module stops at 128 KiB by default without saying which
 # field: it is given the whole file's length instead, and this limit is checked here.

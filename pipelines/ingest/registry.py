@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pipelines.ingest import apify, csv_export, fourcat_csv, research_api, tiktok_web, ytdlp, zeeschuimer
+from pipelines.ingest import apify, csv_export, fourcat_csv, mapped, research_api, tiktok_web, ytdlp, zeeschuimer
 from pipelines.ingest.common import where
 from pipelines.ingest.detect import Container, Detection
 from pipelines.media_paths import PartitionFiles
@@ -42,6 +42,7 @@ class Format:
     tool: str
     accepts: Accepts
     read: Read
+    delimiter: str | None = None  # CSV formats: the separator their files use
 
 
 def _json(found: Container) -> str | None:
@@ -201,24 +202,64 @@ FORMATS: tuple[Format, ...] = (
     Format(apify.CSV_FORMAT, "CSV (,) with /-flattened columns", "columns authorMeta/name and webVideoUrl",
            apify.CSV_REQUIRED, "Apify clockworks/tiktok-scraper dataset (CSV)",
            lambda found: _header_has(found, ",", apify.CSV_SIGNATURE),
-           lambda found, text, name, files: apify.read_csv(text, name, files)),
+           lambda found, text, name, files: apify.read_csv(text, name, files), ","),
     Format(fourcat_csv.FOURCAT, "CSV (,)", "columns thread_id, body, tiktok_url", fourcat_csv.REQUIRED,
            "4CAT TikTok dataset CSV (map_item)", lambda found: _header_has(found, ",", fourcat_csv.SIGNATURE),
-           lambda found, text, name, files: fourcat_csv.read_csv(text, name, fourcat_csv.FOURCAT)),
+           lambda found, text, name, files: fourcat_csv.read_csv(text, name, fourcat_csv.FOURCAT), ","),
     Format(fourcat_csv.ZEESCHUIMER, "CSV (;)", "';'-separated columns thread_id, body, tiktok_url",
            fourcat_csv.REQUIRED, "Zeeschuimer .csv export (4CAT's map_item, ';')",
            lambda found: _header_has(found, ";", fourcat_csv.SIGNATURE),
-           lambda found, text, name, files: fourcat_csv.read_csv(text, name, fourcat_csv.ZEESCHUIMER)),
+           lambda found, text, name, files: fourcat_csv.read_csv(text, name, fourcat_csv.ZEESCHUIMER), ";"),
     Format(csv_export.FORMAT, "CSV (,)", f"columns post_id + 2 more of {', '.join(csv_export.COLUMNS)}",
            csv_export.COLUMNS, "trendtrace's own CSV", _accepts_csv_export,
-           lambda found, text, name, files: csv_export.read_csv(text, name)),
+           lambda found, text, name, files: csv_export.read_csv(text, name), ","),
 )
 BY_NAME = {f.name: f for f in FORMATS}
 
 
+def _mapped_format(m: mapped.Mapping) -> Format:
+    """A config/formats/<name>.yaml mapping as a registry entry."""
+    if m.container == "csv":
+        def accepts(found: Container) -> str | None:
+            return _header_has(found, m.delimiter, m.signature)
+
+        def read(found: Detection, text: str, name: str, files: PartitionFiles | None):
+            return mapped.read_csv(m, text, name)
+        container = f"CSV ({m.delimiter}), {m.source.name}"
+    else:
+        def accepts(found: Container) -> str | None:
+            if (why := _json(found)) is not None:
+                return why
+            missing = [k for k in m.signature if k not in found.object_keys()]
+            return f"no keys {', '.join(missing)}" if missing else None
+
+        def read(found: Detection, text: str, name: str, files: PartitionFiles | None):
+            return mapped.read_json(m, found.records, name)
+        container = f"JSON, {m.source.name}"
+    shown = ", ".join(f"{k}<-{v}" for k, v in m.fields.items())
+    return Format(m.name, container, f"{'columns' if m.container == 'csv' else 'keys'} {', '.join(m.signature)}"
+                  f" (maps {shown})", m.required, m.tool, accepts, read,
+                  m.delimiter if m.container == "csv" else None)
+
+
+def all_formats() -> tuple[Format, ...]:
+    """The built-in formats plus every declarative one in config/formats/ (a name may not be reused)."""
+    extra = [_mapped_format(m) for m in mapped.load()]
+    taken = set(BY_NAME)
+    for f in extra:
+        if f.name in taken:
+            raise mapped.MappingError(f"config/formats: format name {f.name!r} is already taken")
+        taken.add(f.name)
+    return FORMATS + tuple(extra)
+
+
+def by_name(name: str) -> Format:
+    return BY_NAME.get(name) or {f.name: f for f in all_formats()}[name]
+
+
 def refusals(found: Container) -> dict[str, str]:
     """Every format's verdict on the container: '' = accepts, else why not."""
-    return {f.name: (f.accepts(found) or "") for f in FORMATS}
+    return {f.name: (f.accepts(found) or "") for f in all_formats()}
 
 
 def choose(found: Container, text: str, source_file: str) -> Detection:
@@ -272,9 +313,9 @@ def record_problems(
             source_format=fmt,
         ) for record in found.records)
     elif found.kind == "csv":
-        delimiter = next((d for d in (",", ";") if d in found.headers), ",")
-        if fmt and fmt in BY_NAME and "(;)" in BY_NAME[fmt].container:
-            delimiter = ";"
+        delimiter = next((d for d in csv_rows.CSV_DELIMITERS if d in found.headers), ",")
+        if fmt and by_name(fmt).delimiter:
+            delimiter = by_name(fmt).delimiter
         for row in csv_rows.rows(text, source_file, fmt or "", delimiter):
             if isinstance(row, csv_rows.CsvRow):
                 line, index = row.line, row.index
