@@ -6,7 +6,8 @@ export can never make the pipeline read (or hash, or decode) a file elsewhere on
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 
@@ -80,14 +81,22 @@ def looks_like_media(path: Path, extensions: tuple[str, ...]) -> bool:
     return head[4:8] == b"ftyp" or head.startswith(_MAGIC)
 
 
+_BRACKET_ID = re.compile(r"\[([0-9A-Za-z_-]+)\]$")
+
+
 @dataclass(frozen=True, slots=True)
 class PartitionFiles:
-    """Every file of a partition (relative, '/'-separated, dotfiles left out) and which of them are media:
-    what adapters look at to name a record's media the way its tool lays files out."""
+    """Every file of a partition (relative, '/'-separated, dotfiles left out) and which of them are media,
+    indexed the ways tools name media: what adapters look at to name a record's media by its tool's layout.
+    Each index keeps the first file in (top level before sub-folders, then name) order."""
 
     root: Path
     files: tuple[str, ...]
     media: tuple[str, ...]
+    by_stem: dict[str, str] = field(default_factory=dict)  # "name" of name.ext -> path
+    by_name: dict[str, str] = field(default_factory=dict)  # "name.ext" -> path
+    by_bracket_id: dict[str, str] = field(default_factory=dict)  # yt-dlp "<title> [<id>].<ext>"
+    by_dash_id: dict[str, str] = field(default_factory=dict)  # Apify "video-<user>-<time>-<id>.<ext>"
 
     @classmethod
     def scan(cls, partition: Path, extensions: tuple[str, ...]) -> PartitionFiles:
@@ -102,13 +111,17 @@ class PartitionFiles:
                 files.append(rel.as_posix())
                 if looks_like_media(entry, extensions):
                     media.append(rel.as_posix())
-        return cls(root, tuple(files), tuple(media))
-
-    def media_named(self, predicate) -> str | None:
-        """The first media file (top level before sub-folders, then name order) whose base name satisfies
-        `predicate`."""
-        ranked = sorted(self.media, key=lambda rel: (rel.count("/"), rel))
-        return next((rel for rel in ranked if predicate(rel.rsplit("/", 1)[-1])), None)
+        found = cls(root, tuple(files), tuple(media))
+        for rel in sorted(media, key=lambda r: (r.count("/"), r)):
+            base = rel.rsplit("/", 1)[-1]
+            stem = base.rsplit(".", 1)[0]
+            found.by_name.setdefault(base, rel)
+            found.by_stem.setdefault(stem, rel)
+            if (match := _BRACKET_ID.search(stem)) is not None:
+                found.by_bracket_id.setdefault(match.group(1), rel)
+            if base.startswith("video-") and "-" in stem:
+                found.by_dash_id.setdefault(stem.rsplit("-", 1)[-1], rel)
+        return found
 
 
 def orphan_media(

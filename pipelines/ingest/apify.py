@@ -120,11 +120,13 @@ def _names(value: Any, key: str | None) -> list[str]:
 def _media(post_id: str | None, urls: list[Any], files: PartitionFiles | None) -> str | None:
     if files is None or not post_id:
         return None
-    named = {str(u).rstrip("/").rsplit("/", 1)[-1] for u in urls if isinstance(u, str)}
-    exact = files.media_named(lambda base: base in named or base.rsplit(".", 1)[0] in named)
-    if exact:
-        return exact
-    return files.media_named(lambda base: base.startswith("video-") and base.rsplit(".", 1)[0].endswith(f"-{post_id}"))
+    for url in urls:
+        if isinstance(url, str):
+            key = url.rstrip("/").rsplit("/", 1)[-1]
+            exact = files.by_name.get(key) or files.by_stem.get(key)
+            if exact:
+                return exact
+    return files.by_dash_id.get(post_id)
 
 
 def _to_post(

@@ -51,12 +51,10 @@ def media_for(source_file: str, post_id: str | None, ext: str | None, files: Par
         stem = name[: -len(INFO_SUFFIX)]
         if ext and f"{prefix}{stem}.{ext}" in files.media:
             return f"{prefix}{stem}.{ext}"
-        beside = files.media_named(lambda base: base.rsplit(".", 1)[0] == stem)
+        beside = files.by_stem.get(stem)
         if beside:
             return beside
-    if post_id:
-        return files.media_named(lambda base: base.rsplit(".", 1)[0].endswith(f"[{post_id}]"))
-    return None
+    return files.by_bracket_id.get(post_id) if post_id else None
 
 
 def to_post(record: JsonRecord, source_file: str, files: PartitionFiles | None) -> CanonicalPost | RecordProblem:
