@@ -134,6 +134,9 @@ def _accepts_ytdlp(found: Container) -> str | None:
     missing = [k for k in ytdlp.SIGNATURE if k not in keys]
     if missing:
         return f"no yt-dlp info keys: missing {', '.join(missing)}"
+    kinds = {r.value.get("_type", "video") for r in found.records if isinstance(r.value, dict)}
+    if kinds - {"video"}:
+        return f"yt-dlp info of type {', '.join(sorted(map(str, kinds - {'video'})))} (a playlist/channel, not a video)"
     extractors = {r.value.get("extractor_key") for r in found.records if isinstance(r.value, dict)}
     others = sorted(str(e) for e in extractors if not str(e).startswith("TikTok"))
     if others:

@@ -81,6 +81,7 @@ def test_media_claimed_by_id_or_path_is_not_orphan(part: Path) -> None:
     ("record", "refusal"),
     [
         (ytdlp_info(extractor_key="Youtube", extractor="youtube"), "extractor Youtube, not TikTok"),
+        (ytdlp_info(_type="playlist", id="hana", extractor_key="TikTokUser"), "type playlist"),
         ({"data": tools.web_item("1", "a", EPOCH, "", "2", "t"), "item_id": "1", "timestamp_collected": 1,
           "source_platform": "instagram.com"}, "source_platform instagram.com, not tiktok.com"),
     ],
