@@ -283,12 +283,17 @@ def inspect(
     if result.drift is not None:
         out.print(f"schema drift: {result.drift}", highlight=False)
     preview = Table(title=f"Canonical rows ({len(result.posts)} posts, {len(result.problems)} to quarantine)")
+    from pipelines.media_paths import resolve_media
+
     columns = ("post_id", "author", "created_at", "platform_music_id", "music_title", "duet_from_post_id",
-               "plays", "media_path")
-    for name in columns:
+               "plays")
+    for name in (*columns, "media (as validate resolves it)"):
         preview.add_column(name)
+    extensions = settings.contract_settings().media_extensions
     for post in result.posts[:rows]:
-        preview.add_row(*["" if getattr(post, c) is None else str(getattr(post, c)) for c in columns])
+        where = resolve_media(partition, post.post_id, post.media_path, extensions)
+        preview.add_row(*["" if getattr(post, c) is None else str(getattr(post, c)) for c in columns],
+                        where.path or f"{where.status}: {where.problem}")
     out.print(preview)
     for problem in result.problems[:rows]:
         out.print(f"quarantine {problem.rule}: {problem.reason[:300]}", highlight=False)
