@@ -185,3 +185,13 @@ def test_the_tool_partition_reads_every_file_with_its_own_adapter(tmp_path: Path
     for expect in land.expected:
         assert fmt_of[expect.source_file] == expect.fmt, expect
     assert read.orphan_media[-1] == land.orphans[0]
+
+
+def test_ytdlp_dump_json_lines_find_media_by_the_id_in_brackets(part: Path) -> None:
+    """`yt-dlp -j` prints one info dict per line; the videos keep the default `%(title)s [%(id)s].%(ext)s`."""
+    (part / "media" / "other title [7380000000000000302].webm").write_bytes(b"\x1a\x45\xdf\xa3" + b"\x00" * 32)
+    lines = [json.dumps(ytdlp_info()), json.dumps(ytdlp_info(id="7380000000000000302", ext="webm"))]
+    result = read(part, "dump.jsonl", "\n".join(lines) + "\n")
+    assert result.source_format == "ytdlp_info_json"
+    assert [(p.post_id, p.media_path) for p in result.posts] == [
+        ("7380000000000000301", None), ("7380000000000000302", "media/other title [7380000000000000302].webm")]
