@@ -44,9 +44,10 @@ def test_dag_runs_two_days_end_to_end_and_reruns_idempotently(airflow_db, pipeli
         assert set(o.stages.values()) <= {"success", "no_data"}  # no_data: e.g. a day with nothing to link
 
     first = counts(warehouse)
-    n_posts = sum(1 for e in land.expected if e.rule is None)
+    n_posts = sum(1 for e in land.expected if e.rule is None and not e.reobserved)
+    n_reobserved = sum(1 for e in land.expected if e.reobserved)
     assert first["posts"] == (n_posts, n_posts)
-    assert sum(n for _, n in first["quarantine"]) == len(land.expected) - n_posts
+    assert sum(n for _, n in first["quarantine"]) == len(land.expected) - n_posts - n_reobserved
     assert first["fingerprints"] == sum(land.distinct_good_audio.values())
 
     # rerunning both days through Airflow replaces, never appends

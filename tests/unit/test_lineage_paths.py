@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from pipelines import warehouse
+from pipelines.lineage import build_scope, drop_scope
 from pipelines.lineage.cascades import refresh_cascades
 from pipelines.lineage.paths import refresh_paths
 
@@ -45,8 +46,10 @@ def con(tmp_path):
 
 
 def build(con, first=D1, day=D1):
-    refresh_paths(con, first, day)
-    refresh_cascades(con, first, day)
+    build_scope(con, day, first)
+    refresh_paths(con)
+    refresh_cascades(con)
+    drop_scope(con)
 
 
 def cascade(con, root):
