@@ -20,28 +20,32 @@ WHERE day BETWEEN $first_day AND $day
   AND post_id NOT IN (SELECT post_id FROM posts WHERE ingest_day BETWEEN $first_day AND $day);
 
 CREATE OR REPLACE TEMP TABLE lineage_scope AS
-WITH since AS (SELECT coalesce(min(created_at), TIMESTAMP '9999-12-31') AS t FROM scope_seed),
-seed_music AS (SELECT DISTINCT platform_music_id FROM scope_seed WHERE platform_music_id IS NOT NULL),
-seed_sounds AS (
-    SELECT DISTINCT ps.sound_id FROM post_sounds ps JOIN scope_seed s USING (post_id) WHERE ps.role = 'primary'
+WITH seed_music AS (  -- each key from the earliest seed carrying it: only later posts can be its children
+    SELECT platform_music_id, min(created_at) AS since FROM scope_seed
+    WHERE platform_music_id IS NOT NULL GROUP BY ALL
 ),
-seed_authors AS (SELECT DISTINCT author FROM scope_seed),
-later AS (SELECT p.* FROM posts p, since WHERE p.created_at >= since.t),
+seed_sounds AS (
+    SELECT ps.sound_id, min(s.created_at) AS since
+    FROM post_sounds ps JOIN scope_seed s USING (post_id) WHERE ps.role = 'primary' GROUP BY ALL
+),
+seed_authors AS (SELECT author, min(created_at) AS since FROM scope_seed GROUP BY ALL),
 ids AS (
     SELECT post_id FROM scope_seed WHERE present
     UNION
     SELECT child_post_id FROM lineage_edges WHERE parent_post_id IN (SELECT post_id FROM scope_seed)
     UNION
-    SELECT post_id FROM later WHERE platform_music_id IN (SELECT platform_music_id FROM seed_music)
+    SELECT p.post_id FROM posts p JOIN seed_music m USING (platform_music_id) WHERE p.created_at >= m.since
     UNION
-    SELECT post_id FROM later WHERE duet_from_post_id IN (SELECT post_id FROM scope_seed)
+    SELECT p.post_id FROM posts p JOIN scope_seed s ON p.duet_from_post_id = s.post_id
     UNION
-    SELECT l.post_id FROM later l JOIN post_sounds ps USING (post_id)
-    WHERE ps.role = 'primary' AND ps.sound_id IN (SELECT sound_id FROM seed_sounds)
+    SELECT p.post_id
+    FROM post_sounds ps JOIN seed_sounds k USING (sound_id) JOIN posts p USING (post_id)
+    WHERE ps.role = 'primary' AND p.created_at >= k.since
     UNION
-    SELECT post_id FROM later
-    WHERE caption ILIKE '%with @%'
-      AND lower(regexp_extract(caption, '(?i)(?:^|[^\w#])#?(?:duet|stitch) with @([\w.]+)', 1))
-          IN (SELECT author FROM seed_authors)
+    SELECT p.post_id
+    FROM posts p
+    JOIN seed_authors a
+      ON a.author = lower(regexp_extract(p.caption, '(?i)(?:^|[^\w#])#?(?:duet|stitch) with @([\w.]+)', 1))
+    WHERE p.caption ILIKE '%with @%' AND p.created_at >= a.since
 )
 SELECT p.post_id, p.created_at FROM posts p JOIN ids USING (post_id);
