@@ -51,6 +51,7 @@ bench: setup
 	uv run python scripts/bench_matching.py
 	uv run python scripts/bench_matching.py --scale
 	uv run python scripts/bench_lineage.py
+	uv run python scripts/bench_backdated.py
 	uv run python scripts/bench_world.py
 	uv run python scripts/bench_match_day.py --posts 1000 --sounds 1000
 	uv run python scripts/bench_publish.py

@@ -94,11 +94,22 @@ def _posts_and_quarantine_views(con: duckdb.DuckDBPyConnection) -> None:
         warehouse.run_sql(con, "migrate/split_posts_quarantine")
 
 
+def _post_stats(con: duckdb.DuckDBPyConnection) -> None:
+    """post_stats (a post's counters per collection day, docs/landing.md "Collections of any age"): give the posts
+    an older warehouse already holds their first observation. Python because the table must exist first and
+    sql/schema/marts/post_stats.sql stays its one definition; a warehouse without posts yet is left alone."""
+    if not _has_table(con, "validated_posts"):
+        return
+    warehouse.run_sql(con, "schema/marts/post_stats")
+    warehouse.run_sql(con, "migrate/post_stats_backfill")
+
+
 # Python migrations, registered in this one place: version -> (name, function). Versions share one sequence
 # with the files in sql/migrations/.
 PYTHON_MIGRATIONS: dict[int, tuple[str, Apply]] = {
     4: ("candidate_index", _candidate_index),
     5: ("posts_and_quarantine_views", _posts_and_quarantine_views),
+    6: ("post_stats", _post_stats),
 }
 
 

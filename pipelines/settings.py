@@ -44,8 +44,8 @@ DEFAULT_WAREHOUSE = PROJECT_ROOT / "data" / "warehouse" / "trendtrace.duckdb"
 class ContractSettings:
     """Thresholds the data contracts are parameterised with (documented in docs/landing.md)."""
 
-    late_arrival_days: int  # how many days before its partition a post may have been created
-    early_arrival_days: int  # how many days after its partition day a post may be dated
+    # how many days after its partition (collection) day a post may be dated; older posts have no limit
+    early_arrival_days: int
     min_duration_s: float
     max_duration_s: float
     silence_peak_dbfs: float  # a file whose loudest sample is below this is "all silence"
@@ -85,8 +85,12 @@ def show_progress() -> bool:
 
 def contract_settings() -> ContractSettings:
     c = _config().get("contracts", {})
+    if "late_arrival_days" in c:  # an old config: say so rather than silently ignore a limit that no longer applies
+        raise ValueError(
+            f"{CONFIG_FILE}: contracts.late_arrival_days is no longer a setting: a partition is the day the data was "
+            "collected and posts of any age are accepted (docs/landing.md, 'Collections of any age'); remove the key"
+        )
     return ContractSettings(
-        late_arrival_days=int(c.get("late_arrival_days", 2)),
         early_arrival_days=int(c.get("early_arrival_days", 1)),
         min_duration_s=float(c.get("min_duration_s", 0.5)),
         max_duration_s=float(c.get("max_duration_s", 20 * 60)),

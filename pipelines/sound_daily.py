@@ -18,20 +18,26 @@ from pipelines import warehouse
 from pipelines.settings import AdoptionThresholds, adoption_thresholds
 
 
-def sql_params(th: AdoptionThresholds, first_day: date, day: date) -> dict:
-    """Parameters of sql/adoption/sound_daily.sql."""
+def sql_params(th: AdoptionThresholds, day: date) -> dict:
+    """Parameters of sql/adoption/sound_daily.sql (`day`: the last day to write)."""
     params = {k: v for k, v in asdict(th).items() if not k.startswith("robust_z")}
-    params.update(first_day=first_day, day=day, z_window=th.robust_z_window_days, z_min_days=th.robust_z_min_days)
+    params.update(day=day, z_window=th.robust_z_window_days, z_min_days=th.robust_z_min_days)
     return params
 
 
-def refresh_sound_daily(con: duckdb.DuckDBPyConnection, first_day: date, day: date,
-                        thresholds: AdoptionThresholds | None = None) -> int:
-    """Recompute days first_day … day of every sound (a sound new to the window from its first day), continuing
-    from the rows already written before the window; rederive their stage changes. Returns the window's rows."""
+def refresh_sound_daily(con: duckdb.DuckDBPyConnection, day: date,
+                        thresholds: AdoptionThresholds | None = None) -> tuple[int, int, date]:
+    """Bring sound_daily and sound_stage_changes up to `day` (or up to the last day already written, if later)
+    for what changed: the sounds of lineage_scope's posts (pipelines.lineage.build_scope, already built) from
+    their earliest created_day, sounds whose rows disagree with lineage_paths from their first day, every other
+    sound from the day after its last row. Returns (rows written, sounds recomputed before their last row,
+    the last day written)."""
     th = thresholds or adoption_thresholds()
-    warehouse.run_sql(con, "adoption/sound_daily", sql_params(th, first_day, day))
-    warehouse.run_sql(con, "adoption/replace", {"first_day": first_day, "day": day})
-    return con.execute(
-        "SELECT count(*) FROM sound_daily WHERE day BETWEEN $a AND $b", {"a": first_day, "b": day}
-    ).fetchall()[0][0]
+    last_written = con.execute("SELECT max(day) FROM sound_daily").fetchall()[0][0]
+    end = max(day, last_written) if last_written else day
+    warehouse.run_sql(con, "adoption/sound_daily", sql_params(th, end))
+    rows, back = con.execute(
+        "SELECT count(*), count(DISTINCT sound_id) FILTER (WHERE day < $day) FROM adoption_rows", {"day": day}
+    ).fetchall()[0]
+    warehouse.run_sql(con, "adoption/replace", {"day": end})
+    return rows, back, end

@@ -1,22 +1,34 @@
 """Lineage: evidence → lineage_edges (edges.py) → lineage_paths (paths.py) → cascades (cascades.py, metrics.py).
 
-Every step recomputes a sliding window of partitions, not one day: a post may arrive up to
-`late_arrival_days` after it was created, and when it does it can become the parent (or the first post of a
-platform sound) of posts already linked. Its descendants were created after it, so they sit in partitions
-at most `late_arrival_days` older than its own: recomputing that window is enough, and work grows with the
-daily volume, not with history.
+A partition is the day its data was *collected* and may hold posts of any age (a sound's page, a month-long
+search). A run for partition D recomputes what D's posts can change, not a window of days: the posts they can
+become the parent of or relink (same music id, same canonical sound, an explicit duet id or a caption naming
+them, created at or after the earliest of them), the children of posts D no longer holds, and everything below
+(sql/link_lineage/scope.sql). Cascades and adoption follow the trees and sounds those posts touch, from the
+earliest `created_day` on (docs/lineage.md, "What a run recomputes").
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
-from pipelines import settings
+import duckdb
+
+from pipelines import warehouse
 
 
-def window_start(day: date) -> date:
-    """First partition a run for `day` recomputes (late arrivals can relink posts this far back)."""
-    return day - timedelta(days=settings.contract_settings().late_arrival_days)
+def build_scope(con: duckdb.DuckDBPyConnection, day: date, first_day: date | None = None) -> tuple[int, date | None]:
+    """Create the temp tables scope_seed and lineage_scope for partition `day` (partitions first_day … day; a DAG
+    run uses one) (sql/link_lineage/scope.sql); returns how many posts are in scope and the earliest day they were
+    created (None for an empty scope)."""
+    warehouse.run_sql(con, "link_lineage/scope", {"first_day": first_day or day, "day": day})
+    n, first = con.execute("SELECT count(*), CAST(min(created_at) AS DATE) FROM lineage_scope").fetchall()[0]
+    return n, first
+
+
+def drop_scope(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("DROP TABLE IF EXISTS lineage_scope")
+    con.execute("DROP TABLE IF EXISTS scope_seed")
 
 
 def scalar(con, query: str, params: dict | None = None):

@@ -26,7 +26,8 @@ TEMP_TABLES = (
 
 def link_edges(con: duckdb.DuckDBPyConnection, first_day: date, day: date,
                align_tolerance_s: float = ALIGN_TOLERANCE_S) -> dict:
-    """Replace the edges and rejections of partitions first_day … day; returns what was linked."""
+    """Replace the edges and rejections of the posts in lineage_scope (pipelines.lineage.build_scope for
+    partitions first_day … day, already built); returns what was linked."""
     params = {"first_day": first_day, "day": day}
     warehouse.run_sql(con, "link_lineage/edges_link", dict(params, align_tol_s=align_tolerance_s))
     warehouse.run_sql(con, "link_lineage/edges_replace", params)

@@ -1,7 +1,12 @@
-"""validate: the posts contract and the media-location contract turn stg_posts into posts | quarantine.
+"""validate: the posts contract and the media-location contract turn stg_posts into posts | post_stats | quarantine.
 
-validate is the only writer of its two tables, validated_posts and validate_quarantine; analysts read the
-views posts and quarantine, which also account for the fingerprint stage's rejections (docs/landing.md).
+A partition is the day its data was *collected*: a post may be older than it by any amount; only a date beyond
+the partition day + early_arrival_days (clock skew) is refused (`created_at_not_future`). A record whose post id
+another partition already owns is a *re-observation*: its counters go to post_stats, the post keeps its one row.
+Records in = new posts + re-observations + quarantine (docs/landing.md, "Collections of any age").
+
+validate is the only writer of its tables, validated_posts, validate_quarantine and post_stats; analysts read
+the views posts and quarantine, which also account for the fingerprint stage's rejections (docs/landing.md).
 """
 
 from __future__ import annotations
@@ -17,17 +22,16 @@ from pipelines.runlog import StageResult, stage_run
 from pipelines.stages.quarantine_rows import location_series, quarantine_frame
 
 CONTRACT_COLUMNS = [
-    ROW_COLUMN, "post_id", "duplicate_of", "ingested_before", "created_at", "created_at_raw", "window_note",
+    ROW_COLUMN, "post_id", "duplicate_of", "created_at", "created_at_raw", "window_note",
     "author", "plays", "likes", "shares", "comments", "media_path", "declared_media_path", "media_status",
     "media_problem",
 ]
 
 
-def acceptance_window(day: date, cs: settings.ContractSettings) -> tuple[datetime, datetime]:
-    """[start, end] of created_at a post in partition `day` may have (late arrivals, clock skew)."""
-    start = datetime.combine(day - timedelta(days=cs.late_arrival_days), time.min)
-    end = datetime.combine(day + timedelta(days=1 + cs.early_arrival_days), time.min) - timedelta(microseconds=1)
-    return start, end
+def latest_created_at(day: date, cs: settings.ContractSettings) -> datetime:
+    """The latest created_at a post collected on `day` may have: the end of day + early_arrival_days (clock skew,
+    time zones). There is no earliest: a collection (a sound's page, a month-long search) holds posts of any age."""
+    return datetime.combine(day + timedelta(days=1 + cs.early_arrival_days), time.min) - timedelta(microseconds=1)
 
 
 def with_media_locations(staged: pl.DataFrame, partition, extensions: tuple[str, ...]) -> pl.DataFrame:
@@ -50,12 +54,12 @@ def run(day: date, run_id: str = "cli") -> StageResult:
 
     cs = settings.contract_settings()
     partition = settings.partition_dir(day)
-    window_start, window_end = acceptance_window(day, cs)
+    window_end = latest_created_at(day, cs)
     with stage_run("validate", day, run_id) as (con, result):
         staged = con.sql(warehouse.sql_text("validate/validate_candidates"), params={"day": day}).pl()
         staged = with_media_locations(staged, partition, cs.media_extensions).with_columns(
             pl.lit(
-                f"partition dt={day} accepts {window_start:%Y-%m-%d %H:%M} to {window_end:%Y-%m-%d %H:%M} UTC"
+                f"partition dt={day} (collected that day) accepts posts created up to {window_end:%Y-%m-%d %H:%M} UTC"
             ).alias("window_note")
         )
         location = location_series(staged)
@@ -64,15 +68,20 @@ def run(day: date, run_id: str = "cli") -> StageResult:
         loc = pd.Series(location.to_list(), index=frame.index)
         violations = validate_rows(
             frame, "posts",
-            {"window_start": pd.Timestamp(window_start, tz="UTC"), "window_end": pd.Timestamp(window_end, tz="UTC")},
+            {"window_end": pd.Timestamp(window_end, tz="UTC")},
             location=loc,
         )
-        for row, found in validate_rows(frame, "media_files", location=loc).items():
+        # media is the owning partition's concern: a re-observation (counters only) may come without its file
+        owned = staged["owned_by"].is_not_null().to_list()
+        new_frame = frame[[not o for o in owned]]
+        for row, found in validate_rows(new_frame, "media_files", location=loc[new_frame.index]).items():
             violations.setdefault(row, []).extend(found)
 
         bad_rows = pl.Series(ROW_COLUMN, sorted(violations), dtype=staged.schema[ROW_COLUMN])
-        accepted = staged.filter(~pl.col(ROW_COLUMN).is_in(bad_rows.implode()))
+        passed = staged.filter(~pl.col(ROW_COLUMN).is_in(bad_rows.implode()))
         rejected = staged.filter(pl.col(ROW_COLUMN).is_in(bad_rows.implode()))
+        reobserved = passed.filter(pl.col("owned_by").is_not_null())
+        accepted = passed.filter(pl.col("owned_by").is_null())
         accepted = accepted.with_columns(
             pl.Series(
                 "audio_sha256", [file_sha256(partition / p) for p in accepted["media_path"].to_list()], dtype=pl.String
@@ -84,9 +93,12 @@ def run(day: date, run_id: str = "cli") -> StageResult:
                 con,
                 "validate/replace_posts",
                 {"day": day},
-                frames={"new_posts": accepted, "new_quarantine": new_quarantine},
+                frames={"new_posts": accepted, "new_quarantine": new_quarantine, "new_stats": passed},
             )
         result.rows_in = staged.height
         result.rows_out = accepted.height
-        result.message = f"{accepted.height} posts valid, {rejected.height} quarantined"
+        result.message = (
+            f"{accepted.height} posts valid, {reobserved.height} re-observations of posts other partitions own "
+            f"(counters in post_stats), {rejected.height} quarantined"
+        )
         return result

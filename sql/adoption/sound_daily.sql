@@ -1,8 +1,14 @@
--- adoption, step 1: sound_daily rows for days $first_day … $day (temp table adoption_rows), incrementally.
+-- adoption, step 1: sound_daily rows (temp table adoption_rows), incrementally, per sound from the first day
+-- that can have changed through $day (the last day written, or the run's day if later):
+--   * a sound a post of lineage_scope counts for (the partition's posts and what they relinked, of any age:
+--     sql/link_lineage/scope.sql) from that post's created_day;
+--   * a sound whose written rows disagree with lineage_paths (cum_posts on its last row is not its post count
+--     up to that day: a rerun dropped posts, a post moved to another sound, a merge) or that has no rows yet,
+--     from its first day;
+--   * every other sound from the day after its last row (a row per day, days without posts included).
 -- A post counts for its cascade's sound (lineage_paths.sound_id; a merged sound under its canonical sound),
--- on its created_day. A sound with a row on the day before the window continues from it (cumulative
--- counters) and from its last days' rows (7-day windows, robust_z); any other sound (new, or the first run)
--- is computed from its first day. The stage follows config/adoption.yaml, checked strongest first.
+-- on its created_day. A sound continues from its row on the day before its start (cumulative counters) and
+-- from its last days' rows (7-day windows, robust_z). The stage follows config/adoption.yaml, strongest first.
 -- robust_z: (x − median) / scale over the trailing window, scale = the largest of 1.4826·MAD, 1.2533·mean
 -- absolute deviation (the usual fallback when MAD is 0) and one creator (counts are integers: a spread
 -- below one creator is not measurable, and a flat history must not make every new creator infinite).
@@ -13,19 +19,40 @@ FROM lineage_paths lp
 LEFT JOIN sounds s ON s.sound_id = lp.sound_id
 WHERE lp.sound_id IS NOT NULL;
 
-CREATE OR REPLACE TEMP TABLE ad_base AS
-SELECT * FROM sound_daily WHERE day = $first_day - 1;
-
 CREATE OR REPLACE TEMP TABLE ad_sounds AS
-WITH fresh AS (
-    SELECT DISTINCT sound_id FROM ad_posts
-    WHERE day <= $day
-      AND ((day >= $first_day AND sound_id NOT IN (SELECT sound_id FROM ad_base)) OR NOT EXISTS (SELECT 1 FROM ad_base))
+WITH written AS (
+    SELECT sound_id, max(day) AS last_day, arg_max(cum_posts, day) AS cum_posts FROM sound_daily GROUP BY ALL
+),
+post_counts AS (
+    SELECT p.sound_id, min(p.day) AS first_day, count(*) FILTER (WHERE p.day <= w.last_day) AS n_upto_last
+    FROM ad_posts p LEFT JOIN written w USING (sound_id)
+    GROUP BY p.sound_id
+),
+touched AS (
+    SELECT coalesce(s.merged_into, lp.sound_id) AS sound_id, min(CAST(lp.created_at AS DATE)) AS from_day
+    FROM lineage_paths lp
+    JOIN lineage_scope USING (post_id)
+    LEFT JOIN sounds s ON s.sound_id = lp.sound_id
+    WHERE lp.sound_id IS NOT NULL
+    GROUP BY 1
+),
+wanted AS (
+    SELECT c.sound_id, c.first_day,
+           CASE WHEN w.sound_id IS NULL OR c.n_upto_last <> w.cum_posts THEN c.first_day
+                ELSE least(coalesce(t.from_day, w.last_day + 1), w.last_day + 1) END AS start_day
+    FROM post_counts c
+    LEFT JOIN written w USING (sound_id)
+    LEFT JOIN touched t USING (sound_id)
 )
-SELECT sound_id, min(day) AS start_day, FALSE AS has_base
-FROM ad_posts WHERE sound_id IN (SELECT sound_id FROM fresh) AND day <= $day GROUP BY ALL
-UNION ALL
-SELECT sound_id, $first_day, TRUE FROM ad_base WHERE sound_id NOT IN (SELECT sound_id FROM fresh);
+SELECT w.sound_id, greatest(w.start_day, w.first_day) AS start_day,
+       w.start_day > w.first_day AND b.sound_id IS NOT NULL AS has_base
+FROM wanted w
+LEFT JOIN sound_daily b ON b.sound_id = w.sound_id AND b.day = w.start_day - 1
+WHERE greatest(w.start_day, w.first_day) <= $day;
+
+CREATE OR REPLACE TEMP TABLE ad_base AS
+SELECT d.* FROM sound_daily d JOIN ad_sounds s ON d.sound_id = s.sound_id AND d.day = s.start_day - 1
+WHERE s.has_base;
 
 CREATE OR REPLACE TEMP TABLE adoption_rows AS
 WITH sp AS (  -- the posts to count: the sound's days being (re)computed
@@ -75,7 +102,7 @@ counts AS (
     UNION ALL  -- the days already written, for the trailing windows
     SELECT d.sound_id, d.day, FALSE, d.new_posts, d.new_creators, 0, 0
     FROM sound_daily d JOIN ad_sounds s USING (sound_id)
-    WHERE s.has_base AND d.day BETWEEN $first_day - greatest(14, $z_window) AND $first_day - 1
+    WHERE s.has_base AND d.day BETWEEN s.start_day - greatest(14, $z_window) AND s.start_day - 1
 ),
 series AS (  -- per sound, new creators of every day in order: the days already written, then the new ones
     SELECT sound_id, min(day) AS series_start, list(new_creators ORDER BY day) AS xs FROM counts GROUP BY sound_id

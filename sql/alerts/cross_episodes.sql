@@ -2,9 +2,12 @@
 --   growth    value = growth_7d, volume floor on creators in the last 7 days;
 --   robust_z  value = robust_z,  volume floor on new creators that day.
 -- An episode starts on a day with value >= $enter and volume >= $floor (the floor), and ends on the first
--- later day with value < $exit ($exit < $enter).
--- level = episode number, recomputed from the whole history, so reruns and backfills give the same keys
--- and dips between exit and enter inside an episode never re-fire. NULL values neither enter nor exit.
+-- later day with value < $exit ($exit < $enter). NULL values neither enter nor exit.
+-- level = the episode's start day as yyyymmdd: an episode's key is the day it began, so posts arriving later
+-- (a collection of any age) that reveal an earlier episode give it its own key and true day instead of
+-- renumbering the episodes already recorded; dips between exit and enter inside an episode never re-fire.
+-- An episode that already fired under another start day (late posts moved its start earlier) is not fired
+-- again: an alert of the rule whose day lies inside the episode's span counts as that episode.
 INSERT INTO alerts (sound_id, rule, kind, level, day, value, threshold, label, created_at, run_id)
 WITH scoped AS (
     SELECT d.sound_id, d.day,
@@ -31,15 +34,27 @@ marked AS (
     FROM events
     WHERE event IS NOT NULL
 ),
-starts AS (
-    SELECT *, row_number() OVER (PARTITION BY sound_id ORDER BY day) AS episode
+spans AS (
+    SELECT *,
+           min(CASE WHEN event = 'exit' THEN day END) OVER (
+               PARTITION BY sound_id ORDER BY day ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING
+           ) AS end_day
     FROM marked
+),
+starts AS (
+    SELECT *, CAST(strftime(day, '%Y%m%d') AS BIGINT) AS episode
+    FROM spans
     WHERE event = 'enter' AND (previous_event IS NULL OR previous_event = 'exit')
 )
-SELECT sound_id, $rule, $kind, episode, day, value, $enter,
-       printf('%s >= %s (episode %d)', CASE $kind WHEN 'growth' THEN 'growth_7d' ELSE 'robust_z' END,
-              $enter::VARCHAR, episode), $now, $run_id
-FROM starts
-ORDER BY day, sound_id, episode
+SELECT st.sound_id, $rule, $kind, st.episode, st.day, st.value, $enter,
+       printf('%s >= %s (episode from %s)', CASE $kind WHEN 'growth' THEN 'growth_7d' ELSE 'robust_z' END,
+              $enter::VARCHAR, strftime(st.day, '%Y-%m-%d')), $now, $run_id
+FROM starts st
+WHERE NOT EXISTS (
+    SELECT 1 FROM alerts a
+    WHERE a.sound_id = st.sound_id AND a.rule = $rule AND a.level <> st.episode
+      AND a.day >= st.day AND (st.end_day IS NULL OR a.day < st.end_day)
+)
+ORDER BY st.day, st.sound_id, st.episode
 ON CONFLICT (sound_id, rule, level) DO NOTHING
 RETURNING alert_id;

@@ -30,7 +30,10 @@ roots AS (  -- is the root evidently not the true origin?
            NOT (
                coalesce(p.duet_from_post_id IS NOT NULL, FALSE)
                OR coalesce(regexp_matches(p.caption, '(^|[^#\w])#?(duet|stitch) with @', 'i'), FALSE)
-               OR coalesce(p.music_original AND starts_with(lower(p.music_title), 'original sound - ')
+               -- the platform's title names the creator who uploaded the sound; music_original only says the
+               -- sound is an original sound (reuses of it say TRUE too), so it is not read as "this post is
+               -- the origin": a root playing another creator's "original sound - X" is not the origin
+               OR coalesce(coalesce(p.music_original, TRUE) AND starts_with(lower(p.music_title), 'original sound - ')
                            AND lower(p.music_title) <> lower('original sound - ' || p.author), FALSE)
            ) AS root_observed
     FROM nodes n

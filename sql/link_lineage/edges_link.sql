@@ -1,4 +1,5 @@
--- link_lineage, step 1: candidate parents for every post of partitions $first_day … $day, from the evidence
+-- link_lineage, step 1: candidate parents for every post of lineage_scope (sql/link_lineage/scope.sql: the
+-- partition's posts and the posts they can relink, of any age), from the evidence
 -- in order of strength (docs/lineage.md): explicit duet id > caption "#duet/#stitch with @user" (audio picks
 -- which of that user's earlier posts) > platform music id (first observed post of the music) > canonical
 -- sound (post_sounds). Audio (shared, aligned sounds) grades every candidate; the best one per child wins.
@@ -13,7 +14,7 @@ SELECT post_id, author, created_at, ingest_day AS day, platform_music_id,
        lower(nullif(regexp_extract(caption, '(?i)(?:^|[^\w#])#?(duet|stitch) with @([\w.]+)', 2), '')) AS caption_user,
        (SELECT arg_min(s.sound_id, s.post_start_s) FROM ll_sounds s WHERE s.post_id = posts.post_id AND s.role = 'primary') AS primary_sound
 FROM posts
-WHERE ingest_day BETWEEN $first_day AND $day;
+WHERE post_id IN (SELECT post_id FROM lineage_scope);
 
 -- explicit duet ids: self-references, cycles, unobserved and younger parents are rejected, never followed
 CREATE OR REPLACE TEMP TABLE ll_explicit AS

@@ -1,11 +1,12 @@
--- link_lineage, step 2: recompute lineage_paths for the posts of partitions $first_day … $day and for
--- everything below them (their descendants' paths change with them), starting from the unchanged paths
--- of their parents. Work grows with the window's posts and their subtrees, not with history.
+-- link_lineage, step 3: recompute lineage_paths for the scope's posts (sql/link_lineage/scope.sql) and for
+-- everything below them (their descendants' paths change with them), starting from the unchanged paths of
+-- their parents; the paths of posts the partition no longer holds are dropped. Work grows with the scope and
+-- its subtrees, not with history.
 CREATE OR REPLACE TEMP TABLE lp_affected AS
 WITH RECURSIVE seeds AS (
-    SELECT post_id FROM posts WHERE ingest_day BETWEEN $first_day AND $day
+    SELECT post_id FROM lineage_scope
     UNION
-    SELECT post_id FROM lineage_paths WHERE day BETWEEN $first_day AND $day
+    SELECT post_id FROM scope_seed
 ),
 below(post_id) AS (
     SELECT post_id FROM seeds
@@ -53,4 +54,3 @@ walk AS (
 )
 SELECT post_id, root_post_id, sound_id, depth, path, parent_post_id, relation, author, created_at, day FROM walk;
 
-DROP TABLE lp_affected;

@@ -44,9 +44,10 @@ def test_dag_runs_two_days_end_to_end_and_reruns_idempotently(airflow_db, pipeli
         assert set(o.stages.values()) <= {"success", "no_data"}  # no_data: e.g. a day with nothing to link
 
     first = counts(warehouse)
-    n_posts = sum(1 for e in land.expected if e.rule is None)
+    n_posts = sum(1 for e in land.expected if e.rule is None and not e.reobserved)
+    n_reobserved = sum(1 for e in land.expected if e.reobserved)
     assert first["posts"] == (n_posts, n_posts)
-    assert sum(n for _, n in first["quarantine"]) == len(land.expected) - n_posts
+    assert sum(n for _, n in first["quarantine"]) == len(land.expected) - n_posts - n_reobserved
     assert first["fingerprints"] == sum(land.distinct_good_audio.values())
 
     # rerunning both days through Airflow replaces, never appends
@@ -148,7 +149,7 @@ def test_fingerprint_runs_as_mapped_shards_resumes_and_reruns_idempotently(airfl
         return sorted(ti.rendered_map_index for ti in DagRun.fetch_task_instances(
             dag_id=DAG_ID, run_id=run_id, task_ids=["fingerprint_shard"]))
 
-    assert labels(outcomes[0].run_id) == [f"dt={day1} shard {i}/3 ({n} files)" for i, n in ((1, 3), (2, 2), (3, 2))]
+    assert labels(outcomes[0].run_id) == [f"dt={day1} shard {i}/3 ({n} files)" for i, n in ((1, 3), (2, 3), (3, 2))]
     assert labels(outcomes[1].run_id) == [f"dt={day2} shard 1/1 (3 files)"]
     assert outcomes[0].stages["fingerprint"] == "success"
 
@@ -160,7 +161,7 @@ def test_fingerprint_runs_as_mapped_shards_resumes_and_reruns_idempotently(airfl
     finally:
         con.close()
     assert "in 3 shards (2 reused" in message  # only the killed shard was decoded again
-    assert checks == (3 + 2 + 2 + 3, 3 + 2 + 2 + 3)  # every planned file exactly once
+    assert checks == (3 + 3 + 2 + 3, 3 + 3 + 2 + 3)  # every planned file exactly once
     first = counts(warehouse)
     assert first["fingerprints"] == sum(land.distinct_good_audio.values())
     assert not (warehouse.parent / "work" / "fingerprint" / f"dt={day1}").exists()  # cleaned after the load

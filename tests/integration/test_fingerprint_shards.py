@@ -27,7 +27,7 @@ def built_landing(tmp_path_factory):
 
 @pytest.fixture
 def validated(built_landing, tmp_path, monkeypatch):
-    """Day 1 ingested and validated into a fresh warehouse, with 3 files per shard (day 1 has 7 files)."""
+    """Day 1 ingested and validated into a fresh warehouse, with 3 files per shard (day 1 has 8 files)."""
     monkeypatch.setenv("TRENDTRACE_LANDING", str(built_landing.root))
     wh = tmp_path / "wh" / "trendtrace.duckdb"
     monkeypatch.setenv("TRENDTRACE_WAREHOUSE", str(wh))
@@ -64,7 +64,7 @@ def test_plan_is_deterministic_and_xcom_carries_no_file_lists(validated):
     _land, wh = validated
     shards = plan_now()
     assert plan_now() == shards  # same todo -> same shards, same digests
-    assert [s["files"] for s in shards] == [3, 2, 2]
+    assert [s["files"] for s in shards] == [3, 3, 2]  # 8 media files on day 1, at most 3 per shard
     work = wh.parent / "work" / "fingerprint" / f"dt={DAY}"
     assert {fingerprint_shards.manifest_path(s).parent for s in shards} == {work / "manifests"}
     # XCom gets names and a digest; each worker finds the files under its own mount of the work dir
@@ -72,7 +72,7 @@ def test_plan_is_deterministic_and_xcom_carries_no_file_lists(validated):
     listed = [(f["audio_sha256"], f["media_path"]) for s in shards
               for f in json.loads(fingerprint_shards.manifest_path(s).read_text())["files"]]
     assert sorted(listed) == day_media(wh)  # every media file in exactly one shard
-    assert len(listed) == len(set(listed)) == 7
+    assert len(listed) == len(set(listed)) == 8
 
 
 def test_a_shard_runs_in_another_process_while_duckdb_is_locked(validated):
@@ -120,8 +120,8 @@ def test_a_shard_killed_half_way_is_redone_and_finished_ones_are_skipped(validat
     fps = con.execute("SELECT count(*) FROM audio_fingerprints").fetchone()[0]
     peaks = con.execute("SELECT count(*) FROM audio_peaks").fetchone()[0]
     con.close()
-    assert checks == (7, 7)
-    assert fps == peaks == 6  # every decodable file (the silent one too: the contract rejects it afterwards)
+    assert checks == (8, 8)
+    assert fps == peaks == 7  # every decodable file (the silent one too: the contract rejects it afterwards)
     assert not fingerprint_shards.day_dir(DAY).exists()
     # rerun: nothing left to plan, nothing added
     assert plan_now() == []

@@ -317,3 +317,30 @@ def test_posts_and_quarantine_tables_become_views_over_one_table_per_writer(tmp_
     finally:
         con.close()
     assert _versions(path) == _expected_versions()
+
+
+def test_post_stats_migration_gives_existing_posts_their_first_observation(tmp_path, fresh_shape):
+    """0006: a warehouse from before post_stats (version 5) gets one post_stats row per post it holds, with the
+    counters its posts row kept; the shape ends as a fresh warehouse's."""
+    path = tmp_path / "v5.duckdb"
+    con = warehouse.connect(path)
+    con.execute(
+        "INSERT INTO validated_posts (post_id, author, created_at, created_day, stats, source_format, source_file,"
+        " source_line, source_record, ingest_day) VALUES "
+        "('7300000000000000001', 'ann', TIMESTAMP '2024-01-05 10:00', DATE '2024-01-05',"
+        " {'plays': 900, 'likes': 90, 'shares': 9, 'comments': 3}, 'tiktok_web', 'a.jsonl', 1, 0, DATE '2024-03-01'),"
+        "('7300000000000000002', 'bob', TIMESTAMP '2024-03-01 11:00', DATE '2024-03-01',"
+        " NULL, 'research_api', 'r.json', NULL, 0, DATE '2024-03-01')"
+    )
+    con.execute("DROP TABLE post_stats; DELETE FROM schema_migrations WHERE version = 6")
+    con.close()
+    con = warehouse.connect(path)
+    try:
+        assert con.sql("SELECT * FROM post_stats ORDER BY post_id").fetchall() == [
+            ("7300000000000000001", date(2024, 3, 1), 900, 90, 9, 3, "tiktok_web", "a.jsonl", 1, 0),
+            ("7300000000000000002", date(2024, 3, 1), None, None, None, None, "research_api", "r.json", None, 0),
+        ]
+    finally:
+        con.close()
+    assert _versions(path) == _expected_versions()
+    assert _columns(path) == fresh_shape

@@ -55,12 +55,23 @@ def test_every_record_ends_where_it_should(env):
         assert [r["status"] for r in results] == ["success"] * 3, results
     posts, quarantine, fingerprints, _ = snapshot(warehouse)
 
-    want_posts = sorted((e.post_id, e.day, e.source_file, e.record) for e in land.expected if e.rule is None)
+    want_posts = sorted(
+        (e.post_id, e.day, e.source_file, e.record) for e in land.expected if e.rule is None and not e.reobserved
+    )
     assert posts == want_posts
     want_q = sorted((e.day, e.stage, e.source_file, e.record, e.rule) for e in land.expected if e.rule)
     assert quarantine == want_q
-    # nothing lost: every input record is a post or a quarantine row, never both
-    assert len(posts) + len(quarantine) == len(land.expected)
+    # a re-observation (same id in a later collection) keeps the first collection's posts row; its counters are
+    # kept per collection day in post_stats
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        stats = con.execute("SELECT post_id, collected_day, source_file, source_record FROM post_stats").fetchall()
+    finally:
+        con.close()
+    reobserved = [e for e in land.expected if e.reobserved]
+    assert reobserved and all((e.post_id, e.day, e.source_file, e.record) in stats for e in reobserved)
+    # nothing lost: every input record is a new post, a re-observation or a quarantine row, exactly one of them
+    assert len(posts) + len(reobserved) + len(quarantine) == len(land.expected)
     # identical bytes are fingerprinted once
     assert len(fingerprints) == sum(land.distinct_good_audio.values())
     # Chromaprint gives ~8.07 items per second after its first ~2.6 s
@@ -106,8 +117,9 @@ def test_reasons_name_file_line_and_field(env):
     src, line, field, reason, raw = rows["malformed_json"]
     assert (src, line) == ("items.jsonl", 3) and "items.jsonl" in reason and "3" in reason
     assert raw.startswith('{"id": "7300000000000000003"')  # the bad line is kept whole
-    src, line, field, reason, raw = rows["created_at_in_window"]
-    assert field == "created_at" and "items.jsonl line 6" in reason and "2024-02-27" in reason
+    src, line, field, reason, raw = rows["created_at_not_future"]
+    assert field == "created_at" and "items.jsonl line 7" in reason and "2024-03-04" in reason
+    assert "created up to 2024-03-02 23:59" in reason
     src, line, field, reason, raw = rows["media_not_silent"]
     assert src == "research.json" and field == "media_path" and "peak" in reason
     assert '"username": "grace"' in raw

@@ -27,8 +27,9 @@ class Expected:
     source_file: str
     record: int | None
     post_id: str | None
-    rule: str | None = None  # None: must end up in posts
+    rule: str | None = None  # None: must end up in posts (or, reobserved, in post_stats only)
     stage: str | None = None
+    reobserved: bool = False  # a post another partition owns: one posts row, its counters in post_stats
 
 
 @dataclass
@@ -84,6 +85,8 @@ def build(root: Path) -> Landing:
         json.dumps(
             _web("7300000000000000006", "erin", _epoch(DAY1 - timedelta(days=3), 12), "old post", "m1", "Song A")
         ),
+        # a partition is its collection day: older posts of any age land, only the future beyond skew is refused
+        json.dumps(_web("7300000000000000007", "fred", _epoch(DAY1 + timedelta(days=3), 12), "from the future")),
     ]
     (d1 / "items.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     exp += [
@@ -92,7 +95,8 @@ def build(root: Path) -> Landing:
         Expected(DAY1, "items.jsonl", 2, None, "malformed_json", "ingest"),
         Expected(DAY1, "items.jsonl", 3, "7300000000000000004"),
         Expected(DAY1, "items.jsonl", 4, "7300000000000000005", "media_file", "validate"),
-        Expected(DAY1, "items.jsonl", 5, "7300000000000000006", "created_at_in_window", "validate"),
+        Expected(DAY1, "items.jsonl", 5, "7300000000000000006"),
+        Expected(DAY1, "items.jsonl", 6, "7300000000000000007", "created_at_not_future", "validate"),
     ]
 
     # --- day 1: Research API response, ids as 19-digit JSON numbers -----------------------------------
@@ -134,8 +138,8 @@ def build(root: Path) -> Landing:
     ]
     (d1 / "notes.txt").write_text("these are not posts\n", encoding="utf-8")
     exp.append(Expected(DAY1, "notes.txt", None, None, "unknown_format", "ingest"))
-    # song_a in three encodings (m4a, mp3, mp4 mix), speech, song_b; the erin copy is quarantined before decoding
-    land.distinct_good_audio[DAY1] = 5
+    # song_a in four encodings (m4a 96k, mp3, mp4 mix, erin's m4a), speech, song_b
+    land.distinct_good_audio[DAY1] = 6
 
     # --- day 2: web JSON array under a hostile file name, and JSON lines ---------------------------------
     d2 = root / f"dt={DAY2}"
@@ -168,7 +172,7 @@ def build(root: Path) -> Landing:
     (d2 / "more.jsonl").write_text("\n".join(more) + "\n", encoding="utf-8")
     exp += [
         Expected(DAY2, WEIRD_NAME, 0, "7300000000000000301"),
-        Expected(DAY2, WEIRD_NAME, 1, "7300000000000000001", "post_id_new", "validate"),
+        Expected(DAY2, WEIRD_NAME, 1, "7300000000000000001", reobserved=True),
         Expected(DAY2, WEIRD_NAME, 2, "7300000000000000302"),
         Expected(DAY2, WEIRD_NAME, 3, "7300000000000000303", "media_decodes", "fingerprint"),
         Expected(DAY2, "more.jsonl", 0, "7300000000000000301", "post_id_unique", "validate"),

@@ -9,12 +9,27 @@ import polars as pl
 import pytest
 
 from pipelines import warehouse
-from pipelines.lineage.paths import refresh_paths
+from pipelines.lineage import build_scope, drop_scope
+from pipelines.lineage.paths import refresh_paths as _refresh_paths
 from pipelines.sample_world.stages import STAGE_THRESHOLDS, compute_stages
 from pipelines.settings import ADOPTION_FILE, AdoptionThresholds, adoption_thresholds
-from pipelines.sound_daily import refresh_sound_daily
+from pipelines.sound_daily import refresh_sound_daily as _refresh_sound_daily
 
 START = date(2024, 3, 1)
+
+
+def refresh_paths(con, first: date, last: date) -> None:
+    """Paths of the posts of partitions first … last and of what they relink."""
+    build_scope(con, last, first)
+    _refresh_paths(con)
+    drop_scope(con)
+
+
+def refresh_sound_daily(con, first: date, last: date, thresholds=None) -> None:
+    """sound_daily up to `last` for what partitions first … last changed (and every sound's new days)."""
+    build_scope(con, last, first)
+    _refresh_sound_daily(con, last, thresholds)
+    drop_scope(con)
 
 
 @pytest.fixture

@@ -132,6 +132,11 @@ def d(i: int) -> date:
     return D0 + timedelta(i)
 
 
+def ymd(i: int) -> int:
+    """An episode's level: the yyyymmdd of the day it started."""
+    return int(d(i).strftime("%Y%m%d"))
+
+
 def test_cumulative_levels_fire_once_each_even_when_crossed_together(con):
     add_sound(con, "s1", "song", [4, 3, 5, 120, 0, 900])
     rule = rules.Rule(name="creators", kind="cumulative_creators", levels=(10, 100, 1000, 10000))
@@ -148,7 +153,7 @@ def test_growth_hysteresis_dips_do_not_refire_and_a_new_episode_does(con):
     rule = rules.Rule(name="g", kind="growth", enter=3.0, exit=1.5, floor=20)
     # day 2 enters; days 3-5 dip to 2.0/1.6 and re-cross 3.8 without leaving (never < 1.5): no new alert;
     # day 6 drops below exit; day 8 starts episode 2
-    assert crossed(con, rule, d(9)) == [("s1", 1, d(2), 3.5), ("s1", 2, d(8), 4.0)]
+    assert crossed(con, rule, d(9)) == [("s1", ymd(2), d(2), 3.5), ("s1", ymd(8), d(8), 4.0)]
 
 
 def test_growth_needs_the_volume_floor(con):
@@ -156,14 +161,14 @@ def test_growth_needs_the_volume_floor(con):
     add_sound(con, "big", "song", [5, 5, 5, 5, 5, 5, 5, 5, 15], growth=[None] * 7 + [1.0, 4.0])
     rule = rules.Rule(name="g", kind="growth", enter=3.0, exit=1.5, floor=20)
     # tiny: ratio 4 but 5 creators in the last 7 days; big: 45
-    assert crossed(con, rule, d(8)) == [("big", 1, d(8), 4.0)]
+    assert crossed(con, rule, d(8)) == [("big", ymd(8), d(8), 4.0)]
 
 
 def test_robust_z_episodes_and_floor_on_the_day(con):
     add_sound(con, "s1", "song", [2, 2, 9, 2, 9, 2, 8, 3], z=[None, 0.0, 5.0, 2.5, 6.0, 1.0, 4.5, 4.0])
     add_sound(con, "s2", "song", [1, 1, 2], z=[None, 0.0, 9.0])  # z high, only 2 new creators
     rule = rules.Rule(name="z", kind="robust_z", enter=4.0, exit=2.0, floor=5)
-    assert crossed(con, rule, d(7)) == [("s1", 1, d(2), 5.0), ("s1", 2, d(6), 4.5)]
+    assert crossed(con, rule, d(7)) == [("s1", ymd(2), d(2), 5.0), ("s1", ymd(6), d(6), 4.5)]
 
 
 def test_stage_changes_fire_once_per_stage_entered_upwards(con):
@@ -204,4 +209,18 @@ def test_backfill_in_order_equals_one_late_run(tmp_path):
         results.append(c.execute("SELECT sound_id, rule, level, day FROM alerts ORDER BY ALL").fetchall())
         c.close()
     assert results[0] == results[1]
-    assert ("s1", "growth_7d", 2, d(11)) in results[0]  # a second growth episode after the fall
+    assert ("s1", "growth_7d", ymd(11), d(11)) in results[0]  # a second growth episode after the fall
+
+
+def test_an_episode_revealed_by_posts_collected_later_fires_once_with_its_true_day(con):
+    """Posts of any age: a later collection rewrites a sound's history (sound_daily) before a recorded episode.
+    The earlier episode fires with its own day; the recorded one neither moves nor fires again, also when the
+    rewrite moves its start one day earlier."""
+    rule = rules.Rule(name="g", kind="growth", enter=3.0, exit=1.5, floor=20)
+    add_sound(con, "s1", "song", [10] * 10, growth=[None, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 4.0, 5.0])
+    assert crossed(con, rule, d(9)) == [("s1", ymd(8), d(8), 4.0)]
+    # the back-dated posts: an episode on days 2-4 (exit on day 5), and day 7 now already above enter
+    con.execute("DELETE FROM sound_daily; DELETE FROM sounds")
+    add_sound(con, "s1", "song", [10] * 10, growth=[None, 1.0, 3.5, 3.2, 2.0, 1.0, 1.0, 3.1, 4.0, 5.0])
+    assert crossed(con, rule, d(9)) == [("s1", ymd(2), d(2), 3.5), ("s1", ymd(8), d(8), 4.0)]
+    assert crossings.record_crossings(con, (rule,), d(9), "rerun", NOW) == []

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from pipelines import warehouse
+from pipelines.lineage import build_scope
 from pipelines.lineage.edges import link_edges
 
 DAY = date(2024, 3, 1)
@@ -92,6 +93,7 @@ def world(con):
     # captions the audio contradicts: duo has two earlier posts, neither heard in it; thief has exactly one
     w.post("UNMATCHED", "zed", music="m1", caption="#duet with @duo", sounds=[("snd_c", "primary", 0, 0)])
     w.post("ONLYONE", "yan", music="m_y", caption="#stitch with @thief", sounds=[("snd_d", "primary", 0, 0)])
+    build_scope(con, DAY)
     link_edges(con, DAY, DAY)
     return edges(con)
 
@@ -148,6 +150,7 @@ def test_conflicting_audio_keeps_the_explicit_id_and_says_so(world):
 
 def test_rerun_replaces_the_window(world, con):
     before = edges(con)
+    build_scope(con, DAY)
     link_edges(con, DAY, DAY)
     assert edges(con) == before
     assert con.execute("SELECT count(*) FROM lineage_edges").fetchall()[0][0] == len(before)

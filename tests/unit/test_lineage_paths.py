@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from pipelines import warehouse
+from pipelines.lineage import build_scope, drop_scope
 from pipelines.lineage.cascades import refresh_cascades
 from pipelines.lineage.paths import refresh_paths
 
@@ -45,8 +46,10 @@ def con(tmp_path):
 
 
 def build(con, first=D1, day=D1):
-    refresh_paths(con, first, day)
-    refresh_cascades(con, first, day)
+    build_scope(con, day, first)
+    refresh_paths(con)
+    refresh_cascades(con)
+    drop_scope(con)
 
 
 def cascade(con, root):
@@ -154,3 +157,24 @@ def test_relinked_post_moves_between_trees(con):
     add_edge(con, "kid", "y", "sound_reuse", day=d2)
     build(con, d2, d2)
     assert cascade(con, "x")["size"] == 1 and cascade(con, "y")["size"] == 2
+
+
+def test_music_original_is_a_property_of_the_sound_not_of_the_origin(con):
+    """Reuses of someone's original sound carry music_original TRUE too: the flag never makes a post an origin.
+    Whether a root is the true origin comes from whose name the sound's title carries."""
+    from pipelines.lineage.edges import link_edges
+
+    add_post(con, "made", "maker", 0, music="m9", music_title="original sound - maker", original=True)
+    add_post(con, "reuse", "fan", 5, music="m9", music_title="original sound - maker", original=True)
+    # a reuse whose origin was never observed, from an export without the flag (Research API, CSV: NULL)
+    add_post(con, "lonely", "viewer", 9, music="m8", music_title="original sound - someone.else", original=None)
+    build_scope(con, D1)
+    link_edges(con, D1, D1)
+    refresh_paths(con)
+    refresh_cascades(con)
+    drop_scope(con)
+    edges = con.execute("SELECT child_post_id, parent_post_id, relation FROM lineage_edges").fetchall()
+    assert edges == [("reuse", "made", "sound_reuse")]
+    assert cascade(con, "made")["root_observed"] is True and cascade(con, "made")["size"] == 2
+    assert cascade(con, "reuse") is None
+    assert cascade(con, "lonely")["root_observed"] is False

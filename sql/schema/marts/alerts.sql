@@ -23,7 +23,7 @@ CREATE TABLE IF NOT EXISTS alerts (
 COMMENT ON TABLE alerts IS 'One row per threshold crossing of a sound (an outbox: written first, then delivered, then marked). Unique on (sound_id, rule, level), so reruns and backfills never fire twice. See docs/alerts.md.';
 COMMENT ON COLUMN alerts.rule IS 'Name of the rule in config/alerts.yaml.';
 COMMENT ON COLUMN alerts.kind IS 'cumulative_creators | growth | robust_z | stage_change.';
-COMMENT ON COLUMN alerts.level IS 'cumulative_creators: the level crossed (10, 100, ...); growth / robust_z: the episode number (1, 2, ... a new episode needs the value to fall below the exit threshold first); stage_change: ordinal of the stage entered (3 trend, 4 movement).';
+COMMENT ON COLUMN alerts.level IS 'cumulative_creators: the level crossed (10, 100, ...); growth / robust_z: the episode''s start day as yyyymmdd (20240303; a new episode needs the value to fall below the exit threshold first; a key by day, so posts collected later that reveal an earlier episode never renumber recorded ones); stage_change: ordinal of the stage entered (3 trend, 4 movement).';
 COMMENT ON COLUMN alerts.day IS 'Day the sound crossed the line (from sound_daily / sound_stage_changes), not the day the alert was recorded.';
 COMMENT ON COLUMN alerts.value IS 'cum_creators, growth_7d or robust_z on that day; stage_change: cum_creators that day.';
 COMMENT ON COLUMN alerts.threshold IS 'The level or enter threshold crossed (NULL for stage_change).';

@@ -16,7 +16,7 @@ COMMENT ON COLUMN posts.created_day IS 'UTC day of created_at: the day the post 
 COMMENT ON COLUMN posts.caption IS 'Post description as exported, including platform-inserted text such as "#duet with @user".';
 COMMENT ON COLUMN posts.platform_music_id IS 'The platform''s music/sound id as text; NULL when the export has none. Not trusted for sound identity.';
 COMMENT ON COLUMN posts.music_title IS 'The platform''s sound title, e.g. "original sound - user".';
-COMMENT ON COLUMN posts.music_original IS 'TRUE when the platform marks the sound as the poster''s original sound; NULL when unknown.';
+COMMENT ON COLUMN posts.music_original IS 'TRUE when the post''s sound is an original sound (uploaded by a creator, not a catalogue track): a property of the sound, so reuses of someone''s original sound say TRUE too; never read as "this post is the origin". NULL when unknown.';
 COMMENT ON COLUMN posts.duet_from_post_id IS 'Post id this post claims to duet (web JSON duetInfo.duetFromId); NULL when not claimed.';
 COMMENT ON COLUMN posts.mentions IS 'User handles mentioned (textExtra and @name in the caption), caption order, without @.';
 COMMENT ON COLUMN posts.hashtags IS 'Hashtags, lower-cased, without #, caption order.';
