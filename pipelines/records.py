@@ -13,6 +13,9 @@ SOURCE_FORMATS = (
     "tiktok_web", "research_api", "csv_export", "research_api_early", "zeeschuimer_ndjson", "ytdlp_info_json",
     "apify_json", "apify_csv", "fourcat_csv", "zeeschuimer_csv",
 )
+# Formats whose records carry no author at all (the Research API's early shape has no `username`): their posts
+# load with author NULL, and count for posts but not for creators (creator counts are a lower bound there).
+FORMATS_WITHOUT_AUTHOR = frozenset({"research_api_early"})
 
 
 @dataclass(slots=True)

@@ -18,13 +18,14 @@ import polars as pl
 from pipelines import settings, warehouse
 from pipelines.contracts import ROW_COLUMN, validate_rows
 from pipelines.media_paths import resolve_media
+from pipelines.records import FORMATS_WITHOUT_AUTHOR
 from pipelines.runlog import StageResult, stage_run
 from pipelines.stages.quarantine_rows import location_series, quarantine_frame
 
 CONTRACT_COLUMNS = [
     ROW_COLUMN, "post_id", "duplicate_of", "created_at", "created_at_raw", "window_note",
-    "author", "plays", "likes", "shares", "comments", "media_path", "declared_media_path", "media_status",
-    "media_problem",
+    "author", "author_expected", "plays", "likes", "shares", "comments", "media_path", "declared_media_path",
+    "media_status", "media_problem",
 ]
 
 
@@ -60,7 +61,8 @@ def run(day: date, run_id: str = "cli") -> StageResult:
         staged = with_media_locations(staged, partition, cs.media_extensions).with_columns(
             pl.lit(
                 f"partition dt={day} (collected that day) accepts posts created up to {window_end:%Y-%m-%d %H:%M} UTC"
-            ).alias("window_note")
+            ).alias("window_note"),
+            (~pl.col("source_format").is_in(sorted(FORMATS_WITHOUT_AUTHOR))).alias("author_expected"),
         )
         location = location_series(staged)
         frame = staged.select(CONTRACT_COLUMNS).to_pandas()

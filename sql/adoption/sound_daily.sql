@@ -68,6 +68,7 @@ used_before AS (
 first_use AS (
     SELECT sp.sound_id, sp.author, min(sp.day) AS day
     FROM sp ANTI JOIN used_before u ON u.sound_id = sp.sound_id AND u.author = sp.author
+    WHERE sp.author IS NOT NULL  -- a format without authors (records.FORMATS_WITHOUT_AUTHOR): not a creator
     GROUP BY ALL
 ),
 creators_per_day AS (

@@ -281,8 +281,12 @@ def test_old_posts_land_and_a_re_seen_post_keeps_one_row(landing, pipeline_env):
     con = duckdb.connect(str(wh), read_only=True)
     message = con.execute("SELECT message FROM pipeline_runs WHERE task = 'validate' AND day = ? "
                           "ORDER BY started_at DESC LIMIT 1", [second]).fetchall()[0][0]
+    summary = {row[0]: row[1:5] for row in con.execute(warehouse.sql_text("status/daily_summary")).fetchall()}
     con.close()
     assert message.startswith("1 posts valid, 1 re-observations")
+    # `trendtrace status`: records in = posts + re_observed + quarantined, per collection day
+    assert summary[second] == (2, 1, 1, 0)
+    assert summary[COLLECTED] == (len(landing.old), len(landing.old), 0, 0)
 
     # rerunning either day, in any order, is idempotent
     before = snap()

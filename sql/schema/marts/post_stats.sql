@@ -21,7 +21,7 @@ COMMENT ON COLUMN post_stats.plays IS 'Play count in that collection; NULL when 
 COMMENT ON COLUMN post_stats.likes IS 'Like count in that collection.';
 COMMENT ON COLUMN post_stats.shares IS 'Share count in that collection.';
 COMMENT ON COLUMN post_stats.comments IS 'Comment count in that collection.';
-COMMENT ON COLUMN post_stats.source_format IS 'Adapter that read the record (tiktok_web, research_api, csv, ...).';
+COMMENT ON COLUMN post_stats.source_format IS 'Export format that read this observation (one of `trendtrace formats`).';
 COMMENT ON COLUMN post_stats.source_file IS 'File of the record, relative to its partition.';
 COMMENT ON COLUMN post_stats.source_line IS 'Line of the record in its file (JSON lines, CSV); NULL for a JSON array.';
 COMMENT ON COLUMN post_stats.source_record IS 'Index of the record in its file.';

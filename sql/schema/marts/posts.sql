@@ -10,7 +10,7 @@ WHERE NOT EXISTS (
 );
 COMMENT ON VIEW posts IS 'Valid posts (passed the posts and media contracts); one row per post_id, the first ingested copy wins. Rerunning a day replaces the rows with that ingest_day.';
 COMMENT ON COLUMN posts.post_id IS 'Platform post id as text (TikTok ids exceed 2^53; never a float).';
-COMMENT ON COLUMN posts.author IS 'Creator handle (TikTok uniqueId / Research API username), without @.';
+COMMENT ON COLUMN posts.author IS 'Creator handle (TikTok uniqueId / Research API username), without @; NULL only from a format that carries no author (research_api_early), such posts count for posts, not creators.';
 COMMENT ON COLUMN posts.created_at IS 'When the post was published, UTC.';
 COMMENT ON COLUMN posts.created_day IS 'UTC day of created_at: the day the post belongs to in time series (late arrivals land in their own day).';
 COMMENT ON COLUMN posts.caption IS 'Post description as exported, including platform-inserted text such as "#duet with @user".';
@@ -24,7 +24,7 @@ COMMENT ON COLUMN posts.stats IS 'Engagement counters at export time: plays, lik
 COMMENT ON COLUMN posts.duration_s IS 'Video duration declared by the export, seconds; the decoded audio duration is audio_fingerprints.duration_s.';
 COMMENT ON COLUMN posts.media_path IS 'Media file, relative to its landing partition dt=<ingest_day>/.';
 COMMENT ON COLUMN posts.audio_sha256 IS 'SHA-256 of the media file bytes; joins audio_fingerprints.';
-COMMENT ON COLUMN posts.source_format IS 'Export format the record came from: tiktok_web, research_api or csv_export.';
+COMMENT ON COLUMN posts.source_format IS 'Export format that read the record (one of `trendtrace formats`: tiktok_web, research_api, research_api_early, zeeschuimer_ndjson, ytdlp_info_json, apify_json, apify_csv, fourcat_csv, zeeschuimer_csv, csv_export, or a config/formats mapping).';
 COMMENT ON COLUMN posts.source_file IS 'Export file, relative to its landing partition.';
 COMMENT ON COLUMN posts.source_line IS '1-based line of the record in source_file (NULL when not known).';
 COMMENT ON COLUMN posts.source_record IS '0-based index of the record in source_file.';
