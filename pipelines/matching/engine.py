@@ -46,7 +46,13 @@ def match_day(con: duckdb.DuckDBPyConnection, day: date, partition: Path,
     """Every post of ingest day `day` with fingerprinted audio matched against the index as of that day (its media
     files in landing `partition`, decoded again for the peak-presence test). Adds the day's new sounds and speed
     copies to the index as it goes (inside the caller's transaction); returns the rows to write.
-    `profile` (pipelines/matching/profile.py) times each step; off by default."""
+    `profile` (pipelines/matching/profile.py) times each step; off by default. DuckDB's memory is capped meanwhile
+    (store.bounded_memory)."""
+    with store.bounded_memory(con):
+        return _match_day(con, day, partition, profile)
+
+
+def _match_day(con: duckdb.DuckDBPyConnection, day: date, partition: Path, profile: Profile) -> DayMatches:
     with profile.step("day_audio"):
         audio = store.day_audio(con, day)
     if audio.is_empty():
@@ -55,6 +61,7 @@ def match_day(con: duckdb.DuckDBPyConnection, day: date, partition: Path,
     next_id = store.next_audio_id(con)
     out = DayMatches(day, files=audio.height)
     members: dict[str, list[tuple[float, int, Query, str]]] = {}  # sound -> (score, order, file, post)
+    own_audio: dict[str, int] = {}  # file -> the audio id it was indexed under today (a new sound, a speed copy)
     for start in range(0, audio.height, CHUNK):
         part = audio.slice(start, CHUNK)
         with profile.step("day_audio"):
@@ -64,6 +71,8 @@ def match_day(con: duckdb.DuckDBPyConnection, day: date, partition: Path,
         for q, info in zip(queries, part.iter_rows(named=True), strict=False):
             with profile.step("resolve"):
                 res = resolver.resolve(q, info["first_post_id"], info["first_at"], found[q.qid])
+            if not res.new_sound_id:  # only a sound's creating file is sure to be re-keyed by the merge pass
+                q.keyed.clear()
             if res.rows and res.outcome != "too_short":
                 first = res.rows[0]
                 members.setdefault(first.sound_id, []).append(
@@ -81,18 +90,21 @@ def match_day(con: duckdb.DuckDBPyConnection, day: date, partition: Path,
                 out.sounds.append(NewSound(res.new_sound_id, info["first_post_id"], q.audio_sha256, q.duration_s, day))
                 new_audio.append(NewIndexAudio(next_id, q.audio_sha256, res.new_sound_id, int(q.fingerprint.size),
                                                q.peak_frames, q.peak_bins))
+                own_audio[q.audio_sha256] = next_id
                 resolver.audio_sound[next_id] = res.new_sound_id
                 next_id += 1
             elif res.index_as_copy is not None:  # heard only at another speed: index this copy too
                 sound_id, via = res.index_as_copy
                 new_audio.append(NewIndexAudio(next_id, q.audio_sha256, sound_id, int(q.fingerprint.size),
                                                q.peak_frames, q.peak_bins, via))
+                own_audio[q.audio_sha256] = next_id
                 resolver.add_copy(next_id, sound_id, via)
                 next_id += 1
         with profile.step("index_add"):
             store.add_to_index(con, new_audio, day)
     with profile.step("merge"):
-        out.merges.extend(SoundMerge.of(m, day) for m in requery_merges(con, resolver, members, profile))
+        out.merges.extend(SoundMerge.of(m, day) for m in requery_merges(con, resolver, members, profile,
+                                                                                  own_audio))
     return out
 
 
@@ -151,12 +163,18 @@ def match_chunk(con: duckdb.DuckDBPyConnection, queries: list[Query],
         for m in presence_matches(con, unexplained, found, queries, maps=maps, profile=profile):
             found[m.qid].append(m)
         unexplained = [q for q in unexplained if not is_primary(found[q.qid], q.duration_s)]
+    named = pl.DataFrame(schema={"qid": pl.Int32, "ref": pl.Int32})
     if unexplained:
-        for m in landmark_matches(con, unexplained, queries, speeds=SPEED_VARIANTS, profile=profile):
+        named_out: list[pl.DataFrame] = []
+        for m in landmark_matches(con, unexplained, queries, speeds=SPEED_VARIANTS, profile=profile,
+                                  named_out=named_out):
             found[m.qid].append(m)
         unexplained = [q for q in unexplained if not is_primary(found[q.qid], q.duration_s)]
+        named = named_out[0] if named_out else named
     if unexplained:  # two speed changes chained (resampled, then time-stretched): factors measured, not preset
-        for m in speed_estimated_matches(con, unexplained, profile):
+        # against the audios the presets' triplet keys named for each query (the cheap evidence: a chained copy
+        # still aligns a few triplets at its nearest preset), not every indexed pair
+        for m in speed_estimated_matches(con, unexplained, profile, named=named):
             found[m.qid].append(m)
         unexplained = [q for q in unexplained if not is_primary(found[q.qid], q.duration_s)]
     if unexplained:  # the same for a speed-changed copy under a voice
@@ -170,11 +188,15 @@ def match_chunk(con: duckdb.DuckDBPyConnection, queries: list[Query],
 
 def requery_merges(con: duckdb.DuckDBPyConnection, resolver: Resolver,
                    members: dict[str, list[tuple[float, int, Query, str]]],
-                   profile: Profile = NO_PROFILE) -> list[Merge]:
+                   profile: Profile = NO_PROFILE, own_audio: dict[str, int] | None = None) -> list[Merge]:
     """End-of-day merge pass: each sound heard as primary today has its creating audio (if created today) and
     its best-matching posts of the day queried again against the whole index (no chunk references), as posted
-    and at every speed preset, with the same verification as posts. A sound that failed to match its original
-    (a speed copy, a duet's voice over it) and the posts that then matched it are merged back this way."""
+    and at the speed presets, with the same verification as posts. A sound that failed to match its original
+    (a speed copy, a duet's voice over it) and the posts that then matched it are merged back this way.
+    As in the day, the presets run only for files nothing in the index explains as posted, not counting the file's
+    own audio indexed today (`own_audio`: file -> audio id): a sound's creating file and a speed copy always
+    try them; a plain copy of a sound heard whole as posted does not (docs/matching.md, issue 17)."""
+    own_audio = own_audio or {}
     picks: list[tuple[str, str, Query]] = []
     for sound_id in sorted(members, key=lambda s: min(o for _, o, _, _ in members[s])):
         seen: set[str] = set()
@@ -189,10 +211,17 @@ def requery_merges(con: duckdb.DuckDBPyConnection, resolver: Resolver,
     for start in range(0, len(picks), CHUNK):
         queries = [q.with_qid(start + i) for i, (_, _, q) in enumerate(picks[start:start + CHUNK])]
         for m in (chromaprint_matches(con, queries, chunk_refs=False, profile=profile)
-                  + landmark_matches(con, queries, queries, chunk_refs=False, profile=profile)
-                  + landmark_matches(con, queries, queries, speeds=SPEED_VARIANTS, chunk_refs=False,
-                                     profile=profile)):
+                  + landmark_matches(con, queries, queries, chunk_refs=False, profile=profile)):
             found.setdefault(m.qid, []).append(m)
+        # speed presets, as in the day, only for the files nothing in the index explains as posted (the file's own
+        # audio aside: a creating file is always heard as itself)
+        unexplained = [q for q in queries
+                       if not is_primary([m for m in found.get(q.qid, []) if m.ref != own_audio.get(q.audio_sha256)],
+                                         q.duration_s)]
+        if unexplained:
+            for m in landmark_matches(con, unexplained, queries, speeds=SPEED_VARIANTS, chunk_refs=False,
+                                      profile=profile):
+                found.setdefault(m.qid, []).append(m)
     checks: dict[str, list[tuple[str, Query, list[Match]]]] = {}
     for i, (sound_id, post_id, q) in enumerate(picks):
         checks.setdefault(sound_id, []).append((post_id, q, found.get(i, [])))
@@ -233,25 +262,35 @@ def landmark_candidates(con: duckdb.DuckDBPyConnection, queries: list[Query],
 
 def landmark_matches(con: duckdb.DuckDBPyConnection, queries: list[Query], chunk: list[Query],
                      speeds: list[tuple[float, str]] | None = None, chunk_refs: bool = True,
-                     profile: Profile = NO_PROFILE) -> list[Match]:
+                     profile: Profile = NO_PROFILE, named_out: list[pl.DataFrame] | None = None) -> list[Match]:
     """Offset voting on landmark hashes of `queries` (as posted, or at each of `speeds`), then clusters of
     aligned landmarks become spans. `chunk` supplies the earlier same-chunk queries as references (unless
-    `chunk_refs` is false: the index only)."""
+    `chunk_refs` is false: the index only). `named_out`, if given, receives the (qid, ref) frame of the indexed
+    audios each query's triplet keys named."""
     step = "lm" if speeds is None else "speed"
     with profile.step(f"{step}_keys"):
         q_marks = analyse.q_marks(queries, chunk, speeds)
         if q_marks is None:
             return []
         q_triplets = analyse.q_triplets(queries, speeds)
+    with profile.step(f"{step}_pairs"):
+        if q_triplets is None:
+            named, lm_index = pl.DataFrame(schema={"qid": pl.Int32, "ref": pl.Int32}), landmark_candidates(con, [])
+        else:
+            named, lm_index = store.named_candidates(
+                con, q_triplets, vote.TRIPLET_TOL if speeds is None else vote.TRIPLET_TOL_SPEED)
+        if named_out is not None:
+            named_out.append(named)
     with profile.step(f"{step}_lookup"):
-        lm_index = landmark_candidates(con, queries, speeds, q_triplets=q_triplets)
         heads = store.stitch_candidates(con, q_marks, lm_index, chunk_refs) if speeds is None else None
     stitch_head: list[Match] = []
     if heads is not None:
         with profile.step(f"{step}_vote"):
             stitch_head = vote.stitch_head_matches(queries, chunk, heads)
     with profile.step(f"{step}_lookup"):
-        cands = store.landmark_candidates(con, q_marks, lm_index, speed=speeds is not None, chunk_refs=chunk_refs)
+        # the speed presets: each query against the audios its own keys named (candidates_landmarks.sql)
+        cands = store.landmark_candidates(con, q_marks, lm_index, speed=speeds is not None, chunk_refs=chunk_refs,
+                                          named=named if speeds is not None else None)
     if cands.is_empty():
         return stitch_head
     with profile.step(f"{step}_vote"):
@@ -309,10 +348,17 @@ def _post_maxima(q: Query) -> np.ndarray | None:
 
 
 def speed_estimated_matches(con: duckdb.DuckDBPyConnection, queries: list[Query],
-                            profile: Profile = NO_PROFILE) -> list[Match]:
-    """Verified matches of `queries` at measured (time, pitch) factors against the index (speed_estimate.py)."""
+                            profile: Profile = NO_PROFILE, named: pl.DataFrame | None = None) -> list[Match]:
+    """Verified matches of `queries` at measured (time, pitch) factors (speed_estimate.py) against the indexed
+    audios `named(qid, ref)` names for each (the engine: those the speed presets' triplet keys named), or with
+    `named` None against every indexed pair (the reference, linear in the index)."""
+    if named is not None:
+        named = named.filter(pl.col("qid").is_in([q.qid for q in queries]))
+        if named.is_empty():
+            return []
+        queries = [q for q in queries if q.qid in set(named["qid"].to_list())]
     with profile.step("speed_est_lookup"):
-        cands = store.speed_estimate_candidates(con, speed_estimate.q_pairs(queries))
+        cands = store.speed_estimate_candidates(con, speed_estimate.q_pairs(queries), named)
     if cands.is_empty():
         return []
     with profile.step("speed_est_verify"):
