@@ -288,9 +288,7 @@ def landmark_matches(con: duckdb.DuckDBPyConnection, queries: list[Query], chunk
         with profile.step(f"{step}_vote"):
             stitch_head = vote.stitch_head_matches(queries, chunk, heads)
     with profile.step(f"{step}_lookup"):
-        # the speed presets: each query against the audios its own keys named (candidates_landmarks.sql)
-        cands = store.landmark_candidates(con, q_marks, lm_index, speed=speeds is not None, chunk_refs=chunk_refs,
-                                          named=named if speeds is not None else None)
+        cands = store.landmark_candidates(con, q_marks, lm_index, speed=speeds is not None, chunk_refs=chunk_refs)
     if cands.is_empty():
         return stitch_head
     with profile.step(f"{step}_vote"):

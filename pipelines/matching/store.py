@@ -221,20 +221,17 @@ def stitch_candidates(con: duckdb.DuckDBPyConnection, q_marks: pl.DataFrame, lm_
 
 
 def landmark_candidates(con: duckdb.DuckDBPyConnection, q_marks: pl.DataFrame, lm_index: pl.DataFrame,
-                        speed: bool = False, chunk_refs: bool = True,
-                        named: pl.DataFrame | None = None) -> pl.DataFrame:
+                        speed: bool = False, chunk_refs: bool = True) -> pl.DataFrame:
     """(qid, variant, ref, off, votes, qts, hashes): the best landmark alignments of `q_marks` by offset voting
     against the pairs `lm_index` (and the chunk's earlier queries if `chunk_refs`), as posted or (`speed`) of the
-    speed variants only, with the speed presets' looser thresholds. With `named(qid, ref)` each query votes only
-    against the indexed audios named for it (and the chunk's queries), else against all of `lm_index`."""
+    speed variants only, with the speed presets' looser thresholds."""
     return warehouse.query_frame(
         con, "match_sounds/candidates_landmarks",
         {"min_votes": vote.MIN_LM_VOTES_SPEED if speed else vote.MIN_LM_VOTES, "top_k": vote.LM_TOP_K,
          "refs_per_sound": vote.REFS_PER_SOUND,
          "min_ratio": vote.LM_MIN_RATIO_SPEED if speed else vote.LM_MIN_RATIO,
-         "min_variant": 1 if speed else 0, "chunk_refs": chunk_refs, "per_query": named is not None},
-        frames={"q_marks": q_marks, "lm_index": lm_index,
-                "lm_named": named if named is not None else pl.DataFrame(schema={"qid": pl.Int32, "ref": pl.Int32})})
+         "min_variant": 1 if speed else 0, "chunk_refs": chunk_refs},
+        frames={"q_marks": q_marks, "lm_index": lm_index})
 
 
 def speed_estimate_candidates(con: duckdb.DuckDBPyConnection, q_pairs: pl.DataFrame,

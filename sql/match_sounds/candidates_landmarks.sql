@@ -1,32 +1,18 @@
 -- match_sounds: landmark candidates by offset voting, +-1 frame tolerance. `q_marks(qid, variant, hash, t)`
 -- holds one chunk's queries (variant 0 = as posted, others = speed-corrected); references are `lm_index` (the
 -- landmark candidates' pairs, or every indexed pair for speed variants) plus the chunk's earlier queries as
--- posted (unless $chunk_refs is false: the end-of-day merge pass). With $per_query (the speed presets), each query
--- votes only against the indexed audios its own triplet keys named (`lm_named(qid, ref)`), not against every audio
--- any query of the chunk named: what it is compared with no longer depends on the other posts of its chunk, and a
--- chunk's hits fall by about the number of its queries. Returns, per best (query, variant, ref, offset), the
--- matched query anchor times and hashes for verification in numpy.
-WITH shared_refs AS (
-    SELECT hash, audio_id AS ref, t FROM lm_index WHERE NOT $per_query
+-- posted (unless $chunk_refs is false: the end-of-day merge pass). Returns, per best (query, variant, ref,
+-- offset), the matched query anchor times and hashes for verification in numpy.
+WITH refs AS (
+    SELECT hash, audio_id AS ref, t FROM lm_index
     UNION ALL
     SELECT hash, -1 - qid AS ref, t FROM q_marks WHERE variant = 0 AND $chunk_refs
-),
-own_refs AS (
-    SELECT n.qid, l.hash, l.audio_id AS ref, l.t
-    FROM lm_named n
-    JOIN lm_index l ON l.audio_id = n.ref
-    WHERE $per_query
 ),
 hits AS MATERIALIZED (
     SELECT q.qid, q.variant, r.ref, r.t - q.t AS off, q.t AS qt, q.hash
     FROM q_marks q
-    JOIN shared_refs r ON r.hash = q.hash
+    JOIN refs r ON r.hash = q.hash
     WHERE (r.ref >= 0 OR -1 - r.ref < q.qid) AND q.variant >= $min_variant
-    UNION ALL
-    SELECT q.qid, q.variant, r.ref, r.t - q.t AS off, q.t AS qt, q.hash
-    FROM q_marks q
-    JOIN own_refs r ON r.qid = q.qid AND r.hash = q.hash
-    WHERE q.variant >= $min_variant
 ),
 votes_all AS (
     SELECT qid, variant, ref, off, count(*) AS votes FROM hits GROUP BY ALL

@@ -20,7 +20,7 @@ import pytest
 from pipelines import warehouse
 from pipelines.audio.decode import SAMPLE_RATE, decode_pcm
 from pipelines.audio.peaks import FRAME_S, peaks
-from pipelines.matching import analyse, engine, store, vote
+from pipelines.matching import engine, store, vote
 from pipelines.matching.analyse import SPEED_VARIANTS, SPEED_WINDOW_FRAMES
 from pipelines.matching.landmarks import QUERY_TRIPLET_FAN, pair_hashes, triplet_keys
 from pipelines.matching.types import Query
@@ -103,19 +103,7 @@ def test_the_speed_lookup_finds_every_alignment_the_whole_index_gives(world):
     assert _sorted(through).equals(_sorted(everything))
 
 
-def test_each_query_voting_only_against_the_audios_its_own_keys_named_finds_the_same(world):
-    """The speed presets vote each query against the audios its own triplet keys named (candidates_landmarks.sql
-    with $per_query), not against every audio any query of the chunk named: the same alignments here."""
-    con, queries = world
-    changed = [q for q in queries if q.audio_sha256 in ("fast1", "slow2", "unseen30")]
-    named, lm_index = store.named_candidates(con, analyse.q_triplets(changed, SPEED_VARIANTS), vote.TRIPLET_TOL_SPEED)
-    union = _speed_voting(con, changed, lm_index)
-    own = _speed_voting(con, changed, lm_index, named)
-    assert named.height and set(named["qid"].to_list()) <= {q.qid for q in changed}
-    assert own.height and _sorted(own).equals(_sorted(union))
-
-
-def _speed_voting(con, queries: list[Query], lm_index, named=None) -> pl.DataFrame:
+def _speed_voting(con, queries: list[Query], lm_index) -> pl.DataFrame:
     """The speed presets' voting, as match_sounds runs it for a post nothing explained as posted."""
     parts = [(q.qid, v, *pair_hashes(q.peak_frames[head], q.peak_bins[head], speed, mode))
              for q in queries for head in [q.peak_frames < SPEED_WINDOW_FRAMES]
@@ -124,7 +112,7 @@ def _speed_voting(con, queries: list[Query], lm_index, named=None) -> pl.DataFra
         "qid": np.concatenate([np.full(h.size, qid, np.int32) for qid, _, h, _ in parts]),
         "variant": np.concatenate([np.full(h.size, v, np.int16) for _, v, h, _ in parts]),
         "hash": np.concatenate([h for _, _, h, _ in parts]), "t": np.concatenate([t for _, _, _, t in parts])})
-    return store.landmark_candidates(con, q_marks, lm_index, speed=True, chunk_refs=False, named=named).select(
+    return store.landmark_candidates(con, q_marks, lm_index, speed=True, chunk_refs=False).select(
         "qid", "variant", "ref", "off", "votes")
 
 
