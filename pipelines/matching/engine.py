@@ -71,8 +71,8 @@ def _match_day(con: duckdb.DuckDBPyConnection, day: date, partition: Path, profi
         for q, info in zip(queries, part.iter_rows(named=True), strict=False):
             with profile.step("resolve"):
                 res = resolver.resolve(q, info["first_post_id"], info["first_at"], found[q.qid])
-            if not res.new_sound_id:  # only a sound's creating file is sure to be re-keyed by the merge pass
-                q.keyed.clear()
+            if not res.new_sound_id and res.index_as_copy is None:  # the files the merge pass is sure to key
+                q.keyed.clear()  # again are a sound's creating file and a speed copy: keep their keys only
             if res.rows and res.outcome != "too_short":
                 first = res.rows[0]
                 members.setdefault(first.sound_id, []).append(
