@@ -61,7 +61,6 @@ def _match_day(con: duckdb.DuckDBPyConnection, day: date, partition: Path, profi
     next_id = store.next_audio_id(con)
     out = DayMatches(day, files=audio.height)
     members: dict[str, list[tuple[float, int, Query, str]]] = {}  # sound -> (score, order, file, post)
-    own_audio: dict[str, int] = {}  # file -> the audio id it was indexed under today (a new sound, a speed copy)
     for start in range(0, audio.height, CHUNK):
         part = audio.slice(start, CHUNK)
         with profile.step("day_audio"):
@@ -90,21 +89,18 @@ def _match_day(con: duckdb.DuckDBPyConnection, day: date, partition: Path, profi
                 out.sounds.append(NewSound(res.new_sound_id, info["first_post_id"], q.audio_sha256, q.duration_s, day))
                 new_audio.append(NewIndexAudio(next_id, q.audio_sha256, res.new_sound_id, int(q.fingerprint.size),
                                                q.peak_frames, q.peak_bins))
-                own_audio[q.audio_sha256] = next_id
                 resolver.audio_sound[next_id] = res.new_sound_id
                 next_id += 1
             elif res.index_as_copy is not None:  # heard only at another speed: index this copy too
                 sound_id, via = res.index_as_copy
                 new_audio.append(NewIndexAudio(next_id, q.audio_sha256, sound_id, int(q.fingerprint.size),
                                                q.peak_frames, q.peak_bins, via))
-                own_audio[q.audio_sha256] = next_id
                 resolver.add_copy(next_id, sound_id, via)
                 next_id += 1
         with profile.step("index_add"):
             store.add_to_index(con, new_audio, day)
     with profile.step("merge"):
-        out.merges.extend(SoundMerge.of(m, day) for m in requery_merges(con, resolver, members, profile,
-                                                                                  own_audio))
+        out.merges.extend(SoundMerge.of(m, day) for m in requery_merges(con, resolver, members, profile))
     return out
 
 
@@ -188,15 +184,11 @@ def match_chunk(con: duckdb.DuckDBPyConnection, queries: list[Query],
 
 def requery_merges(con: duckdb.DuckDBPyConnection, resolver: Resolver,
                    members: dict[str, list[tuple[float, int, Query, str]]],
-                   profile: Profile = NO_PROFILE, own_audio: dict[str, int] | None = None) -> list[Merge]:
+                   profile: Profile = NO_PROFILE) -> list[Merge]:
     """End-of-day merge pass: each sound heard as primary today has its creating audio (if created today) and
     its best-matching posts of the day queried again against the whole index (no chunk references), as posted
-    and at the speed presets, with the same verification as posts. A sound that failed to match its original
-    (a speed copy, a duet's voice over it) and the posts that then matched it are merged back this way.
-    As in the day, the presets run only for files nothing in the index explains as posted, not counting the file's
-    own audio indexed today (`own_audio`: file -> audio id): a sound's creating file and a speed copy always
-    try them; a plain copy of a sound heard whole as posted does not (docs/matching.md, issue 17)."""
-    own_audio = own_audio or {}
+    and at every speed preset, with the same verification as posts. A sound that failed to match its original
+    (a speed copy, a duet's voice over it) and the posts that then matched it are merged back this way."""
     picks: list[tuple[str, str, Query]] = []
     for sound_id in sorted(members, key=lambda s: min(o for _, o, _, _ in members[s])):
         seen: set[str] = set()
@@ -210,18 +202,13 @@ def requery_merges(con: duckdb.DuckDBPyConnection, resolver: Resolver,
     found: dict[int, list[Match]] = {}
     for start in range(0, len(picks), CHUNK):
         queries = [q.with_qid(start + i) for i, (_, _, q) in enumerate(picks[start:start + CHUNK])]
+        # every pick at the speed presets too (their keys as the day computed them, Query.keyed): skipping the
+        # presets for picks heard whole as posted lost 4 of 27 merges on the bench's 1,000-post day (issue 17)
         for m in (chromaprint_matches(con, queries, chunk_refs=False, profile=profile)
-                  + landmark_matches(con, queries, queries, chunk_refs=False, profile=profile)):
+                  + landmark_matches(con, queries, queries, chunk_refs=False, profile=profile)
+                  + landmark_matches(con, queries, queries, speeds=SPEED_VARIANTS, chunk_refs=False,
+                                     profile=profile)):
             found.setdefault(m.qid, []).append(m)
-        # speed presets, as in the day, only for the files nothing in the index explains as posted (the file's own
-        # audio aside: a creating file is always heard as itself)
-        unexplained = [q for q in queries
-                       if not is_primary([m for m in found.get(q.qid, []) if m.ref != own_audio.get(q.audio_sha256)],
-                                         q.duration_s)]
-        if unexplained:
-            for m in landmark_matches(con, unexplained, queries, speeds=SPEED_VARIANTS, chunk_refs=False,
-                                      profile=profile):
-                found.setdefault(m.qid, []).append(m)
     checks: dict[str, list[tuple[str, Query, list[Match]]]] = {}
     for i, (sound_id, post_id, q) in enumerate(picks):
         checks.setdefault(sound_id, []).append((post_id, q, found.get(i, [])))

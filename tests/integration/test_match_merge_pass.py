@@ -77,7 +77,7 @@ def _primary(wh: Path) -> dict[str, str]:
 
 def test_without_the_merge_pass_the_copy_stays_a_second_sound(warehouse):
     wh, mp = warehouse
-    mp.setattr(engine, "requery_merges", lambda con, resolver, members, profile=None, own_audio=None: [])
+    mp.setattr(engine, "requery_merges", lambda con, resolver, members, profile=None: [])
     try:
         assert match_sounds.run(DAY, "no-pass").status == "success"
     finally:
