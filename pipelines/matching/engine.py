@@ -203,7 +203,8 @@ def requery_merges(con: duckdb.DuckDBPyConnection, resolver: Resolver,
     for start in range(0, len(picks), CHUNK):
         queries = [q.with_qid(start + i) for i, (_, _, q) in enumerate(picks[start:start + CHUNK])]
         # every pick at the speed presets too (their keys as the day computed them, Query.keyed): skipping the
-        # presets for picks heard whole as posted lost 4 of 27 merges on the bench's 1,000-post day (issue 17)
+        # presets for picks heard whole as posted made 23 merges instead of 28 on the bench's 1,000-post day
+        # (docs/matching.md, issue 17)
         for m in (chromaprint_matches(con, queries, chunk_refs=False, profile=profile)
                   + landmark_matches(con, queries, queries, chunk_refs=False, profile=profile)
                   + landmark_matches(con, queries, queries, speeds=SPEED_VARIANTS, chunk_refs=False,
