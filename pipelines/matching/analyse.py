@@ -59,9 +59,8 @@ def q_marks(queries: list[Query], chunk: list[Query],
         put(q.qid, 0, *q.marks)
     if speeds is not None:  # speed variants of the queries, numbered from 1
         for q in queries:
-            for v, (speed, mode) in enumerate(speeds, start=1):
-                head = q.peak_frames < SPEED_WINDOW_FRAMES
-                put(q.qid, v, *pair_hashes(q.peak_frames[head], q.peak_bins[head], speed, mode))
+            for v, (h, t) in enumerate(_speed_marks(q, speeds), start=1):
+                put(q.qid, v, h, t)
     if not hs or not sum(h.size for h in hs):
         return None
     return pl.DataFrame({"qid": np.concatenate(qids), "variant": np.concatenate(vars_),
@@ -78,11 +77,7 @@ def q_triplets(queries: list[Query], speeds: list[tuple[float, str]] | None = No
             k, t = triplet_keys(q.peak_frames, q.peak_bins, QUERY_TRIPLET_FAN)
             v = np.zeros(k.size, np.int16)
         else:  # variants numbered from 1, as in q_marks
-            head = q.peak_frames < SPEED_WINDOW_FRAMES
-            k, t, preset = scaled_triplet_keys(q.peak_frames[head], q.peak_bins[head],
-                                               [speed_factors(speed, mode) for speed, mode in speeds],
-                                               SPEED_TRIPLET_FAN)
-            v = (preset + 1).astype(np.int16)
+            k, t, v = _speed_triplets(q, speeds)
         qids.append(np.full(k.size, q.qid, np.int32))
         variants.append(v)
         keys.append(k)
@@ -93,3 +88,24 @@ def q_triplets(queries: list[Query], speeds: list[tuple[float, str]] | None = No
         {"qid": np.concatenate(qids), "variant": np.concatenate(variants), "key": np.concatenate(keys),
          "t": np.concatenate(frames)},
         schema={"qid": pl.Int32, "variant": pl.Int16, "key": pl.UInt64, "t": pl.Int32})
+
+
+def _speed_marks(q: Query, speeds: list[tuple[float, str]]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The pair hashes of `q`'s first SPEED_WINDOW_FRAMES mapped back by each of `speeds`, computed once per file
+    (Query.keyed: the end-of-day merge pass queries the day's files again)."""
+    memo = ("marks", tuple(speeds))
+    if memo not in q.keyed:
+        head = q.peak_frames < SPEED_WINDOW_FRAMES
+        q.keyed[memo] = [pair_hashes(q.peak_frames[head], q.peak_bins[head], speed, mode) for speed, mode in speeds]
+    return q.keyed[memo]
+
+
+def _speed_triplets(q: Query, speeds: list[tuple[float, str]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(key, anchor frame, variant from 1) of `q`'s triplet keys at each of `speeds`, computed once per file."""
+    memo = ("triplets", tuple(speeds))
+    if memo not in q.keyed:
+        head = q.peak_frames < SPEED_WINDOW_FRAMES
+        k, t, preset = scaled_triplet_keys(q.peak_frames[head], q.peak_bins[head],
+                                           [speed_factors(speed, mode) for speed, mode in speeds], SPEED_TRIPLET_FAN)
+        q.keyed[memo] = (k, t, (preset + 1).astype(np.int16))
+    return q.keyed[memo]

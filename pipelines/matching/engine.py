@@ -46,7 +46,13 @@ def match_day(con: duckdb.DuckDBPyConnection, day: date, partition: Path,
     """Every post of ingest day `day` with fingerprinted audio matched against the index as of that day (its media
     files in landing `partition`, decoded again for the peak-presence test). Adds the day's new sounds and speed
     copies to the index as it goes (inside the caller's transaction); returns the rows to write.
-    `profile` (pipelines/matching/profile.py) times each step; off by default."""
+    `profile` (pipelines/matching/profile.py) times each step; off by default. DuckDB's memory is capped meanwhile
+    (store.bounded_memory)."""
+    with store.bounded_memory(con):
+        return _match_day(con, day, partition, profile)
+
+
+def _match_day(con: duckdb.DuckDBPyConnection, day: date, partition: Path, profile: Profile) -> DayMatches:
     with profile.step("day_audio"):
         audio = store.day_audio(con, day)
     if audio.is_empty():
@@ -64,6 +70,8 @@ def match_day(con: duckdb.DuckDBPyConnection, day: date, partition: Path,
         for q, info in zip(queries, part.iter_rows(named=True), strict=False):
             with profile.step("resolve"):
                 res = resolver.resolve(q, info["first_post_id"], info["first_at"], found[q.qid])
+            if not res.new_sound_id and res.index_as_copy is None:  # the files the merge pass is sure to key
+                q.keyed.clear()  # again are a sound's creating file and a speed copy: keep their keys only
             if res.rows and res.outcome != "too_short":
                 first = res.rows[0]
                 members.setdefault(first.sound_id, []).append(
@@ -151,12 +159,18 @@ def match_chunk(con: duckdb.DuckDBPyConnection, queries: list[Query],
         for m in presence_matches(con, unexplained, found, queries, maps=maps, profile=profile):
             found[m.qid].append(m)
         unexplained = [q for q in unexplained if not is_primary(found[q.qid], q.duration_s)]
+    named = pl.DataFrame(schema={"qid": pl.Int32, "ref": pl.Int32})
     if unexplained:
-        for m in landmark_matches(con, unexplained, queries, speeds=SPEED_VARIANTS, profile=profile):
+        named_out: list[pl.DataFrame] = []
+        for m in landmark_matches(con, unexplained, queries, speeds=SPEED_VARIANTS, profile=profile,
+                                  named_out=named_out):
             found[m.qid].append(m)
         unexplained = [q for q in unexplained if not is_primary(found[q.qid], q.duration_s)]
+        named = named_out[0] if named_out else named
     if unexplained:  # two speed changes chained (resampled, then time-stretched): factors measured, not preset
-        for m in speed_estimated_matches(con, unexplained, profile):
+        # against the audios the presets' triplet keys named for each query (the cheap evidence: a chained copy
+        # still aligns a few triplets at its nearest preset), not every indexed pair
+        for m in speed_estimated_matches(con, unexplained, profile, named=named):
             found[m.qid].append(m)
         unexplained = [q for q in unexplained if not is_primary(found[q.qid], q.duration_s)]
     if unexplained:  # the same for a speed-changed copy under a voice
@@ -188,6 +202,9 @@ def requery_merges(con: duckdb.DuckDBPyConnection, resolver: Resolver,
     found: dict[int, list[Match]] = {}
     for start in range(0, len(picks), CHUNK):
         queries = [q.with_qid(start + i) for i, (_, _, q) in enumerate(picks[start:start + CHUNK])]
+        # every pick at the speed presets too (their keys as the day computed them, Query.keyed): skipping the
+        # presets for picks heard whole as posted made 23 merges instead of 28 on the bench's 1,000-post day
+        # (docs/matching.md, issue 17)
         for m in (chromaprint_matches(con, queries, chunk_refs=False, profile=profile)
                   + landmark_matches(con, queries, queries, chunk_refs=False, profile=profile)
                   + landmark_matches(con, queries, queries, speeds=SPEED_VARIANTS, chunk_refs=False,
@@ -233,18 +250,26 @@ def landmark_candidates(con: duckdb.DuckDBPyConnection, queries: list[Query],
 
 def landmark_matches(con: duckdb.DuckDBPyConnection, queries: list[Query], chunk: list[Query],
                      speeds: list[tuple[float, str]] | None = None, chunk_refs: bool = True,
-                     profile: Profile = NO_PROFILE) -> list[Match]:
+                     profile: Profile = NO_PROFILE, named_out: list[pl.DataFrame] | None = None) -> list[Match]:
     """Offset voting on landmark hashes of `queries` (as posted, or at each of `speeds`), then clusters of
     aligned landmarks become spans. `chunk` supplies the earlier same-chunk queries as references (unless
-    `chunk_refs` is false: the index only)."""
+    `chunk_refs` is false: the index only). `named_out`, if given, receives the (qid, ref) frame of the indexed
+    audios each query's triplet keys named."""
     step = "lm" if speeds is None else "speed"
     with profile.step(f"{step}_keys"):
         q_marks = analyse.q_marks(queries, chunk, speeds)
         if q_marks is None:
             return []
         q_triplets = analyse.q_triplets(queries, speeds)
+    with profile.step(f"{step}_pairs"):
+        if q_triplets is None:
+            named, lm_index = pl.DataFrame(schema={"qid": pl.Int32, "ref": pl.Int32}), landmark_candidates(con, [])
+        else:
+            named, lm_index = store.named_candidates(
+                con, q_triplets, vote.TRIPLET_TOL if speeds is None else vote.TRIPLET_TOL_SPEED)
+        if named_out is not None:
+            named_out.append(named)
     with profile.step(f"{step}_lookup"):
-        lm_index = landmark_candidates(con, queries, speeds, q_triplets=q_triplets)
         heads = store.stitch_candidates(con, q_marks, lm_index, chunk_refs) if speeds is None else None
     stitch_head: list[Match] = []
     if heads is not None:
@@ -309,10 +334,17 @@ def _post_maxima(q: Query) -> np.ndarray | None:
 
 
 def speed_estimated_matches(con: duckdb.DuckDBPyConnection, queries: list[Query],
-                            profile: Profile = NO_PROFILE) -> list[Match]:
-    """Verified matches of `queries` at measured (time, pitch) factors against the index (speed_estimate.py)."""
+                            profile: Profile = NO_PROFILE, named: pl.DataFrame | None = None) -> list[Match]:
+    """Verified matches of `queries` at measured (time, pitch) factors (speed_estimate.py) against the indexed
+    audios `named(qid, ref)` names for each (the engine: those the speed presets' triplet keys named), or with
+    `named` None against every indexed pair (the reference, linear in the index)."""
+    if named is not None:
+        named = named.filter(pl.col("qid").is_in([q.qid for q in queries]))
+        if named.is_empty():
+            return []
+        queries = [q for q in queries if q.qid in set(named["qid"].to_list())]
     with profile.step("speed_est_lookup"):
-        cands = store.speed_estimate_candidates(con, speed_estimate.q_pairs(queries))
+        cands = store.speed_estimate_candidates(con, speed_estimate.q_pairs(queries), named)
     if cands.is_empty():
         return []
     with profile.step("speed_est_verify"):

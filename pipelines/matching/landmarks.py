@@ -79,27 +79,34 @@ def scaled_pair_hashes(t: np.ndarray, f: np.ndarray, time_factor: float = 1.0,
     if f1.size == 0:
         return np.zeros(0, np.uint32), np.zeros(0, np.int32)
     if time_factor == 1.0 and pitch_factor == 1.0:
-        choices = [(np.rint(f1), np.rint(d_f), np.rint(d_t))]
-    else:  # both roundings where the fraction is ambiguous, else the nearest only
-        def two(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            lo, hi = np.floor(x), np.ceil(x)
-            near = np.rint(x)
-            amb = np.abs(x - lo - 0.5) < AMBIGUOUS
-            return near, np.where(amb, np.where(near == lo, hi, lo), near)
-        f_opts, df_opts, dt_opts = two(f1), two(d_f), two(d_t)
-        choices = [(fo, do, to) for fo in f_opts for do in df_opts for to in dt_opts]
-    hs, ts = [], []
-    for fo, do, to in choices:
-        good = (fo >= 0) & (fo < 256) & (np.abs(do) <= MAX_DF) & (to >= 1) & (to <= MAX_DT)
-        h = (fo[good].astype(np.uint32) << 13) | ((do[good] + 64).astype(np.uint32) << 6) | to[good].astype(np.uint32)
-        hs.append(h)
-        ts.append(np.rint(t1[good]).astype(np.int32))
-    h = np.concatenate(hs)
-    tv = np.concatenate(ts)
-    if len(choices) > 1:  # drop the duplicates the unambiguous coordinates produced
-        keyed = np.unique((h.astype(np.int64) << 32) | (tv.astype(np.int64) & 0xFFFFFFFF))
-        h, tv = (keyed >> 32).astype(np.uint32), (keyed & 0xFFFFFFFF).astype(np.int32)
-    return h.astype(np.uint32), tv
+        return _packed_pairs(np.rint(f1), np.rint(d_f), np.rint(d_t), np.rint(t1).astype(np.int32))
+    # both roundings where the fraction is ambiguous, else the nearest only: each ambiguous coordinate adds a row
+    # with its other rounding (of every row made so far), which gives every combination of the roundings once
+    cols = [np.rint(f1), np.rint(d_f), np.rint(d_t)]
+    alts = [np.where(np.rint(c) == np.floor(c), np.ceil(c), np.floor(c)) for c in (f1, d_f, d_t)]
+    ambiguous = [np.abs(c - np.floor(c) - 0.5) < AMBIGUOUS for c in (f1, d_f, d_t)]
+    frames = np.rint(t1).astype(np.int32)
+    for i in range(3):
+        m = ambiguous[i]
+        extra = [c[m] for c in cols]
+        extra[i] = alts[i][m]
+        cols = [np.concatenate([c, e]) for c, e in zip(cols, extra, strict=False)]
+        alts[i + 1:] = [np.concatenate([x, x[m]]) for x in alts[i + 1:]]
+        ambiguous[i + 1:] = [np.concatenate([x, x[m]]) for x in ambiguous[i + 1:]]
+        frames = np.concatenate([frames, frames[m]])
+    h, tv = _packed_pairs(*cols, frames)
+    # one row per (hash, frame), in (hash, frame) order: two roundings of different pairs can meet
+    keyed = np.sort((h.astype(np.int64) << 32) | (tv.astype(np.int64) & 0xFFFFFFFF))
+    keyed = keyed[np.concatenate([[True], keyed[1:] != keyed[:-1]])]  # np.unique's result, without its hash pass
+    return (keyed >> 32).astype(np.uint32), (keyed & 0xFFFFFFFF).astype(np.int32)
+
+
+def _packed_pairs(fo: np.ndarray, do: np.ndarray, to: np.ndarray,
+                  frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(hash, anchor frame) of whole-numbered pair coordinates that fit the hash: bin (8 bits) | df+64 (7) | dt (6)."""
+    good = (fo >= 0) & (fo < 256) & (np.abs(do) <= MAX_DF) & (to >= 1) & (to <= MAX_DT)
+    h = (fo[good].astype(np.uint32) << 13) | ((do[good] + 64).astype(np.uint32) << 6) | to[good].astype(np.uint32)
+    return h.astype(np.uint32), frames[good]
 
 
 def landmarks(pcm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -132,17 +139,19 @@ def scaled_triplet_keys(t: np.ndarray, f: np.ndarray, factors: list[tuple[float,
         t, f, fan, np.array([tf for tf, _ in factors], np.float64), np.array([pf for _, pf in factors], np.float64))
     if anchor_t.size == 0:
         return np.zeros(0, np.uint64), np.zeros(0, np.int32), np.zeros(0, np.int64)
-    cols = [np.rint(c) for c in coords]
-    alts = [np.where(np.rint(c) == np.floor(c), np.ceil(c), np.floor(c)) for c in coords]
+    # whole numbers from here on (int32: the same values as the float roundings, half the bytes to copy)
+    cols = [np.rint(c).astype(np.int32) for c in coords]
+    alts = [np.where(np.rint(c) == np.floor(c), np.ceil(c), np.floor(c)).astype(np.int32) for c in coords]
     ambiguous = [np.abs(c - np.floor(c) - 0.5) < AMBIGUOUS for c in coords]
-    frames = np.rint(anchor_t).astype(np.int64)
+    frames = np.rint(anchor_t).astype(np.int32)
     for i in range(len(cols)):  # each ambiguous coordinate doubles its rows: one per rounding
         m = ambiguous[i]
         extra = [c[m] for c in cols]
         extra[i] = alts[i][m]
         cols = [np.concatenate([c, e]) for c, e in zip(cols, extra, strict=False)]
-        alts = [np.concatenate([x, x[m]]) for x in alts]
-        ambiguous = [np.concatenate([x, x[m]]) for x in ambiguous]
+        # the roundings of the coordinates still to come (those done are no longer needed)
+        alts[i + 1:] = [np.concatenate([x, x[m]]) for x in alts[i + 1:]]
+        ambiguous[i + 1:] = [np.concatenate([x, x[m]]) for x in ambiguous[i + 1:]]
         frames = np.concatenate([frames, frames[m]])
         which = np.concatenate([which, which[m]])
     fa, df1, dt1, df2, dt2 = cols

@@ -13,6 +13,7 @@ of posts.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -130,6 +131,23 @@ def _candidate_frames(ids: list[int], marks: list[tuple[np.ndarray, np.ndarray]]
     }
 
 
+# Memory
+
+MEMORY_LIMIT = "2GB"  # DuckDB's buffer pool while a day is matched (TRENDTRACE_MATCH_MEMORY overrides it)
+
+
+@contextmanager
+def bounded_memory(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Match with DuckDB's memory limit at MEMORY_LIMIT (or $TRENDTRACE_MATCH_MEMORY, e.g. "4GB"), restored after:
+    the speed passes' joins spill beyond it instead of taking most of a shared machine's RAM (docs/scaling.md)."""
+    warehouse.run_sql(con, "match_sounds/memory_begin",
+                      {"memory_limit": os.environ.get("TRENDTRACE_MATCH_MEMORY") or MEMORY_LIMIT})
+    try:
+        yield con
+    finally:
+        warehouse.run_sql(con, "match_sounds/memory_end")
+
+
 # Candidate lookups
 
 
@@ -164,13 +182,28 @@ def candidate_pairs(con: duckdb.DuckDBPyConnection, q_triplets: pl.DataFrame,
     variant, key, t)` point to with aligned votes within +-`tol` frames (sql/match_sounds/candidates_triplets.sql).
     Reading the pairs of every indexed audio instead would cost in proportion to the index: a 21-bit pair hash
     has ~20 postings per 10k sounds."""
+    return named_candidates(con, q_triplets, tol)[1]
+
+
+def named_candidates(con: duckdb.DuckDBPyConnection, q_triplets: pl.DataFrame,
+                     tol: int = vote.TRIPLET_TOL) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(`named(qid, ref)`: the indexed audios each query's triplet keys name, `lm_index(hash, audio_id, t)`: the
+    pairs of their union), as `candidate_pairs`. The measured speed factors vote against each query's own."""
     with lookup(con, "match_sounds/lookup_landmarks_begin"):
-        refs = [int(r) for (r,) in warehouse.fetch_rows(
+        named = warehouse.query_frame(
             con, "match_sounds/candidates_triplets", frames={"q_triplets": q_triplets},
             params={"min_votes": vote.TRIPLET_MIN_VOTES, "top_refs": vote.TRIPLET_TOP_REFS, "tol": tol,
                     "top_head_refs": vote.TRIPLET_TOP_HEAD_REFS, "head_frames": int(vote.STITCH_HEAD_S / FRAME_S),
-                    "max_off": vote.STITCH_MAX_OFF})]
+                    "max_off": vote.STITCH_MAX_OFF})
+        refs = sorted({int(r) for r in named["ref"].to_list()}) if named.height else []
         lists = warehouse.query_frame(con, "match_sounds/ref_landmarks", frames=_want_refs(refs))
+    named = named.select(pl.col("qid").cast(pl.Int32), pl.col("ref").cast(pl.Int32)) if named.height else \
+        pl.DataFrame(schema={"qid": pl.Int32, "ref": pl.Int32})
+    return named, _exploded(lists)
+
+
+def _exploded(lists: pl.DataFrame) -> pl.DataFrame:
+    """match_audio_landmarks rows (audio_id, hashes, frames) as one (hash, audio_id, t) row per pair."""
     return (lists.explode(["hashes", "frames"])
             .select(pl.col("hashes").alias("hash"), "audio_id", pl.col("frames").alias("t"))
             .drop_nulls())
@@ -201,18 +234,26 @@ def landmark_candidates(con: duckdb.DuckDBPyConnection, q_marks: pl.DataFrame, l
         frames={"q_marks": q_marks, "lm_index": lm_index})
 
 
-def speed_estimate_candidates(con: duckdb.DuckDBPyConnection, q_pairs: pl.DataFrame) -> pl.DataFrame:
+def speed_estimate_candidates(con: duckdb.DuckDBPyConnection, q_pairs: pl.DataFrame,
+                              named: pl.DataFrame | None = None) -> pl.DataFrame:
     """(qid, variant, ref, abin, obin, votes): the best (time factor, offset) cells per reference and pitch
-    factor, speed_estimate.TOP_K per query, against the index (an empty frame for no pairs)."""
-    if q_pairs.is_empty():
+    factor, speed_estimate.TOP_K per query (an empty frame for no pairs), against the indexed audios `named(qid,
+    ref)` names for each query (sql/match_sounds/candidates_speed_estimate_named.sql: their pairs read through the
+    ART of match_audio_landmarks), or with `named` None against every indexed pair posting (a scan of
+    match_landmark_postings, linear in the index: the reference the named lookup is checked against)."""
+    if q_pairs.is_empty() or (named is not None and named.is_empty()):
         return pl.DataFrame()
-    return warehouse.query_frame(
-        con, "match_sounds/candidates_speed_estimate",
-        {"min_dt": speed_estimate.MIN_DT, "a_step": speed_estimate.TIME_STEP,
-         "a_min": speed_estimate.TIME_FACTOR_RANGE[0], "a_max": speed_estimate.TIME_FACTOR_RANGE[1],
-         "off_frames": speed_estimate.OFF_FRAMES, "min_cell_votes": speed_estimate.MIN_CELL_VOTES,
-         "min_votes": speed_estimate.MIN_VOTES, "top_k": speed_estimate.TOP_K},
-        frames={"q_pairs": q_pairs})
+    params = {"min_dt": speed_estimate.MIN_DT, "a_step": speed_estimate.TIME_STEP,
+              "a_min": speed_estimate.TIME_FACTOR_RANGE[0], "a_max": speed_estimate.TIME_FACTOR_RANGE[1],
+              "off_frames": speed_estimate.OFF_FRAMES, "min_cell_votes": speed_estimate.MIN_CELL_VOTES,
+              "min_votes": speed_estimate.MIN_VOTES, "top_k": speed_estimate.TOP_K}
+    if named is None:
+        return warehouse.query_frame(con, "match_sounds/candidates_speed_estimate", params, frames={"q_pairs": q_pairs})
+    with lookup(con, "match_sounds/lookup_landmarks_begin"):
+        lists = warehouse.query_frame(con, "match_sounds/ref_landmarks",
+                                      frames=_want_refs(sorted({int(r) for r in named["ref"].to_list()})))
+    return warehouse.query_frame(con, "match_sounds/candidates_speed_estimate_named", params,
+                                 frames={"q_pairs": q_pairs, "named_refs": named, "ref_pairs": _exploded(lists)})
 
 
 # References

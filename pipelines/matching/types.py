@@ -32,6 +32,9 @@ class Query:
     peak_bins: np.ndarray
     media: Path | None = None  # the media file, decoded again only for the peak-presence test
     _marks: tuple[np.ndarray, np.ndarray] | None = field(default=None, init=False, repr=False, compare=False)
+    # keys computed from its peaks by pipelines/matching/analyse.py (the speed presets'), kept so the end-of-day
+    # merge pass does not key the same file again; shared by with_qid copies
+    keyed: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def marks(self) -> tuple[np.ndarray, np.ndarray]:
@@ -45,6 +48,7 @@ class Query:
         sharing the landmark pairs already computed."""
         copy = replace(self, qid=qid)
         copy._marks = self._marks
+        copy.keyed = self.keyed
         return copy
 
 

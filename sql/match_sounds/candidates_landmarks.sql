@@ -70,4 +70,6 @@ SELECT b.qid, b.variant, b.ref, b.off, b.votes3 AS votes,
 FROM best b
 JOIN hits h ON h.qid = b.qid AND h.variant = b.variant AND h.ref = b.ref AND h.off BETWEEN b.off - 1 AND b.off + 1
 GROUP BY ALL
-ORDER BY b.qid, votes DESC;
+-- a total order: equal votes (one stretch heard through two indexed audios of one sound) come in the same order in
+-- every run, so the verified matches, and the day's rows built from them, are reproducible
+ORDER BY b.qid, votes DESC, b.variant, b.ref, b.off;

@@ -18,4 +18,4 @@ SELECT qid, ref, 0 AS off, count(*) AS votes, list(qt ORDER BY qt) AS qts, list(
 FROM hits
 GROUP BY qid, ref
 HAVING count(*) >= $min_votes
-ORDER BY qid, votes DESC;
+ORDER BY qid, votes DESC, ref;  -- a total order: reruns verify the candidates in the same order

@@ -3,8 +3,9 @@
 -- (variant 0) or mapped back by a speed preset (1..). A triplet key is rare enough that two aligned at one offset
 -- (+-$tol frames) name the audio (free alignment: a clip, a reuse under a voice, a sped-up copy), and one
 -- aligned near offset 0 in the first seconds of both names a stitch's parent (as posted only).
--- Returns the union over the chunk of each query's best audios of either kind; the pair-hash voting and its
--- checks then run on these audios only (sql/match_sounds/candidates_landmarks.sql, candidates_stitch.sql).
+-- Returns each query's best audios of either kind as (qid, ref); the pair-hash voting and its checks then run on
+-- their union over the chunk (sql/match_sounds/candidates_landmarks.sql, candidates_stitch.sql), and the measured
+-- speed factors on each query's own (candidates_speed_estimate_named.sql).
 WITH hits AS MATERIALIZED (
     SELECT q.qid, q.variant, p.audio_id AS ref, p.t - q.t AS off, q.t AS qt, p.t AS rt
     FROM (SELECT DISTINCT qid, variant, key, t FROM q_triplets) q  -- a key kept by two roundings counts once
@@ -27,8 +28,9 @@ head AS (
     GROUP BY ALL
 ),
 ranked AS (
-    SELECT ref, row_number() OVER (PARTITION BY qid ORDER BY votes DESC, ref) <= $top_refs AS kept FROM free
+    SELECT qid, ref, row_number() OVER (PARTITION BY qid ORDER BY votes DESC, ref) <= $top_refs AS kept FROM free
     UNION ALL
-    SELECT ref, row_number() OVER (PARTITION BY qid ORDER BY votes DESC, ref) <= $top_head_refs AS kept FROM head
+    SELECT qid, ref, row_number() OVER (PARTITION BY qid ORDER BY votes DESC, ref) <= $top_head_refs AS kept
+    FROM head
 )
-SELECT DISTINCT ref FROM ranked WHERE kept ORDER BY ref;
+SELECT DISTINCT qid, ref FROM ranked WHERE kept ORDER BY qid, ref;

@@ -86,3 +86,22 @@ def test_a_tempo_stretch_between_presets_is_measured(world):
 def test_an_unindexed_song_with_the_same_chain_matches_nothing(world):
     con, queries = world
     assert speed_estimated_matches(con, [queries["unseen_chain"]]) == []
+
+
+def _named_by_presets(con, q: Query):
+    """The (qid, ref) frame of the audios the speed presets' triplet keys name for `q` (what the engine passes)."""
+    named: list = []
+    landmark_matches(con, [q], [q], speeds=SPEED_VARIANTS, chunk_refs=False, named_out=named)
+    return named[0]
+
+
+@pytest.mark.parametrize("name", ["chain", "tempo", "unseen_chain"])
+def test_through_the_audios_the_presets_name_the_same_matches_as_over_every_pair(world, name):
+    """The engine votes the measured factors only against the audios each query's speed-preset triplet keys
+    named (a lookup, not a scan of every indexed pair): it must find what the scan finds."""
+    con, queries = world
+    q = queries[name]
+    named = _named_by_presets(con, q)
+    assert speed_estimated_matches(con, [q], named=named) == speed_estimated_matches(con, [q])
+    if name != "unseen_chain":
+        assert named.height and named["qid"].to_list() == [q.qid] * named.height

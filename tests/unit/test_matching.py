@@ -227,3 +227,25 @@ def test_only_copies_of_a_sound_at_another_speed_are_indexed():
     assert r.resolve(_q(20, 10.0), "p20", t, voice_over).index_as_copy is None
     sped = [Match(22, 0, 0.0, 8.0, 5.0, 15.0, 1.25, 0.2, "landmarks_speed_pitch")]
     assert r.resolve(_q(22, 8.0), "p22", t, sped).index_as_copy == ("snd-a", (0.0, 5.0, 1.25))
+
+
+def test_speed_keys_are_computed_once_per_file_and_shared_by_the_merge_pass_copy(audio):
+    """The merge pass queries a day's files again under new qids (Query.with_qid): their speed-preset keys come
+    from the day's computation (Query.keyed), and are the keys a fresh computation gives."""
+    from pipelines.matching import analyse
+    from pipelines.matching.analyse import SPEED_VARIANTS
+
+    t, f = peaks(audio["fast"])
+    q = Query(3, "fast", 20.0, np.zeros(0, np.uint32), t, f)
+    marks, triplets = analyse.q_marks([q], [q], SPEED_VARIANTS), analyse.q_triplets([q], SPEED_VARIANTS)
+    assert q.keyed  # kept on the file
+    again = q.with_qid(7)
+    assert again.keyed is q.keyed
+    fresh = Query(7, "fast", 20.0, np.zeros(0, np.uint32), t, f)
+    for cached, computed in ((analyse.q_marks([again], [again], SPEED_VARIANTS),
+                              analyse.q_marks([fresh], [fresh], SPEED_VARIANTS)),
+                             (analyse.q_triplets([again], SPEED_VARIANTS),
+                              analyse.q_triplets([fresh], SPEED_VARIANTS))):
+        assert cached.equals(computed) and cached.height > 1000
+    assert marks.drop("qid").equals(analyse.q_marks([fresh], [fresh], SPEED_VARIANTS).drop("qid"))
+    assert triplets["variant"].min() == 1 and triplets["variant"].max() == len(SPEED_VARIANTS)
