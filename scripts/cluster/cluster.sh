@@ -32,9 +32,22 @@ as_pg() {
   if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
-alive() {  # alive NAME: its pid file names a live process
-  local f="$RUN/$1.pid"
-  [ -s "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null
+started_at() {  # started_at PID: the process's start time in clock ticks since boot (empty off Linux)
+  [ -r "/proc/$1/stat" ] && sed -E 's/^.*\) //' "/proc/$1/stat" | cut -d' ' -f20 || true
+}
+
+remember() {  # remember NAME PID: its pid file, and its start time so that a reused pid is not taken for it
+  echo "$2" >"$RUN/$1.pid"
+  started_at "$2" >"$RUN/$1.start"
+}
+
+alive() {  # alive NAME: its pid file names a live process, the one this script started (not a reused pid)
+  local f="$RUN/$1.pid" pid
+  [ -s "$f" ] || return 1
+  pid="$(cat "$f")"
+  kill -0 "$pid" 2>/dev/null || return 1
+  [ -s "$RUN/$1.start" ] || return 0
+  [ "$(started_at "$pid")" = "$(cat "$RUN/$1.start")" ]
 }
 
 free_ports() {  # free_ports N: N distinct free TCP ports on 127.0.0.1
@@ -156,7 +169,7 @@ EOF
   local i
   for i in $(seq 1 50); do
     REDISCLI_AUTH="$(secret redis_password)" redis-cli -h 127.0.0.1 -p "$CLUSTER_REDIS_PORT" ping 2>/dev/null \
-      | grep -q PONG && { log "Redis on 127.0.0.1:$CLUSTER_REDIS_PORT"; return 0; }
+      | grep -q PONG && { remember redis "$(cat "$RUN/redis.pid")"; log "Redis on 127.0.0.1:$CLUSTER_REDIS_PORT"; return 0; }
     sleep 0.2
   done
   tail -20 "$LOGS/redis.log"; die "Redis did not start"
@@ -186,7 +199,7 @@ start_component() {  # start_component NAME: in its own session (pid = process g
     *) die "unknown component $name" ;;
   esac
   setsid "${cmd[@]}" >>"$LOGS/$name.log" 2>&1 </dev/null &
-  echo $! >"$RUN/$name.pid"
+  remember "$name" $!
 }
 
 wait_api() {
@@ -237,7 +250,7 @@ stop_group() {  # stop_group NAME: TERM its process group, KILL it after 30 s
     sleep 0.5
   done
   kill -KILL -- "-$pid" 2>/dev/null || true
-  rm -f "$RUN/$name.pid"
+  rm -f "$RUN/$name.pid" "$RUN/$name.start"
 }
 
 down() {
@@ -245,14 +258,14 @@ down() {
   # workers first (no new task starts), then the servers, then the broker and the database
   for c in worker-default worker-warehouse scheduler dag-processor api-server; do
     alive "$c" && { stopped=1; stop_group "$c"; }
-    rm -f "$RUN/$c.pid"
+    rm -f "$RUN/$c.pid" "$RUN/$c.start"
   done
   if redis_running; then
     stopped=1
     local pid; pid="$(cat "$RUN/redis.pid")"
     kill -TERM "$pid" 2>/dev/null || true
     for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-    rm -f "$RUN/redis.pid"
+    rm -f "$RUN/redis.pid" "$RUN/redis.start"
   fi
   if pg_running; then
     stopped=1
