@@ -17,7 +17,7 @@ DEMO_SEED ?= 7
 # pytest-xdist worker processes for test/test-fast (`make test PYTEST_WORKERS=0` runs serially)
 PYTEST_WORKERS ?= 2
 
-.PHONY: setup demo lint test test-fast bench serve clean help
+.PHONY: setup demo lint test test-fast bench serve clean help cluster cluster-down cluster-test
 
 help:
 	@echo "make demo   build the quick sample world (7 days) and run the daily DAG over it (prints the summary)"
@@ -26,6 +26,8 @@ help:
 	@echo "make test   lint, then the whole test suite (slow tests included) on $(PYTEST_WORKERS) xdist workers"
 	@echo "make bench  matching accuracy and lookup scaling, a match_sounds day's cost per step, lineage at 1M posts vs networkx, publish cost, sample-world build speed (ratios, same run)"
 	@echo "make serve  start Airflow (scheduler + api-server + dag-processor) for real daily runs"
+	@echo "make cluster       start a Celery Airflow on 127.0.0.1 (PostgreSQL, Redis, 2 workers; state in .cluster/)"
+	@echo "make cluster-down  stop it; make cluster-test: backfill the small world through it = the embedded run"
 
 setup:
 	bash scripts/setup.sh
@@ -37,6 +39,7 @@ lint: setup
 	$(ENV)
 	uv run ruff check .
 
+# the whole suite includes the cluster test (tests/cluster, marked `cluster`: the same test as `make cluster-test`)
 test: setup lint
 	$(ENV)
 	uv run pytest -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder --durations=30
@@ -63,5 +66,19 @@ serve: setup
 	echo "Airflow UI: http://127.0.0.1:8080  (landing $$TRENDTRACE_LANDING, warehouse $$TRENDTRACE_WAREHOUSE)"
 	uv run airflow standalone
 
-clean:
-	rm -rf data/warehouse data/demo .airflow
+# A real multi-process Airflow (scripts/cluster/cluster.sh; docs/scaling.md, "Running on the cluster").
+# Landing zone and warehouse as for `make serve`; CLUSTER_DIR (default .cluster) holds all of its state.
+cluster: setup
+	$(ENV)
+	export TRENDTRACE_LANDING="$${TRENDTRACE_LANDING:-$$PWD/$(DEMO_DIR)/landing}"
+	bash scripts/cluster/cluster.sh up
+
+cluster-down:
+	bash scripts/cluster/cluster.sh down
+
+cluster-test: setup
+	$(ENV)
+	uv run pytest -n 0 -s -m cluster tests/cluster
+
+clean: cluster-down
+	rm -rf data/warehouse data/demo .airflow .cluster

@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(libchromaprint1 libchromaprint-tools ffmpeg espeak-ng fluidsynth fluid-soundfont-gm chromium fonts-liberation)
+APT_PACKAGES=(libchromaprint1 libchromaprint-tools ffmpeg espeak-ng fluidsynth fluid-soundfont-gm chromium fonts-liberation
+  postgresql redis-server)  # the last two: make cluster (a private PostgreSQL and Redis, never started as services)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
