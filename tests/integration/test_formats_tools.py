@@ -153,3 +153,45 @@ def test_formats_and_inspect_commands_write_nothing(built, tmp_path, monkeypatch
     assert sorted(p.name for p in built.partition.rglob("*")) == before
     assert not (tmp_path / "none.duckdb").exists()
     json.dumps(before)  # names with '#', '[' and spaces survive
+
+
+def test_edges_the_tools_data_supports_are_found(env):
+    """Through match_sounds and link_lineage: the web export's duet id links the duet to its parent, and every
+    other post playing the same audio, whatever tool wrote it and whatever music id (or none) it carries, is one
+    sound linked back to the earliest post playing it."""
+    from pipelines.stages import link_lineage, match_sounds
+
+    land, warehouse = env
+    for stage in (ingest, validate, fingerprint, match_sounds, link_lineage):
+        assert stage.run(DAY, "tools-edges").status == "success", stage.__name__
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        primary = dict(con.execute(
+            "SELECT post_id, sound_id FROM post_sounds WHERE role = 'primary'").fetchall())
+        posts = dict(con.execute("SELECT post_id, audio_sha256 FROM posts").fetchall())
+        edges = {c: (p, rel, json.loads(ev)) for c, p, rel, ev in con.execute(
+            "SELECT child_post_id, parent_post_id, relation, evidence FROM lineage_edges").fetchall()}
+        first = con.execute("SELECT post_id FROM posts ORDER BY created_at, post_id LIMIT 1").fetchall()[0][0]
+    finally:
+        con.close()
+    assert first == "7380000000000000001"
+    song = posts[first]
+    same_audio = sorted(p for p, sha in posts.items() if sha == song)
+    assert len(same_audio) >= 8 and {f for f, _ in Counter(
+        e.fmt for e in land.expected if e.rule is None and e.post_id in same_audio).items()} >= {
+        "tiktok_web", "zeeschuimer_ndjson", "fourcat_csv", "zeeschuimer_csv", "apify_json", "research_api",
+        "research_api_early"}
+    # one sound for the audio, whatever the tools' music ids say (9001, 9002, 9003, none)
+    assert {primary[p] for p in same_audio} == {primary[first]}
+    # the duet id of the web export: a duet of its parent, with that evidence
+    parent, relation, evidence = edges["7380000000000000002"]
+    assert (parent, relation) == ("7380000000000000001", "duet")
+    assert "7380000000000000001" in json.dumps(evidence)
+    # every later post of the audio links back into the sound's tree, none to a post created after it
+    created = {e.post_id: i for i, e in enumerate(land.expected)}
+    for post in same_audio:
+        if post == first:
+            assert post not in edges
+            continue
+        assert post in edges, f"{post} ({created.get(post)}) has no lineage edge"
+        assert primary[edges[post][0]] == primary[first]

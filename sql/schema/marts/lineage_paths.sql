@@ -8,7 +8,7 @@ CREATE TABLE IF NOT EXISTS lineage_paths (
     path            VARCHAR[] NOT NULL,
     parent_post_id  VARCHAR,
     relation        VARCHAR,
-    author          VARCHAR NOT NULL,
+    author          VARCHAR,
     created_at      TIMESTAMP NOT NULL,
     day             DATE NOT NULL
 );
@@ -20,6 +20,6 @@ COMMENT ON COLUMN lineage_paths.depth IS 'Hops from the root (0 for the root).';
 COMMENT ON COLUMN lineage_paths.path IS 'Post ids from the root to this post, both included.';
 COMMENT ON COLUMN lineage_paths.parent_post_id IS 'Direct parent (lineage_edges.parent_post_id); NULL for roots.';
 COMMENT ON COLUMN lineage_paths.relation IS 'Relation to the parent (lineage_edges.relation); NULL for roots.';
-COMMENT ON COLUMN lineage_paths.author IS 'Creator of the post (posts.author).';
+COMMENT ON COLUMN lineage_paths.author IS 'Creator of the post (posts.author; NULL where the export carries none).';
 COMMENT ON COLUMN lineage_paths.created_at IS 'posts.created_at (UTC).';
 COMMENT ON COLUMN lineage_paths.day IS 'ingest_day of the post (the unit of reruns).';
