@@ -73,9 +73,13 @@ def moment_to_movement():
 
     @task(task_id="ingest", doc_md=STAGES["ingest"], **on_warehouse)
     def ingest(logical_date: datetime | None = None, run_id: str | None = None) -> dict:
+        from pipelines.alerts.notifier import send_degraded_notice
         from pipelines.stages import ingest as stage
 
-        return stage.run(day_of(logical_date), run_id or "airflow").as_dict()
+        day = day_of(logical_date)
+        result = stage.run(day, run_id or "airflow")
+        send_degraded_notice(day.isoformat(), run_id or "airflow", result.message or "")  # green but partial
+        return result.as_dict()
 
     @task(task_id="validate", doc_md=STAGES["validate"], **on_warehouse)
     def validate(logical_date: datetime | None = None, run_id: str | None = None) -> dict:

@@ -24,6 +24,9 @@ from pipelines.redact import scrub, scrub_exception
 log = logging.getLogger(__name__)
 
 
+# A day that ran but loaded only part of its input (schema drift) says so first in its ingest message; status and
+# the degraded-day notice (alerts/notifier.py) read it there.
+DEGRADED_PREFIX = "degraded: "
 ENV_LOCK_WAIT_S = "TRENDTRACE_LOCK_WAIT_S"
 DEFAULT_LOCK_WAIT_S = 120.0
 LOCK_REPORT_EVERY_S = 15.0  # while waiting for the lock, say so again this often

@@ -91,3 +91,20 @@ def _number(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
     return str(value)
+
+
+
+def degraded_message(day: str, run_id: str, detail: str) -> Message:
+    """A day that ran but loaded degraded (a file's records quarantined for schema drift): said through the
+    failure channels, since no task failed and the day would otherwise look green."""
+    detail = detail[:1000]
+    payload = {"event": "day_degraded", "dag_id": "moment_to_movement", "task_id": "ingest", "run_id": run_id,
+               "day": day, "detail": detail}
+    subject = f"[trendtrace] {day} loaded degraded (schema drift)"
+    text = (
+        f"The run {run_id} for {day} succeeded, but part of its input was quarantined as schema drift:\n\n"
+        f"{detail}\n\n"
+        f"Fix the export or its adapter, then rerun the day: trendtrace run --date {day}\n"
+    )
+    return Message(delivery_id=f"day_degraded-{run_id}-{day}", event="day_degraded", subject=subject, text=text,
+                   payload=payload)

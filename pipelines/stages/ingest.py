@@ -13,7 +13,7 @@ from datetime import date
 
 from pipelines import settings, warehouse
 from pipelines.frames import problems_frame, stg_posts_frame
-from pipelines.runlog import StageResult, stage_run
+from pipelines.runlog import DEGRADED_PREFIX, StageResult, stage_run
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ def run(day: date, run_id: str = "cli") -> StageResult:
             result.message = f"{len(posts)} records read, {len(problems)} unreadable (quarantined)"
             if drifts:
                 shown = ", ".join(f"{d.source_file} lacks {d.column!r} ({d.source_format})" for d in drifts)
-                result.message = f"degraded: schema drift in {len(drifts)} file(s): {shown}; " + result.message
+                result.message = f"{DEGRADED_PREFIX}schema drift in {len(drifts)} file(s): {shown}; " + result.message
                 log.warning("ingest %s degraded: schema drift: %s", day, shown)
             if orphans:
                 shown = ", ".join(orphans[:20]) + (", ..." if len(orphans) > 20 else "")

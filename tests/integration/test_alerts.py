@@ -22,7 +22,7 @@ from pipelines import warehouse
 from pipelines.alerts import channels
 from pipelines.alerts.cli import app as alerts_cli
 from pipelines.alerts.messages import alert_delivery_id
-from pipelines.alerts.notifier import on_failure
+from pipelines.alerts.notifier import on_failure, send_degraded_notice
 from pipelines.stages import alerts as alerts_stage
 from tests.support.receivers import SmtpReceiver, WebhookReceiver, free_port
 
@@ -333,6 +333,29 @@ def test_task_failure_notifier_sends_through_both_channels(env, monkeypatch, cap
     assert mail["Subject"] == "[trendtrace] moment_to_movement.fingerprint failed for 2024-03-02"
     assert "error: RuntimeError: ffmpeg exited 1" in mail.get_payload(decode=True).decode()
     assert SECRET not in caplog.text
+
+
+def test_a_degraded_day_is_said_through_the_failure_channels(env, monkeypatch):
+    """The DAG's ingest task passes its message on: a day that loaded degraded (schema drift) succeeded, so no
+    failure callback fires; the notice says it instead, and a day that loaded whole says nothing."""
+    monkeypatch.setenv(channels.ENV_SMTP_USER, "")
+    detail = ("degraded: schema drift in 1 file(s): tiktok-search.csv lacks 'timestamp' (fourcat_csv); "
+              "12 records read, 3 unreadable (quarantined)")
+    with WebhookReceiver() as hook, SmtpReceiver() as smtp:
+        use_webhook(monkeypatch, hook.url)
+        use_smtp(monkeypatch, smtp)
+        assert send_degraded_notice("2024-03-02", "scheduled__2024-03-02", "12 records read, 0 unreadable") == []
+        outcomes = send_degraded_notice("2024-03-02", "scheduled__2024-03-02", detail)
+    assert [o.ok for o in outcomes] == [True, True]
+    [got] = hook.delivered
+    assert got.headers[channels.EVENT_HEADER] == "day_degraded"
+    assert got.headers[channels.SIGNATURE_HEADER] == channels.signature(SECRET, got.body)
+    assert got.json() == {"event": "day_degraded", "dag_id": "moment_to_movement", "task_id": "ingest",
+                          "run_id": "scheduled__2024-03-02", "day": "2024-03-02", "detail": detail}
+    [mail] = smtp.messages
+    assert mail["Subject"] == "[trendtrace] 2024-03-02 loaded degraded (schema drift)"
+    body = mail.get_payload(decode=True).decode()
+    assert "tiktok-search.csv lacks 'timestamp' (fourcat_csv)" in body and "trendtrace run --date 2024-03-02" in body
 
 
 def test_notifier_never_raises_when_the_receiver_is_down(env, monkeypatch, caplog):
