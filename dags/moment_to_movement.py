@@ -1,12 +1,14 @@
 """moment_to_movement: the daily trendtrace pipeline, one dt= landing partition per run.
 
-ingest → validate → fingerprint_plan → fingerprint_shard[×N] → fingerprint → match_sounds → link_lineage
-→ build_cascades → adoption → check_invariants → alerts → publish
+ingest → validate → fingerprint_plan → fingerprint_shard[×N] → fingerprint → match_plan → match_shard[×M]
+→ match_sounds → link_lineage → build_cascades → adoption → check_invariants → alerts → publish
 
 The fingerprint stage is a dynamically mapped task: `fingerprint_plan` splits the day's new media files into
 shards, `fingerprint_shard` decodes one shard per mapped task instance (no DuckDB access, so instances can
 run on any Celery/Kubernetes worker that mounts the work dir and the landing zone) and `fingerprint` loads
-every shard's Parquet into DuckDB in one transaction (docs/scaling.md).
+every shard's Parquet into DuckDB in one transaction (docs/scaling.md). match_sounds' first pass (each file
+against the index as of the day before) is mapped the same way: `match_shard` instances read the warehouse file
+read-only and write Parquet; `match_sounds` does the rest of the day as the one writer.
 
 Wiring only: each task imports its stage module (`pipelines.stages.<stage>`) inside its body, so parsing
 the DAG stays cheap (pandas, Great Expectations and the audio stack load only when a task runs), and calls
@@ -119,11 +121,34 @@ def moment_to_movement():
         done = [results[i] for i in range(len(results))] if results is not None else []
         return run_load(day_of(logical_date), run_id or "airflow", shards, done).as_dict()
 
-    @task(task_id="match_sounds", doc_md=STAGES["match_sounds"], **on_warehouse)
-    def match_sounds(logical_date: datetime | None = None, run_id: str | None = None) -> dict:
+    @task(task_id="match_plan", doc_md="Forget the day's earlier matching; cut its audio into shards of whole chunks.",
+          **on_warehouse)
+    def match_plan(logical_date: datetime | None = None) -> list[dict]:
+        from pipelines.stages.match_shards import plan_day
+
+        return plan_day(day_of(logical_date))
+
+    @task(
+        task_id="match_shard",
+        doc_md="Match one shard's files against the index as of the day before (reads DuckDB only; Parquet out).",
+        map_index_template="{{ shard_label }}",
+        max_active_tis_per_dagrun=cfg.parallel_shards,
+        **_queue(cfg.match_shard_queue),
+    )
+    def match_shard(shard: dict) -> dict:
+        from airflow.sdk import get_current_context
+
+        from pipelines.stages.match_shards import label, run_shard
+
+        get_current_context()["shard_label"] = label(shard)  # type: ignore[typeddict-unknown-key]
+        return run_shard(shard)
+
+    @task(task_id="match_sounds", doc_md=STAGES["match_sounds"], trigger_rule="none_failed", **on_warehouse)
+    def match_sounds(shards: list[dict], results: Sequence[dict] | None = None,
+                     logical_date: datetime | None = None, run_id: str | None = None) -> dict:
         from pipelines.stages import match_sounds as stage
 
-        return stage.run(day_of(logical_date), run_id or "airflow").as_dict()
+        return stage.run_load(day_of(logical_date), run_id or "airflow", shards).as_dict()
 
     @task(task_id="link_lineage", doc_md=STAGES["link_lineage"], **on_warehouse)
     def link_lineage(logical_date: datetime | None = None, run_id: str | None = None) -> dict:
@@ -161,11 +186,15 @@ def moment_to_movement():
 
         return stage.run(day_of(logical_date), run_id or "airflow").as_dict()
 
-    # The graph: one straight line; fingerprint fans out over the plan's shards and back in.
+    # The graph: one straight line; fingerprint and match_sounds' first pass fan out over their plans' shards and
+    # back in.
     planned = fingerprint_plan()
     loaded = fingerprint(planned, fingerprint_shard.expand(shard=planned))
+    match_planned = match_plan()
+    matched = match_sounds(match_planned, match_shard.expand(shard=match_planned))
     chain(ingest(), validate(), planned)
-    chain(loaded, match_sounds(), link_lineage(), build_cascades(), adoption(), check_invariants(), alerts(), publish())
+    chain(loaded, match_planned)
+    chain(matched, link_lineage(), build_cascades(), adoption(), check_invariants(), alerts(), publish())
 
 
 moment_to_movement()
