@@ -142,6 +142,10 @@ class LandingMarkerTrigger(BaseEventTrigger):
     async def run(self) -> AsyncIterator[TriggerEvent]:
         if self.asset_state_store is None:
             self.log.warning("no asset state store (not run by a triggerer?): markers seen are remembered in memory")
+        else:
+            # the first store call starts the triggerer's execution-API client (~15 s in `airflow standalone`, whose
+            # triggerer serves that API in-process): pay it now, not when the first marker lands
+            await self.asset_state_store.aget(STATE_PREFIX + "warm-up")
         self.log.info("watching %s/dt=*/%s every %.1f s", self.landing, self.marker, self.poll_interval)
         while True:
             for m in await self.new_markers():
