@@ -63,7 +63,22 @@ def _measure(af: Standalone, receiver: WebhookReceiver, t_land: float, seen_befo
     }
     out = {k: (v - t_land if v is not None else None) for k, v in rel.items()}
     out["_run_id"] = run["dag_run_id"]  # type: ignore[assignment]
+    out["stage seconds"] = _stage_seconds(Path(af.env["TRENDTRACE_WAREHOUSE"]), run["dag_run_id"])
     return out
+
+
+def _stage_seconds(warehouse: Path, run_id: str) -> float | None:
+    """The run's stages' own time (pipeline_runs.seconds, summed): the rest of a run is Airflow's task overhead."""
+    import duckdb
+
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.IOException:  # the next run already holds the file
+        return None
+    try:
+        return con.execute("SELECT sum(seconds) FROM pipeline_runs WHERE run_id = ?", [run_id]).fetchone()[0]
+    finally:
+        con.close()
 
 
 def main() -> int:
@@ -117,8 +132,10 @@ def main() -> int:
                 results.append(("rerun (more files)", _measure(af, receiver, t_land, seen, before, args.timeout)))
             except TimeoutError:  # the rerun found no new crossing to deliver: report the run without it
                 results.append(("rerun (more files)", {"first alert delivered": None}))
-    steps = ["trigger fired", "fresh DAG run started", "day run started", "day run finished", "first alert delivered"]
-    print(f"\nlanding → … seconds (trigger poll {args.poll:g} s; marker mtime = 0)")
+    steps = ["trigger fired", "fresh DAG run started", "day run started", "first alert delivered", "day run finished",
+             "stage seconds"]
+    print(f"\nlanding → … seconds (trigger poll {args.poll:g} s; marker mtime = 0; stage seconds: the run's stages'"
+          " own time, summed)")
     print(f"{'':22}" + "".join(f"{s:>23}" for s in steps))
     for name, r in results:
         print(f"{name:22}" + "".join(f"{r[s]:>23.1f}" if r.get(s) is not None else f"{'-':>23}" for s in steps))
