@@ -55,12 +55,15 @@ class Marker:
                 "landed_at": self.landed_at.isoformat(), "seen_at": seen_at.isoformat()}
 
 
-def find_markers(landing: Path, marker: str = COMPLETION_MARKER) -> list[Marker]:
+def find_markers(landing: Path, marker: str = COMPLETION_MARKER, warned: set[str] | None = None) -> list[Marker]:
     """Every valid partition's completion marker, by day. Invalid `dt=` folders are reported by the DAG and
-    `trendtrace days`; a marker inside one is logged here, since no run could read that folder."""
+    `trendtrace days`; a marker inside one is logged here (once per folder when `warned` is kept across polls),
+    since no run could read that folder."""
     days, invalid = scan_partitions(landing)
     for bad in invalid:
-        if (landing / bad.name / marker).is_file():
+        if (warned is None or bad.name not in warned) and (landing / bad.name / marker).is_file():
+            if warned is not None:
+                warned.add(bad.name)
             log.warning("%s/%s: completion marker in an invalid partition, not run: %s", bad.name, marker, bad.reason)
     found = []
     for day in days:
@@ -115,6 +118,7 @@ class LandingMarkerTrigger(BaseEventTrigger):
         self.marker = marker
         self.poll_interval = float(poll_interval)
         self._seen: dict[str, str | None] = {}  # partition -> stamp that last fired (None: never)
+        self._warned: set[str] = set()  # invalid partitions with a marker, logged once
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return CLASSPATH, {"landing": self.landing, "marker": self.marker, "poll_interval": self.poll_interval}
@@ -136,7 +140,7 @@ class LandingMarkerTrigger(BaseEventTrigger):
 
     async def new_markers(self) -> list[Marker]:
         """Markers whose stamp has not fired yet (one poll)."""
-        markers = await asyncio.to_thread(find_markers, Path(self.landing), self.marker)
+        markers = await asyncio.to_thread(find_markers, Path(self.landing), self.marker, self._warned)
         return [m for m in markers if await self._fired_stamp(m.partition) != m.stamp]
 
     async def run(self) -> AsyncIterator[TriggerEvent]:

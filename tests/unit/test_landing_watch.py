@@ -56,6 +56,13 @@ def test_only_partitions_with_a_marker_are_found(tmp_path, caplog):
     assert found[0].partition == "dt=2024-03-01"
     assert found[0].landed_at.tzinfo is UTC
     assert any(bad.name in r.getMessage() and "invalid partition" in r.getMessage() for r in caplog.records)
+    warned: set[str] = set()  # the trigger keeps this across polls: one warning per folder, not one per poll
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="pipelines.landing_watch"):
+        find_markers(tmp_path, warned=warned)
+        find_markers(tmp_path, warned=warned)
+    assert warned == {bad.name}
+    assert sum(bad.name in r.getMessage() for r in caplog.records) == 1
     assert find_markers(tmp_path / "missing") == []
 
 
