@@ -37,6 +37,11 @@ ENV_WAREHOUSE_QUEUE = "TRENDTRACE_WAREHOUSE_QUEUE"
 ENV_SHARD_QUEUE = "TRENDTRACE_SHARD_QUEUE"
 ENV_MATCH_FILES_PER_SHARD = "TRENDTRACE_MATCH_FILES_PER_SHARD"
 ENV_MATCH_SHARD_QUEUE = "TRENDTRACE_MATCH_SHARD_QUEUE"
+ENV_FRESH_POLL_S = "TRENDTRACE_FRESH_POLL_S"
+
+# The file a collection tool writes into `dt=D/` last, when the day's files are complete (Hadoop/Spark's name):
+# it starts that day's fresh run (pipelines/landing_watch.py) and is never read as an export.
+COMPLETION_MARKER = "_SUCCESS"
 
 DEFAULT_LANDING = PROJECT_ROOT / "data" / "landing"
 DEFAULT_WAREHOUSE = PROJECT_ROOT / "data" / "warehouse" / "trendtrace.duckdb"
@@ -79,6 +84,15 @@ def workers() -> int:
     """Processes for CPU-bound work inside one task (decoding, fingerprinting)."""
     value = os.environ.get(ENV_WORKERS)
     return max(1, int(value)) if value else max(1, os.cpu_count() or 1)
+
+
+def fresh_poll_seconds() -> float:
+    """How often the triggerer looks for new completion markers (TRENDTRACE_FRESH_POLL_S, default 5 s)."""
+    value = os.environ.get(ENV_FRESH_POLL_S)
+    seconds = float(value) if value else 5.0
+    if not seconds > 0:
+        raise ValueError(f"{ENV_FRESH_POLL_S}: must be a positive number of seconds, got {value!r}")
+    return seconds
 
 
 def show_progress() -> bool:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A real multi-process Airflow on this machine: PostgreSQL (metadata DB), Redis (Celery broker), api-server,
-# scheduler, dag-processor and two Celery workers (queue `default`, and `warehouse` with concurrency 1: every
+# scheduler, dag-processor, triggerer (runs the landing watcher of fresh alerts, docs/alerts.md) and two Celery workers (queue `default`, and `warehouse` with concurrency 1: every
 # task that opens the DuckDB file runs there, DuckDB has one writer). Everything listens on 127.0.0.1 on ports
 # picked free at start, and every file (data, logs, pid files, secrets, the env file) lives in $CLUSTER_DIR
 # (default <repo>/.cluster). Nothing is written to /etc and no system service is enabled.
@@ -22,7 +22,7 @@ LOGS="$CLUSTER_DIR/logs"
 RUN="$CLUSTER_DIR/run"
 SECRETS="$CLUSTER_DIR/secrets"
 # name, command line; workers do not serve logs over HTTP: everything shares this machine's log folder
-COMPONENTS=(api-server scheduler dag-processor worker-default worker-warehouse)
+COMPONENTS=(api-server scheduler dag-processor triggerer worker-default worker-warehouse)
 
 log() { echo "cluster: $*"; }
 die() { echo "cluster: $*" >&2; exit 1; }
@@ -192,6 +192,7 @@ start_component() {  # start_component NAME: in its own session (pid = process g
     api-server) cmd=("$AIRFLOW" api-server --host 127.0.0.1 --port "$CLUSTER_API_PORT" --workers 1) ;;
     scheduler) cmd=("$AIRFLOW" scheduler) ;;
     dag-processor) cmd=("$AIRFLOW" dag-processor) ;;
+    triggerer) cmd=("$AIRFLOW" triggerer) ;;  # asset watchers (fresh alerts) and deferred tasks
     worker-default) cmd=("$AIRFLOW" celery worker --queues default --concurrency 2 --skip-serve-logs
                          --celery-hostname "default@%h-$CLUSTER_API_PORT") ;;
     worker-warehouse) cmd=("$AIRFLOW" celery worker --queues warehouse --concurrency 1 --skip-serve-logs
@@ -256,7 +257,7 @@ stop_group() {  # stop_group NAME: TERM its process group, KILL it after 30 s
 down() {
   local stopped=0 c i
   # workers first (no new task starts), then the servers, then the broker and the database
-  for c in worker-default worker-warehouse scheduler dag-processor api-server; do
+  for c in worker-default worker-warehouse scheduler triggerer dag-processor api-server; do
     alive "$c" && { stopped=1; stop_group "$c"; }
     rm -f "$RUN/$c.pid" "$RUN/$c.start"
   done
