@@ -13,128 +13,27 @@ tests/cluster/test_cluster_faults.py. docs/scaling.md, "Faults", says what each 
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
-import yaml
 
 from pipelines import digest
 from pipelines.alerts import channels
 from pipelines.faults import ENV_FAULT
 from pipelines.stages import TASKS
-from tests.conftest import ROOT, exclusive, run_shared_dir
+from tests.conftest import ROOT
+from tests.support import faults_world
+from tests.support.faults_world import CLEARED, DAYS, WAREHOUSE_NAME, environ, run_stage
 from tests.support.receivers import WebhookReceiver, free_port
 
-DAYS = (date(2024, 3, 1), date(2024, 3, 2))
-WAREHOUSE_NAME = "trendtrace.duckdb"
-# Levels low enough for the two days' sounds to cross them: day 2 records new alerts and delivers them.
-ALERTS = {
-    "rules": [{"name": "creators", "kind": "cumulative_creators", "levels": [2, 3, 5, 10]}],
-    "delivery": {"timeout_s": 2, "attempts_per_run": 3, "backoff_s": 0.01, "backoff_factor": 2, "max_attempts": 30,
-                 "top_cascades": 2},
-}
-CLEARED = (ENV_FAULT, "TRENDTRACE_WORK_DIR", channels.ENV_WEBHOOK_SECRET, channels.ENV_SMTP_HOST,
-           "AIRFLOW_CONN_TRENDTRACE_WEBHOOK", "AIRFLOW_CONN_TRENDTRACE_SMTP", "TRENDTRACE_SLACK_WEBHOOK_URL")
-
-
-@contextmanager
-def environ(values: dict[str, str]) -> Iterator[None]:
-    """os.environ with `values` set and the fault/channel settings of CLEARED removed, restored afterwards."""
-    saved = {k: os.environ.get(k) for k in (*values, *CLEARED)}
-    for key in CLEARED:
-        os.environ.pop(key, None)
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
-def run_stage(stage: str, day: date, run_id: str) -> None:
-    module = importlib.import_module(f"pipelines.stages.{stage}")
-    result = module.run(day, run_id)
-    assert result.status in ("success", "no_data"), (stage, day, result)
-
-
-@dataclass(frozen=True)
-class CleanRun:
-    """The clean run's landing zone, alerts config and the warehouse folder as each stage of each day left it."""
-
-    root: Path
-    summary: dict
-
-    @property
-    def landing(self) -> Path:
-        return self.root / "landing"
-
-    @property
-    def alerts_config(self) -> Path:
-        return self.root / "alerts.yaml"
-
-    def after(self, day: date, stage: str) -> Path:
-        """The warehouse folder right after `stage` of `day` committed (and recorded its run)."""
-        return self.root / "states" / f"{day}-{TASKS.index(stage):02d}-{stage}"
-
-    def before(self, day: date, stage: str) -> Path:
-        i = TASKS.index(stage)
-        if i:
-            return self.after(day, TASKS[i - 1])
-        earlier = DAYS.index(day)
-        return self.after(DAYS[earlier - 1], TASKS[-1]) if earlier else self.root / "states" / "empty"
-
-    def env(self, warehouse_dir: Path, webhook_url: str) -> dict[str, str]:
-        return {"TRENDTRACE_LANDING": str(self.landing), "TRENDTRACE_WAREHOUSE": str(warehouse_dir / WAREHOUSE_NAME),
-                "TRENDTRACE_ALERTS_CONFIG": str(self.alerts_config), channels.ENV_WEBHOOK_URL: webhook_url,
-                "TRENDTRACE_PROGRESS": "0"}
-
-
-def _build_clean_run(root: Path, world: Path) -> dict:
-    landing = root / "landing"
-    for day in DAYS:
-        shutil.copytree(world / "landing" / f"dt={day}", landing / f"dt={day}")
-    (root / "alerts.yaml").write_text(yaml.safe_dump(ALERTS), encoding="utf-8")
-    wh_dir = root / "warehouse"
-    (root / "states" / "empty").mkdir(parents=True)
-    clean = CleanRun(root, {})
-    deliveries: dict[str, list[str]] = {}
-    with WebhookReceiver() as hook, environ(clean.env(wh_dir, hook.url)):
-        for day in DAYS:
-            seen = len(hook.delivered)
-            for stage in TASKS:
-                run_stage(stage, day, f"clean-{day}")
-                shutil.copytree(wh_dir, clean.after(day, stage))
-            deliveries[day.isoformat()] = [r.headers[channels.DELIVERY_HEADER] for r in hook.delivered[seen:]]
-    return {"deliveries": deliveries}
-
-
-@pytest.fixture(scope="session")
-def clean_run(small_world, tmp_path_factory) -> CleanRun:
-    """Built once per test run (by whichever xdist worker asks first, under a lock) and only read afterwards."""
-    world, _ = small_world
-    shared = run_shared_dir(tmp_path_factory)
-    root, done = shared / "faults_clean", shared / "faults_clean.summary.json"
-    with exclusive(shared / "faults_clean.lock"):
-        if not done.exists():
-            if root.exists():  # a worker died half-way through building it
-                shutil.rmtree(root)
-            summary = _build_clean_run(root, world)
-            done.write_text(json.dumps(summary))
-    return CleanRun(root, json.loads(done.read_text()))
+clean_run = faults_world.clean_run  # the session fixture (shared with tests/cluster/test_cluster_faults.py)
 
 
 def restore(state: Path, tmp_path: Path) -> Path:
@@ -287,3 +186,227 @@ def test_alerts_killed_between_outbox_steps_reach_the_receiver_once_per_delivery
     else:
         assert received == expected  # the retry sent only what was not confirmed
     assert same_tables(clean_run.after(day, "alerts"), wh_dir) == []
+
+
+# --- 3. the webhook receiver down for a whole run ---------------------------------------------------------------
+
+
+def alert_states(db: Path, day: date) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute("SELECT alert_id, status, last_error FROM alerts WHERE day = ? ORDER BY alert_id",
+                           [day]).fetchall()
+    finally:
+        con.close()
+
+
+def test_a_webhook_down_for_a_whole_run_leaves_every_alert_to_the_rerun_which_sends_each_once(clean_run, tmp_path):
+    day = DAYS[1]
+    expected = clean_run.summary["deliveries"][day.isoformat()]
+    wh_dir = restore(clean_run.before(day, "alerts"), tmp_path)
+    port = free_port()  # nothing listens there during the run; the receiver comes back on it afterwards
+    env = clean_run.env(wh_dir, f"http://127.0.0.1:{port}{WebhookReceiver.PATH}")
+    with environ(env):
+        for stage in ("alerts", "publish"):  # the rest of the day's run, green although nothing can be delivered
+            run_stage(stage, day, "run-down")
+    for db in (wh_dir / WAREHOUSE_NAME, wh_dir / "published" / WAREHOUSE_NAME):  # the analysts' copy says so too
+        states = alert_states(db, day)
+        assert len(states) == len(expected) and {s for _, s, _ in states} == {"pending"}
+        first, *rest = states
+        assert f"127.0.0.1:{port}" in first[2] and "unreachable" in first[2]  # tried, retried, left pending
+        assert all("not tried, down earlier in this run" in e for _, _, e in rest)  # no timeout paid per alert
+
+    with WebhookReceiver(port=port) as hook, environ(env):  # back; the day is run again (`trendtrace run --date D`)
+        for stage in ("alerts", "publish"):
+            run_stage(stage, day, "run-again")
+        again = len(hook.delivered)
+        run_stage("alerts", day, "run-once-more")  # and once more: nothing left to send
+    received = [r.headers[channels.DELIVERY_HEADER] for r in hook.delivered]
+    assert received == expected and again == len(expected)  # each alert once, the backlog in its order
+    assert {s for _, s, e in alert_states(wh_dir / WAREHOUSE_NAME, day)} == {"sent"}
+
+    # the clean run's tables, except the attempts the down run spent (3 on the first alert, counted, not hidden)
+    clean, now = digests(clean_run.after(day, "publish")), digests(wh_dir)
+    spent = {"alerts", "alert_deliveries"}
+    assert digest.differences(without(clean, "pipeline_runs", *spent), without(now, "pipeline_runs", *spent)) == []
+    for table in spent:
+        assert clean[table].rows == now[table].rows
+        differs = {c for c in clean[table].columns if clean[table].columns[c] != now[table].columns[c]}
+        assert differs == {"attempts"}, (table, differs)
+    assert sum(1 for r in runs(wh_dir) if r[1] == "alerts") == sum(1 for r in runs(clean_run.after(day, "publish"))
+                                                                    if r[1] == "alerts") + 2
+
+
+# --- 4. a reader holding the published copy while the next day's run publishes ---------------------------------
+
+READER = """
+import json, os, sys, duckdb
+path, mode, stop = sys.argv[1:4]
+SIGNATURE = ("SELECT (SELECT count(*) FROM posts), (SELECT count(*) FROM post_sounds), (SELECT count(*) FROM alerts), "
+             "(SELECT count(*) FROM quarantine), (SELECT max(day) FROM pipeline_runs)::VARCHAR")
+held = duckdb.connect(path, read_only=True) if mode == "held" else None
+while not os.path.exists(stop):
+    try:
+        if held is not None:
+            row = held.execute(SIGNATURE).fetchall()[0]
+        else:
+            con = duckdb.connect(path, read_only=True)
+            row = con.execute(SIGNATURE).fetchall()[0]
+            con.close()
+        print(json.dumps(list(row)), flush=True)
+    except Exception as exc:
+        print(json.dumps({"error": f"{type(exc).__name__}: {exc}"}), flush=True)
+"""
+
+
+def signature(db: Path) -> list:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return list(con.execute(
+            "SELECT (SELECT count(*) FROM posts), (SELECT count(*) FROM post_sounds), (SELECT count(*) FROM alerts), "
+            "(SELECT count(*) FROM quarantine), (SELECT max(day) FROM pipeline_runs)::VARCHAR").fetchall()[0])
+    finally:
+        con.close()
+
+
+def answers(path: Path) -> list:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def test_readers_of_the_published_copy_keep_consistent_answers_while_the_next_run_publishes(clean_run, tmp_path):
+    import time
+
+    day = DAYS[1]
+    wh_dir = restore(clean_run.before(day, "publish"), tmp_path)
+    copy = wh_dir / "published" / WAREHOUSE_NAME
+    old, new = signature(copy), signature(clean_run.after(day, "publish") / "published" / WAREHOUSE_NAME)
+    assert old != new  # the second day's publish changes what readers see
+    stop = tmp_path / "stop"
+    outs = {mode: tmp_path / f"{mode}.jsonl" for mode in ("held", "reopened")}
+    readers = {}
+    for mode, out in outs.items():  # one keeps its connection for the whole run, one reconnects for every query
+        with out.open("w") as fh:
+            readers[mode] = subprocess.Popen([sys.executable, "-c", READER, str(copy), mode, str(stop)], stdout=fh,
+                                             stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        deadline = time.monotonic() + 120
+        while not all(answers(out) for out in outs.values()):  # both are reading before the run publishes
+            assert time.monotonic() < deadline and all(p.poll() is None for p in readers.values())
+            time.sleep(0.05)
+        with environ(clean_run.env(wh_dir, "http://127.0.0.1:9/unused")):
+            run_stage("publish", day, "run-publish")
+        during = {mode: len(answers(out)) for mode, out in outs.items()}
+        while any(len(answers(out)) <= during[mode] + 2 for mode, out in outs.items()):  # still reading after
+            assert time.monotonic() < deadline + 120
+            time.sleep(0.05)
+    finally:
+        stop.touch()
+        for proc in readers.values():
+            proc.wait(timeout=60)
+    for proc in readers.values():
+        assert proc.returncode == 0, proc.stderr.read()
+    held, reopened = answers(outs["held"]), answers(outs["reopened"])
+    assert [a for a in held + reopened if isinstance(a, dict)] == []  # not one error or torn read
+    assert {json.dumps(a) for a in held} == {json.dumps(old)}  # a held connection keeps reading the copy it opened
+    switch = reopened.index(new)  # a new connection sees the new copy, and from then on only that one
+    assert set(map(json.dumps, reopened[:switch])) <= {json.dumps(old)} and reopened[0] == old
+    assert set(map(json.dumps, reopened[switch:])) == {json.dumps(new)}
+    assert signature(copy) == new  # a reader that starts now
+    assert digest.differences(published_digests(clean_run.after(day, "publish")), published_digests(wh_dir)) == []
+    assert sorted(p.name for p in copy.parent.iterdir()) == ["reports", WAREHOUSE_NAME]
+
+
+# --- 5. the landing disk full while the collection tool copies the day ------------------------------------------
+
+
+@pytest.fixture
+def landing_disk(tmp_path):
+    """A real 8 MiB file system (tmpfs) as the landing zone; skipped where mounting is not allowed."""
+    mount_point = tmp_path / "landing"
+    mount_point.mkdir()
+    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mount_point)],
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here ({proc.stderr.strip()[:200]})")
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", str(mount_point)], check=False)
+
+
+PAGE = 4096  # tmpfs hands out whole pages
+
+
+def pages(size: int) -> int:
+    return -(-size // PAGE) * PAGE
+
+
+def leave_free(disk: Path, free: int) -> Path:
+    """Fill `disk` with one file until exactly `free` bytes (whole pages) are left."""
+    filler = disk / ".filler"
+    stat = os.statvfs(disk)
+    with filler.open("wb") as fh:
+        fh.truncate(0)
+    size = stat.f_bavail * stat.f_frsize - free
+    assert size > 0, "the disk is too small for the day"
+    with filler.open("wb") as fh:
+        fh.write(b"\0" * size)
+    return filler
+
+
+def collect(source: Path, partition: Path) -> subprocess.CompletedProcess:
+    """The collection tool: GNU cp, the export first, then the media files in name order. On a full disk cp says so,
+    leaves the file it was writing cut short and goes on (the files after it are created empty)."""
+    (partition / "media").mkdir(parents=True, exist_ok=True)
+    exports = sorted(p for p in source.iterdir() if p.is_file())
+    first = subprocess.run(["cp", *map(str, exports), str(partition)], capture_output=True, text=True)
+    media = subprocess.run(["cp", *map(str, sorted((source / "media").iterdir())), str(partition / "media")],
+                           capture_output=True, text=True)
+    return subprocess.CompletedProcess(["cp"], first.returncode or media.returncode, "", first.stderr + media.stderr)
+
+
+def test_a_full_landing_disk_quarantines_the_cut_files_and_the_rerun_after_the_copy_loads_them(
+    clean_run, landing_disk, tmp_path
+):
+    day = DAYS[1]
+    source = clean_run.landing / f"dt={day}"
+    partition = landing_disk / f"dt={day}"
+    media = sorted((source / "media").iterdir())
+    half = len(media) // 2
+    cut = media[half]
+    # room for the export, the first half of the media and half of the next file: cp fills the disk inside it
+    room = sum(pages(p.stat().st_size) for p in source.iterdir() if p.is_file())
+    room += sum(pages(p.stat().st_size) for p in media[:half]) + pages(cut.stat().st_size) // 2 // PAGE * PAGE
+    filler = leave_free(landing_disk, room)
+    copied = collect(source, partition)
+    assert copied.returncode == 1 and "No space left on device" in copied.stderr, copied
+    landed = {p.name: p.stat().st_size for p in (partition / "media").iterdir()}
+    assert 0 < landed[cut.name] < cut.stat().st_size  # cut short in the middle
+    assert {n for n, size in landed.items() if size == 0} == {p.name for p in media[half + 1:]}  # created, empty
+
+    wh_dir = restore(clean_run.before(day, "ingest"), tmp_path)
+    env = clean_run.env(wh_dir, f"http://127.0.0.1:{free_port()}/hooks/trendtrace") | {
+        "TRENDTRACE_LANDING": str(landing_disk)}
+    with environ(env):
+        for stage in TASKS:  # the day runs green
+            run_stage(stage, day, "run-full-disk")
+    con = duckdb.connect(str(wh_dir / WAREHOUSE_NAME), read_only=True)
+    try:
+        quarantined = con.execute("SELECT stage, rule, reason FROM quarantine WHERE ingest_day = ? AND stage = "
+                                  "'fingerprint'", [day]).fetchall()
+    finally:
+        con.close()
+    bad = {p.name for p in media[half:]}
+    named = {n for n in bad if any(n in reason for _, _, reason in quarantined)}
+    assert named == bad, quarantined  # every cut or empty file is quarantined, naming the file
+    assert len(quarantined) == len(bad)  # and nothing else
+
+    filler.unlink()  # space freed; the tool copies the day again, whole this time
+    assert collect(source, partition).returncode == 0
+    with environ(env):
+        for stage in TASKS:  # `trendtrace run --date D`
+            run_stage(stage, day, "run-complete")
+    rewrite = (str(landing_disk), str(clean_run.landing))
+    lines = digest.differences(digest.table_digests(clean_run.after(day, "publish") / WAREHOUSE_NAME),
+                               digest.table_digests(wh_dir / WAREHOUSE_NAME, rewrite))
+    assert lines == [], lines
