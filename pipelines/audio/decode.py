@@ -10,9 +10,10 @@ Partial decodes: like the ffmpeg CLI we skip damaged packets and stop where the 
 byte-truncated mp3/ogg/flac still yields the audio before the cut). Whenever samples came out we keep them and
 do not raise: the decoded duration tells the contract how much survived, and it can compare that with the
 platform's declared duration. Two things are errors: no samples at all, and a file whose own header states its
-length exactly (FLAC, MP4/M4A/MOV, WAV: `HEADER_LENGTH_FORMATS`) but whose audio stops well short of it
+length exactly (FLAC, MP4/M4A/MOV: `HEADER_LENGTH_FORMATS`) but whose audio stops well short of it
 (`truncated`): that file was cut short on our side, e.g. by a copy that ran out of disk, and must not pass for the
-whole post. mp3, Ogg and WebM headers only estimate or omit the length, so a cut there stays a partial decode.
+whole post. mp3, Ogg, WebM and WAV lengths are estimated or clamped to the file, so a cut there stays a partial
+decode.
 """
 
 from __future__ import annotations
@@ -27,8 +28,9 @@ import numpy as np
 
 SAMPLE_RATE = 11025
 DECODE_RULES = ("not_found", "no_audio_stream", "undecodable", "timeout", "empty", "truncated")
-# Containers whose header states the audio's exact length (FLAC STREAMINFO, the MP4 track header, WAV's data size).
-HEADER_LENGTH_FORMATS = frozenset({"flac", "mov", "mp4", "m4a", "wav"})
+# Containers whose header states the audio's exact length (FLAC STREAMINFO, the MP4/MOV track header). FFmpeg clamps
+# a WAV's declared data size to the file's, and estimates mp3/Ogg lengths, so those cannot tell a cut file.
+HEADER_LENGTH_FORMATS = frozenset({"flac", "mov", "mp4", "m4a"})
 # A decode ending this far before that length means the file was cut: max(TRUNCATED_MIN_S, TRUNCATED_FRACTION x it).
 TRUNCATED_MIN_S = 1.0
 TRUNCATED_FRACTION = 0.05

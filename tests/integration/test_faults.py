@@ -13,6 +13,7 @@ tests/cluster/test_cluster_faults.py. docs/scaling.md, "Faults", says what each 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -366,7 +367,7 @@ def collect(source: Path, partition: Path) -> subprocess.CompletedProcess:
 
 
 def test_a_full_landing_disk_quarantines_the_cut_files_and_the_rerun_after_the_copy_loads_them(
-    clean_run, landing_disk, tmp_path
+    clean_run, landing_disk, tmp_path, request
 ):
     day = DAYS[1]
     source = clean_run.landing / f"dt={day}"
@@ -383,30 +384,88 @@ def test_a_full_landing_disk_quarantines_the_cut_files_and_the_rerun_after_the_c
     landed = {p.name: p.stat().st_size for p in (partition / "media").iterdir()}
     assert 0 < landed[cut.name] < cut.stat().st_size  # cut short in the middle
     assert {n for n, size in landed.items() if size == 0} == {p.name for p in media[half + 1:]}  # created, empty
+    cut_sha = hashlib.sha256((partition / "media" / cut.name).read_bytes()).hexdigest()
 
     wh_dir = restore(clean_run.before(day, "ingest"), tmp_path)
-    env = clean_run.env(wh_dir, f"http://127.0.0.1:{free_port()}/hooks/trendtrace") | {
-        "TRENDTRACE_LANDING": str(landing_disk)}
-    with environ(env):
-        for stage in TASKS:  # the day runs green
-            run_stage(stage, day, "run-full-disk")
+    with WebhookReceiver() as hook:
+        env = clean_run.env(wh_dir, hook.url) | {"TRENDTRACE_LANDING": str(landing_disk)}
+        with environ(env):
+            for stage in TASKS:  # the day runs green
+                run_stage(stage, day, "run-full-disk")
+        con = duckdb.connect(str(wh_dir / WAREHOUSE_NAME), read_only=True)
+        try:
+            quarantined = con.execute("SELECT rule, reason FROM quarantine WHERE ingest_day = ? AND stage = "
+                                      "'fingerprint'", [day]).fetchall()
+        finally:
+            con.close()
+        bad = {p.name for p in media[half:]}
+        assert {n for n in bad if any(n in reason for _, reason in quarantined)} == bad, quarantined
+        assert len(quarantined) == len(bad)  # every cut or empty file quarantined, naming the file; nothing else
+        assert next(reason for _, reason in quarantined if cut.name in reason).endswith(
+            "(an unfinished copy? complete it and rerun the day)")
+
+        filler.unlink()  # space freed; the tool copies the day again, whole this time
+        assert collect(source, partition).returncode == 0
+        with environ(env):
+            for stage in TASKS:  # `trendtrace run --date D`
+                run_stage(stage, day, "run-complete")
+        received = [r.headers[channels.DELIVERY_HEADER] for r in hook.delivered]
+
+    # the clean run's tables (quarantine reasons name files by their full path: both landing zones read as one) ...
+    clean_dir = clean_run.after(day, "publish")
+    clean = digest.table_digests(clean_dir / WAREHOUSE_NAME, (str(clean_run.landing), "<landing>"))
+    now = digest.table_digests(wh_dir / WAREHOUSE_NAME, (str(landing_disk), "<landing>"))
+    # ... except what is, by design, a record of the first run: alerts it recorded (their ids number them in the order
+    # they were recorded, their values are the partial day's; an alert once sent is never recalled), the decoding
+    # outcome of the cut and the empty file (media_checks is keyed by content: those bytes did fail), its run rows
+    kept = ("alerts", "alert_deliveries", "v_sound_timeline", "media_checks", "pipeline_runs")
+    assert digest.differences(without(clean, *kept), without(now, *kept)) == []
+    assert sorted(received) == sorted(clean_run.summary["deliveries"][day.isoformat()])  # each alert sent once
     con = duckdb.connect(str(wh_dir / WAREHOUSE_NAME), read_only=True)
     try:
-        quarantined = con.execute("SELECT stage, rule, reason FROM quarantine WHERE ingest_day = ? AND stage = "
-                                  "'fingerprint'", [day]).fetchall()
+        con.execute("ATTACH ? AS clean (READ_ONLY)", [str(clean_dir / WAREHOUSE_NAME)])
+        extra = con.execute("SELECT audio_sha256, error_rule FROM media_checks EXCEPT "
+                            "SELECT audio_sha256, error_rule FROM clean.media_checks ORDER BY 2").fetchall()
+        missing = con.execute("SELECT audio_sha256 FROM clean.media_checks EXCEPT SELECT audio_sha256 "
+                              "FROM media_checks").fetchall()
+        used = con.execute("SELECT count(*) FROM validated_posts WHERE audio_sha256 IN (SELECT audio_sha256 FROM "
+                           "media_checks WHERE NOT decoded AND error_rule IN ('truncated', 'undecodable'))").fetchall()
+        alert_keys = [con.execute(f"SELECT sound_id, rule, level, day, status FROM {db}alerts ORDER BY ALL").fetchall()
+                      for db in ("", "clean.")]
+        last_runs = [con.execute(f"SELECT day, task, status FROM {db}pipeline_runs WHERE run_id <> 'run-full-disk' "
+                                 "ORDER BY ALL").fetchall() for db in ("", "clean.")]
     finally:
         con.close()
-    bad = {p.name for p in media[half:]}
-    named = {n for n in bad if any(n in reason for _, _, reason in quarantined)}
-    assert named == bad, quarantined  # every cut or empty file is quarantined, naming the file
-    assert len(quarantined) == len(bad)  # and nothing else
+    assert extra == [(cut_sha, "truncated"), (hashlib.sha256(b"").hexdigest(), "undecodable")]
+    assert missing == [] and used == [(0,)]  # every post now plays its whole file
+    assert alert_keys[0] == alert_keys[1] and {k[-1] for k in alert_keys[0]} == {"sent"}
+    assert last_runs[0] == last_runs[1]
 
-    filler.unlink()  # space freed; the tool copies the day again, whole this time
-    assert collect(source, partition).returncode == 0
-    with environ(env):
-        for stage in TASKS:  # `trendtrace run --date D`
-            run_stage(stage, day, "run-complete")
-    rewrite = (str(landing_disk), str(clean_run.landing))
-    lines = digest.differences(digest.table_digests(clean_run.after(day, "publish") / WAREHOUSE_NAME),
-                               digest.table_digests(wh_dir / WAREHOUSE_NAME, rewrite))
-    assert lines == [], lines
+
+CUTS = [("flac", [], "truncated"), ("m4a", ["-movflags", "+faststart"], "truncated"), ("m4a", [], "undecodable"),
+        ("mp3", [], None), ("ogg", [], None), ("wav", [], None)]
+
+
+@pytest.mark.parametrize(("suffix", "flags", "rule"), CUTS, ids=[f"{s}{''.join(f)}" for s, f, _ in CUTS])
+def test_a_media_file_cut_in_half_is_truncated_where_its_header_states_its_length(tmp_path, suffix, flags, rule):
+    """The decoder's side of the full disk: FLAC and MP4 headers state the length, so a cut file is `truncated`
+    (quarantined by the media contract, naming the file); an m4a whose index is at its end cannot be opened at all;
+    mp3, Ogg and WAV lengths are estimated from (or clamped to) the file, so their first half decodes as a shorter
+    file (pipelines/audio/decode.py)."""
+    from pipelines.audio.analysis import analyse_file
+
+    whole = tmp_path / f"whole.{suffix}"
+    subprocess.run(["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
+                    "sine=frequency=440:sample_rate=22050:duration=20", "-ac", "1", *flags, f"file:{whole}"],
+                   check=True)
+    half = tmp_path / f"half.{suffix}"
+    half.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    intact, cut = analyse_file(whole), analyse_file(half)
+    assert intact.decoded and intact.duration_s == pytest.approx(20, abs=0.2)
+    if rule is None:
+        assert cut.decoded and 8 < cut.duration_s < 12  # kept as a partial decode
+    else:
+        assert (cut.decoded, cut.error_rule) == (False, rule)
+        assert str(half) in cut.error
+    if rule == "truncated":
+        assert "cut short: its audio ends at" in cut.error and "of the 20.0 s its header states" in cut.error
