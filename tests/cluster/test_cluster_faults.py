@@ -183,6 +183,10 @@ def test_a_killed_worker_and_a_restarted_postgres_cost_a_retry_and_nothing_else(
     assert {t["state"] for t in tis} <= {"success", "skipped"}, [(t["task_id"], t["state"]) for t in tis]
     [again] = [t for t in tis if t["task_id"] == "fingerprint_shard" and t["map_index"] == shard["map_index"]]
     assert again["try_number"] > shard["try_number"], again
+    retried = sorted(f"{t['task_id']}[{t['map_index']}] x{t['try_number']}" for t in tis if t["try_number"] > 1)
+    # printed, not asserted: on this loaded machine a task's first try also fails now and then when the api-server
+    # answers its start request too slowly (a ReadTimeout in the worker log), and is retried like the shard
+    print(f"task instances that needed more than one try: {', '.join(retried)}", flush=True)
     # the same tables as the clean embedded run of the day, nothing lost or doubled
     clean_dir = clean.after(DAY, "publish")
     lines = digest.differences(digest.table_digests(clean_dir / WAREHOUSE_NAME),

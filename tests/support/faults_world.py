@@ -63,8 +63,7 @@ class CleanRun:
     """The clean run's landing zone, alerts config and the warehouse folder as each stage of each day left it."""
 
     root: Path
-    summary: dict
-
+    summary: dict  # {"deliveries": {day: [X-Trendtrace-Delivery ids the receiver got that day, in order]}}
     landing: Path  # the small sample world's own landing zone (read only): the cluster test runs from it too
 
     @property
