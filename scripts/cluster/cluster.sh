@@ -12,6 +12,8 @@
 #
 # TRENDTRACE_* variables set when the cluster starts (landing zone, warehouse, shard sizes, alert channels, ...)
 # are recorded in the env file and given to every component. Defaults: the demo landing zone and data/warehouse.
+# CLUSTER_HEARTBEAT_TIMEOUT_S: seconds without a task heartbeat before the scheduler fails (and retries) the task, for
+# a worker that died mid-task ([scheduler] task_instance_heartbeat_timeout, default 300).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 CLUSTER_DIR="$(mkdir -p "${CLUSTER_DIR:-$ROOT/.cluster}" && cd "${CLUSTER_DIR:-$ROOT/.cluster}" && pwd)"
@@ -36,6 +38,10 @@ started_at() {  # started_at PID: the process's start time in clock ticks since 
   [ -r "/proc/$1/stat" ] && sed -E 's/^.*\) //' "/proc/$1/stat" | cut -d' ' -f20 || true
 }
 
+proc_state() {  # proc_state PID: R, S, D, Z, ... (empty off Linux)
+  [ -r "/proc/$1/stat" ] && sed -E 's/^.*\) //' "/proc/$1/stat" | cut -d' ' -f1 || true
+}
+
 remember() {  # remember NAME PID: its pid file, and its start time so that a reused pid is not taken for it
   echo "$2" >"$RUN/$1.pid"
   started_at "$2" >"$RUN/$1.start"
@@ -46,6 +52,8 @@ alive() {  # alive NAME: its pid file names a live process, the one this script 
   [ -s "$f" ] || return 1
   pid="$(cat "$f")"
   kill -0 "$pid" 2>/dev/null || return 1
+  # a component killed (SIGKILL, OOM) whose parent has not reaped it yet is a zombie: dead, so `up` starts it again
+  [ "$(proc_state "$pid")" != Z ] || return 1
   [ -s "$RUN/$1.start" ] || return 0
   [ "$(started_at "$pid")" = "$(cat "$RUN/$1.start")" ]
 }
@@ -113,6 +121,11 @@ write_env() {  # ports are picked afresh whenever nothing is running (a port fre
       echo "export TRENDTRACE_LANDING='$landing'"
       echo "export TRENDTRACE_WAREHOUSE='$warehouse'"
       echo "export TRENDTRACE_WAREHOUSE_QUEUE=warehouse"
+      # how long the scheduler waits for a running task's heartbeat before it fails the task (its retry follows):
+      # Airflow's default is 300 s; the fault tests (tests/cluster/test_cluster_faults.py) set it low
+      if [ -n "${CLUSTER_HEARTBEAT_TIMEOUT_S:-}" ]; then
+        echo "export AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT=$CLUSTER_HEARTBEAT_TIMEOUT_S"
+      fi
       # every other TRENDTRACE_* setting of the shell that started the cluster (shard sizes, alert channels, ...)
       env | grep -E '^TRENDTRACE_[A-Z_]+=' | grep -vE '^TRENDTRACE_(LANDING|WAREHOUSE|WAREHOUSE_QUEUE)=' \
         | while IFS='=' read -r k v; do printf 'export %s=%q\n' "$k" "$v"; done || true
@@ -223,6 +236,9 @@ up() {
   chmod 700 "$SECRETS"
   # the postgres user must reach its data dir: the folder is world-traversable, its secrets are not
   chmod 755 "$CLUSTER_DIR"
+  if [ -n "${CLUSTER_HEARTBEAT_TIMEOUT_S:-}" ] && ! [[ "$CLUSTER_HEARTBEAT_TIMEOUT_S" =~ ^[1-9][0-9]*$ ]]; then
+    die "CLUSTER_HEARTBEAT_TIMEOUT_S must be a whole number of seconds, not '$CLUSTER_HEARTBEAT_TIMEOUT_S'"
+  fi
   if ! anything_running; then write_env; fi
   [ -s "$ENV_FILE" ] || die "parts of a cluster run from $CLUSTER_DIR but $ENV_FILE is missing: run down first"
   # shellcheck disable=SC1090
