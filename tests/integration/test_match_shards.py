@@ -13,7 +13,7 @@ import pytest
 
 from pipelines import digest
 from pipelines.matching import engine
-from pipelines.stages import fingerprint, ingest, match_sounds, match_shards, validate
+from pipelines.stages import fingerprint, ingest, match_shards, match_sounds, validate
 
 CHUNK = 4
 # appended per run (one row per stage run): the only table the two ways of matching the day must differ in
@@ -78,7 +78,7 @@ def test_a_shard_that_does_not_fit_is_run_by_the_writer(prepared):
 
 
 def test_a_shard_refuses_an_index_changed_since_the_plan(prepared):
-    warehouse, day = prepared
+    _, day = prepared
     shards = match_shards.plan_day(day)
     match_sounds.run(day, "meanwhile")  # indexes the day's new sounds: not the index the shards were planned for
     with pytest.raises(ValueError, match="changed since match_plan"):
