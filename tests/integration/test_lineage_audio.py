@@ -19,6 +19,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pipelines.lineage import build_scope, drop_scope
+from pipelines.lineage.edges import audio_fits
 from pipelines.stages import fingerprint, ingest, link_lineage, match_sounds, validate
 from tests.support import media
 
@@ -124,11 +126,24 @@ def test_audio_only_duet_is_told_apart_from_a_plain_reuse(linked):
     assert ours["a1"][:2] == ("a0", "sound_reuse") and ours["a2"][:2] == ("a0", "sound_reuse")
 
 
-def test_several_candidates_chosen_by_the_parents_own_material(linked):
+def test_several_candidates_chosen_by_the_parents_own_material(linked, warehouse_file):
     ours, _ = linked
-    # a1 and a2 both hold A's first 15 s at d1's sound time and length; only a1's voice is heard in d1
-    audio = ours["d1"][3]["audio"]
-    assert audio["duet"] and audio["duration_match"]
+    path, _ = warehouse_file
+    con = duckdb.connect(str(path))
+    try:
+        build_scope(con, DAY)
+        fits = {(r["child"], r["parent"]): r for r in audio_fits(con).iter_rows(named=True)}
+        drop_scope(con)
+    finally:
+        con.close()
+    # a1 and a2 both hold A's first 15 s at d1's sound time and last as long as d1; only a1's voice is in d1
+    assert {("d1", "a1"), ("d1", "a2"), ("s2", "a1"), ("s2", "a2")} <= fits.keys()
+    assert fits[("d1", "a1")]["fit"] == "duet" and fits[("d1", "a2")]["fit"] is None
+    assert json.loads(fits[("d1", "a2")]["audio"])["duration_match"]  # not told apart by length
+    # a1's own material (bob) is heard in d1; a2 is the sound itself, with nothing of its own to hear
+    assert ours["d1"][3]["audio"]["heard_own"] >= 0.5 and json.loads(fits[("d1", "a2")]["audio"])["heard_own"] is None
+    # s2 opens like a1 and like a2 (the same sound at the same second); a1's voice in that opening decides
+    assert fits[("s2", "a1")]["score"] > fits[("s2", "a2")]["score"]
 
 
 def test_caption_agreeing_with_audio_raises_confidence(linked):
