@@ -194,12 +194,14 @@ def own_gain(child_frames: np.ndarray, child_bins: np.ndarray, parent_grid: np.n
 def compare(child_frames: np.ndarray, child_bins: np.ndarray, child_dur_s: float,
             parent_frames: np.ndarray, parent_bins: np.ndarray, parent_dur_s: float,
             ref: tuple[np.ndarray, np.ndarray, float] | None = None,
-            child_sound_end_s: float | None = None, child_map: np.ndarray | None = None) -> PairAudio:
+            child_sound_end_s: float | None = None, child_map: np.ndarray | None = None,
+            parent_own: np.ndarray | None = None) -> PairAudio:
     """Child vs candidate parent, both from their own start (module docstring). `ref` (frames, bins, sound time
     at the parent's second 0) is the sound the parent plays, to tell the parent's own material from it;
     `child_sound_end_s`, where the sound the two share stops in the child (post_sounds), when known;
     `child_map`, the child's dense spectral maxima (decoded again): the parent's peaks are looked for there, where
-    a loud new layer does not hide them, instead of among the child's few strongest peaks."""
+    a loud new layer does not hide them, instead of among the child's few strongest peaks; `parent_own`, the
+    parent's `own_material` against `ref` when already known (it depends on the parent and `ref` only)."""
     cf, cb = np.asarray(child_frames, dtype=np.int64), np.asarray(child_bins, dtype=np.int64)
     pf, pb = np.asarray(parent_frames, dtype=np.int64), np.asarray(parent_bins, dtype=np.int64)
     n_child = round(child_dur_s / FRAME_S) + 1
@@ -245,7 +247,10 @@ def compare(child_frames: np.ndarray, child_bins: np.ndarray, child_dur_s: float
     # the parent's own material within the child's span: windows (on the child's clock) where most of the
     # parent's peaks are not the sound's (a voice-over, a duetter; a plain copy's encoder noise stays below),
     # and how much of it the child carries
-    own = own_material(pf, pb, ref[0], ref[1], ref[2]) if ref is not None else np.zeros(pf.size, dtype=bool)
+    if ref is None:
+        own = np.zeros(pf.size, dtype=bool)
+    else:
+        own = parent_own if parent_own is not None else own_material(pf, pb, ref[0], ref[1], ref[2])
     pw = (pf + shift) // WINDOW_FRAMES
     ok_w = inside_p & (pw >= 0) & (pw < n_cw)
     n_w = np.bincount(pw[ok_w], minlength=n_cw)[:n_cw]

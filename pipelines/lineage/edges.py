@@ -29,7 +29,7 @@ from pipelines.media_paths import resolve_media
 # A duet's audio is its parent's audio; a stitch opens with its parent's opening: both put the same sound at
 # the same place in both posts. Chromaprint items are ~0.12 s; matches are located to within about a second.
 ALIGN_TOLERANCE_S = 2.0
-MAX_AUDIO_CANDIDATES = 32  # per child and source (sound, caption): sql/link_lineage/audio_candidates.sql
+MAX_AUDIO_CANDIDATES = 16  # per child and source (sound, caption): sql/link_lineage/audio_candidates.sql
 AUDIO_TIE_SCORE = 0.03  # audio fits whose scores differ less than this are told apart by time, not by audio
 ENV_AUDIO = "TRENDTRACE_LINEAGE_AUDIO"  # "0": no post-to-post audio evidence (benches: the cost of it)
 AUDIO_FIT_SCHEMA = {"child": pl.String, "parent": pl.String, "fit": pl.String, "consistent": pl.String,
@@ -72,20 +72,32 @@ def audio_fits(con: duckdb.DuckDBPyConnection, align_tolerance_s: float = ALIGN_
                                                     pairs["ref_sha"].drop_nulls()]).unique()})
     peaks = {sha: (np.asarray(f, dtype=np.int64), np.asarray(b, dtype=np.int64))
              for sha, f, b in warehouse.fetch_rows(con, "link_lineage/audio_peaks", frames={"audio_shas": shas})}
+    # the child's media is decoded again only when a duet is possible (a candidate as long as it): the dense
+    # maxima matter under a loud new layer; a stitch's opening is judged on the stored peaks
+    pairs = pairs.with_columns(
+        ((pl.col("child_duration_s") - pl.col("parent_duration_s")).abs()
+         <= pl.max_horizontal(pl.lit(audio_evidence.DUR_TOL_S),
+                              audio_evidence.DUR_TOL_FRAC * pl.col("parent_duration_s")))
+        .any().over("child").alias("decode"))
     rows = []
     maps: dict[str, np.ndarray | None] = {}
+    own: dict[tuple, np.ndarray] = {}  # the parent's own material depends on the parent and its reference only
     landing = settings.landing_dir()
     extensions = settings.contract_settings().media_extensions
     for r in pairs.iter_rows(named=True):
         c, p = peaks.get(r["child_sha"]), peaks.get(r["parent_sha"])
         if c is None or p is None:
             continue
-        if r["child"] not in maps:
-            maps = {r["child"]: child_maxima(landing, r, extensions)}  # pairs come ordered by child
+        if r["child"] not in maps:  # pairs come ordered by child
+            maps = {r["child"]: child_maxima(landing, r, extensions) if r["decode"] else None}
         ref = peaks.get(r["ref_sha"]) if r["ref_sha"] else None
+        key = (r["parent_sha"], r["ref_sha"], r["ref_t0_s"])
+        if ref is not None and key not in own:
+            own[key] = audio_evidence.own_material(p[0], p[1], ref[0], ref[1], r["ref_t0_s"])
         pair = audio_evidence.compare(c[0], c[1], r["child_duration_s"], p[0], p[1], r["parent_duration_s"],
                                       ref=None if ref is None else (ref[0], ref[1], r["ref_t0_s"]),
-                                      child_sound_end_s=r["child_sound_end_s"], child_map=maps[r["child"]])
+                                      child_sound_end_s=r["child_sound_end_s"], child_map=maps[r["child"]],
+                                      parent_own=own.get(key))
         fit, consistent = audio_evidence.verdict(pair)
         rows.append({"child": r["child"], "parent": r["parent"], "fit": fit, "consistent": consistent,
                      "score": audio_evidence.fit_score(pair, r["child_duration_s"]),
