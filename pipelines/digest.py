@@ -49,9 +49,16 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def table_digests(path: Path) -> dict[str, TableDigest]:
+# Column types compared through their text when `table_digests` rewrites a path (messages, raw records, lists of them).
+_TEXT_TYPES = ("VARCHAR", "JSON", "STRUCT", "[]", "MAP")
+
+
+def table_digests(path: Path, rewrite: tuple[str, str] | None = None) -> dict[str, TableDigest]:
     """Digest of every base table and view of the DuckDB file at `path` (opened read-only): views too, so what
-    analysts see through a name compares equal whether it is a table or a view over other tables."""
+    analysts see through a name compares equal whether it is a table or a view over other tables.
+
+    `rewrite` (old, new): text columns are compared with `old` replaced by `new`, for warehouses made from the same
+    landing zone at two different paths (quarantine reasons name the files they are about by their full path)."""
     con = duckdb.connect(str(path), read_only=True)
     try:
         tables = [t for (t,) in con.execute(
@@ -61,14 +68,20 @@ def table_digests(path: Path) -> dict[str, TableDigest]:
         out: dict[str, TableDigest] = {}
         for table in tables:
             volatile = VOLATILE_COLUMNS.get(table, frozenset())
-            cols = [c for (c,) in con.execute(
-                "SELECT column_name FROM duckdb_columns() WHERE table_name = ? AND schema_name = 'main' "
+            typed = [(c, t) for c, t in con.execute(
+                "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ? AND schema_name = 'main' "
                 "ORDER BY column_index", [table]).fetchall() if c not in volatile]
+            cols = [c for c, _ in typed]
             exprs = [NORMALISED_COLUMNS.get((table, c), _quote(c)) for c in cols]
+            params = {}
+            if rewrite:
+                exprs = [f"replace(CAST({e} AS VARCHAR), $old, $new)" if any(k in t for k in _TEXT_TYPES) else e
+                         for e, (_, t) in zip(exprs, typed, strict=True)]
+                params = {"old": rewrite[0], "new": rewrite[1]} if any("$old" in e for e in exprs) else {}
             per_col = ", ".join(f"sum(hash({e})::HUGEINT)::VARCHAR" for e in exprs)
             row = ", ".join(exprs)
             n, total, *col_sums = con.execute(
-                f"SELECT count(*), sum(hash(row({row}))::HUGEINT)::VARCHAR, {per_col} FROM {_quote(table)}"
+                f"SELECT count(*), sum(hash(row({row}))::HUGEINT)::VARCHAR, {per_col} FROM {_quote(table)}", params
             ).fetchone()
             out[table] = TableDigest(int(n), str(total), dict(zip(cols, map(str, col_sums), strict=False)))
         return out

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.warehouse import fetch_rows
+from pipelines.warehouse import commit, fetch_rows
 
 # Tables never published (the match index and staging). Everything else in `main` is.
 NOT_PUBLISHED = frozenset({
@@ -71,7 +71,7 @@ def write_copy(con: duckdb.DuckDBPyConnection, target: Path, storage_version: st
                     con.execute(f'COMMENT ON {kinds[name]} "{name}" IS {quoted}')
                 else:
                     con.execute(f'COMMENT ON COLUMN "{name}"."{column}" IS {quoted}')
-            con.execute("COMMIT")
+            commit(con)
         except BaseException:
             con.execute("ROLLBACK")
             raise

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines import settings, warehouse
+from pipelines import faults, settings, warehouse
 from pipelines.redact import scrub, scrub_exception
 
 log = logging.getLogger(__name__)
@@ -219,7 +219,8 @@ def stage_run(
     started_at = _utcnow()
     t0 = time.perf_counter()
     try:
-        yield con, result
+        with faults.in_stage(task):  # TRENDTRACE_FAULT's commit counter (pipelines.faults): inert unless set
+            yield con, result
     except BaseException as exc:
         result.status = "failed"
         text = f"{type(exc).__name__}: {exc}"

@@ -35,6 +35,13 @@ ENV_MAX_SHARDS = "TRENDTRACE_MAX_SHARDS"
 ENV_PARALLEL_SHARDS = "TRENDTRACE_PARALLEL_SHARDS"
 ENV_WAREHOUSE_QUEUE = "TRENDTRACE_WAREHOUSE_QUEUE"
 ENV_SHARD_QUEUE = "TRENDTRACE_SHARD_QUEUE"
+ENV_MATCH_FILES_PER_SHARD = "TRENDTRACE_MATCH_FILES_PER_SHARD"
+ENV_MATCH_SHARD_QUEUE = "TRENDTRACE_MATCH_SHARD_QUEUE"
+ENV_FRESH_POLL_S = "TRENDTRACE_FRESH_POLL_S"
+
+# The file a collection tool writes into `dt=D/` last, when the day's files are complete (Hadoop/Spark's name):
+# it starts that day's fresh run (pipelines/landing_watch.py) and is never read as an export.
+COMPLETION_MARKER = "_SUCCESS"
 
 DEFAULT_LANDING = PROJECT_ROOT / "data" / "landing"
 DEFAULT_WAREHOUSE = PROJECT_ROOT / "data" / "warehouse" / "trendtrace.duckdb"
@@ -77,6 +84,15 @@ def workers() -> int:
     """Processes for CPU-bound work inside one task (decoding, fingerprinting)."""
     value = os.environ.get(ENV_WORKERS)
     return max(1, int(value)) if value else max(1, os.cpu_count() or 1)
+
+
+def fresh_poll_seconds() -> float:
+    """How often the triggerer looks for new completion markers (TRENDTRACE_FRESH_POLL_S, default 5 s)."""
+    value = os.environ.get(ENV_FRESH_POLL_S)
+    seconds = float(value) if value else 5.0
+    if not seconds > 0:
+        raise ValueError(f"{ENV_FRESH_POLL_S}: must be a positive number of seconds, got {value!r}")
+    return seconds
 
 
 def show_progress() -> bool:
@@ -149,13 +165,17 @@ def adoption_thresholds(path: Path | None = None) -> AdoptionThresholds:
 
 @dataclass(frozen=True)
 class ShardSettings:
-    """How the fingerprint stage splits a day into mapped Airflow tasks (docs/scaling.md)."""
+    """How the fingerprint and match stages split a day into mapped Airflow tasks (docs/scaling.md)."""
 
-    files_per_shard: int  # target media files per shard
-    max_shards: int  # upper bound on mapped tasks per day (bigger shards beyond it)
-    parallel_shards: int  # max_active_tis_per_dagrun of the mapped task
-    warehouse_queue: str | None = None  # Celery queue of every task that opens DuckDB (None: Airflow's default)
-    shard_queue: str | None = None  # Celery queue of the shard tasks (None: Airflow's default)
+    files_per_shard: int  # target media files per fingerprint shard
+    max_shards: int  # upper bound on mapped tasks per day and stage (bigger shards beyond it)
+    parallel_shards: int  # max_active_tis_per_dagrun of the mapped tasks
+    warehouse_queue: str | None = None  # Celery queue of every task that writes DuckDB (None: Airflow's default)
+    shard_queue: str | None = None  # Celery queue of the fingerprint shard tasks (None: Airflow's default)
+    match_files_per_shard: int = 256  # target distinct audio files per match shard (whole chunks of 64)
+    # Celery queue of the match shard tasks: they read the warehouse file (read-only), so their workers must see
+    # it (the warehouse's machine or a shared volume); None: shard_queue
+    match_shard_queue: str | None = None
 
 
 def _positive_int(env: str, section: dict[str, Any], key: str, default: int) -> int:
@@ -174,6 +194,9 @@ def shard_settings() -> ShardSettings:
         parallel_shards=_positive_int(ENV_PARALLEL_SHARDS, c, "parallel_shards", 16),
         warehouse_queue=os.environ.get(ENV_WAREHOUSE_QUEUE) or c.get("warehouse_queue") or None,
         shard_queue=os.environ.get(ENV_SHARD_QUEUE) or c.get("shard_queue") or None,
+        match_files_per_shard=_positive_int(ENV_MATCH_FILES_PER_SHARD, c, "match_files_per_shard", 256),
+        match_shard_queue=(os.environ.get(ENV_MATCH_SHARD_QUEUE) or c.get("match_shard_queue")
+                           or os.environ.get(ENV_SHARD_QUEUE) or c.get("shard_queue") or None),
     )
 
 

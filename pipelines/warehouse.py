@@ -16,6 +16,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from pipelines import faults
 from pipelines.settings import PROJECT_ROOT, warehouse_path
 
 log = logging.getLogger(__name__)
@@ -89,7 +90,13 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
         except Exception:  # e.g. the connection died with the error (a full disk): the original error matters
             log.warning("ROLLBACK failed after an error in a transaction", exc_info=True)
         raise
-    con.execute("COMMIT")
+    commit(con)
+
+
+def commit(con: duckdb.DuckDBPyConnection) -> None:
+    """COMMIT `con`'s open transaction: every commit of the warehouse (and of the published copy) comes here, the
+    one place the fault tests' injection point lives (pipelines.faults; inert unless TRENDTRACE_FAULT is set)."""
+    faults.commit(con)
 
 
 def run_sql(

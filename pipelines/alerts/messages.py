@@ -60,7 +60,11 @@ def failure_message(context: dict[str, Any]) -> Message:
     run_id = context.get("run_id") or getattr(ti, "run_id", None) or "?"
     try_number = getattr(ti, "try_number", None)
     logical = context.get("logical_date")
-    day = logical.date().isoformat() if isinstance(logical, datetime) else str(context.get("ds") or "?")
+    day_param = (context.get("params") or {}).get("day")  # fresh runs name their day and have no logical date
+    if day_param:
+        day = str(day_param)
+    else:
+        day = logical.date().isoformat() if isinstance(logical, datetime) else str(context.get("ds") or "?")
     exc = context.get("exception")
     error = scrub_exception(exc).splitlines()[0][:500] if exc else "unknown error"  # no secret in a notification
     log_url = getattr(ti, "log_url", None)

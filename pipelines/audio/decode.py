@@ -9,7 +9,11 @@ once and reuse the samples. In-process instead of one `ffmpeg` child per file: t
 Partial decodes: like the ffmpeg CLI we skip damaged packets and stop where the demuxer gives up (a
 byte-truncated mp3/ogg/flac still yields the audio before the cut). Whenever samples came out we keep them and
 do not raise: the decoded duration tells the contract how much survived, and it can compare that with the
-platform's declared duration. Only "no samples at all" is an error.
+platform's declared duration. Two things are errors: no samples at all, and a file whose own header states its
+length exactly (FLAC, MP4/M4A/MOV: `HEADER_LENGTH_FORMATS`) but whose audio stops well short of it
+(`truncated`): that file was cut short on our side, e.g. by a copy that ran out of disk, and must not pass for the
+whole post. mp3, Ogg, WebM and WAV lengths are estimated or clamped to the file, so a cut there stays a partial
+decode.
 """
 
 from __future__ import annotations
@@ -23,7 +27,13 @@ import av.filter
 import numpy as np
 
 SAMPLE_RATE = 11025
-DECODE_RULES = ("not_found", "no_audio_stream", "undecodable", "timeout", "empty")
+DECODE_RULES = ("not_found", "no_audio_stream", "undecodable", "timeout", "empty", "truncated")
+# Containers whose header states the audio's exact length (FLAC STREAMINFO, the MP4/MOV track header). FFmpeg clamps
+# a WAV's declared data size to the file's, and estimates mp3/Ogg lengths, so those cannot tell a cut file.
+HEADER_LENGTH_FORMATS = frozenset({"flac", "mov", "mp4", "m4a"})
+# A decode ending this far before that length means the file was cut: max(TRUNCATED_MIN_S, TRUNCATED_FRACTION x it).
+TRUNCATED_MIN_S = 1.0
+TRUNCATED_FRACTION = 0.05
 
 # libchromaprint's own resampler settings (filter length 16, 2^10 phases, no interpolation, cutoff 0.8,
 # Kaiser beta 9), which is what fpcalc applies after decoding at the native rate. With FFmpeg's default
@@ -160,6 +170,7 @@ def decode_pcm(
         audio = container.streams.audio
         if not audio:
             raise DecodeError("no_audio_stream", f"{path}: the file has no audio stream")
+        stated = _header_length_s(container, audio[0])
         resampler = _MonoResampler(int(sample_rate))
         damaged, last_error = 0, ""
         try:
@@ -184,11 +195,25 @@ def decode_pcm(
     if max_seconds is not None:
         pcm = pcm[: round(max_seconds * sample_rate)]
     if pcm.size:
+        got = pcm.size / sample_rate
+        if stated is not None and (max_seconds is None or stated <= max_seconds) and \
+                stated - got > max(TRUNCATED_MIN_S, TRUNCATED_FRACTION * stated):
+            raise DecodeError("truncated", f"{path}: cut short: its audio ends at {got:.1f} s of the {stated:.1f} s "
+                                           "its header states (an unfinished copy? complete it and rerun the day)")
         return pcm  # possibly partial (see module docstring)
     if damaged or last_error:
         said = f"{damaged} damaged packets; " if damaged else ""
         raise DecodeError("undecodable", f"{path}: no audio decoded ({said}{last_error or 'no message'})")
     raise DecodeError("empty", f"{path}: the audio stream decoded to zero samples")
+
+
+def _header_length_s(container: av.container.InputContainer, stream: av.AudioStream) -> float | None:
+    """The audio length the header of a HEADER_LENGTH_FORMATS container states, None for other containers."""
+    if not HEADER_LENGTH_FORMATS & set(container.format.name.split(",")):
+        return None
+    if stream.duration is None or stream.time_base is None or stream.duration <= 0:
+        return None
+    return float(stream.duration * stream.time_base)
 
 
 def declared_duration_s(path: Path) -> float | None:

@@ -42,13 +42,16 @@ def _media_extensions() -> tuple[str, ...]:
 
 
 def list_export_files(partition_dir: Path, extensions: tuple[str, ...] | None = None) -> list[str]:
-    """Export files at the partition's top level, sorted; skips the media/ folder, sub-folders, dotfiles and
-    media files (by extension or first bytes: yt-dlp and Apify put videos beside their metadata)."""
+    """Export files at the partition's top level, sorted; skips the media/ folder, sub-folders, dotfiles, the
+    completion marker (`_SUCCESS`) and media files (by extension or first bytes: yt-dlp and Apify put videos
+    beside their metadata)."""
+    from pipelines.settings import COMPLETION_MARKER
+
     exts = _media_extensions() if extensions is None else extensions
     return sorted(
         entry.name
         for entry in Path(partition_dir).iterdir()
-        if entry.is_file() and not entry.name.startswith(".") and entry.name != MEDIA_DIR
+        if entry.is_file() and not entry.name.startswith(".") and entry.name not in (MEDIA_DIR, COMPLETION_MARKER)
         and not looks_like_media(entry, exts)
     )
 

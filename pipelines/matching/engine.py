@@ -1,11 +1,15 @@
 """The match engine: one day of posts (or one file, for `trendtrace identify`) end to end, store → analyse →
 vote → resolve → typed rows.
 
-Posts are matched in created_at order, in chunks of CHUNK distinct files, so a post can match sounds from
-earlier days and from earlier posts of the same day (the chunk's earlier files are references, ref = -1 - qid);
-a file that matches no sound becomes a new sound and its audio joins the index before the next chunk. At the
-end of the day the merge pass queries each sound's files again against the whole index. DuckDB is reached only
-through pipelines/matching/store.py; what the engine returns (`DayMatches`) the stage writes.
+Posts are matched in created_at order, in chunks of CHUNK distinct files, in two passes:
+1. against the index as it was before the day (`match_against_index`): read-only, chunk by chunk, so it can
+   run as mapped shards of whole chunks on any worker (pipelines/stages/match_shards.py) or in this process;
+2. against what the day itself adds (`_match_day`, the one writer): the chunk's earlier files (ref = -1 - qid)
+   and the audio indexed by earlier chunks of the day (audio ids from the day's first new id on), each step of
+   the cascade gated by what both passes found. A file that matches no sound becomes a new sound and its audio
+   joins the index before the next chunk.
+At the end of the day the merge pass queries each sound's files again against the whole index. DuckDB is reached
+only through pipelines/matching/store.py; what the engine returns (`DayMatches`) the stage writes.
 """
 
 from __future__ import annotations
@@ -42,30 +46,53 @@ REQUERY_PER_SOUND = 2  # best-matching posts per sound and day queried again in 
 
 
 def match_day(con: duckdb.DuckDBPyConnection, day: date, partition: Path,
-              profile: Profile = NO_PROFILE) -> DayMatches:
+              profile: Profile = NO_PROFILE, prior: dict[str, list[Match]] | None = None) -> DayMatches:
     """Every post of ingest day `day` with fingerprinted audio matched against the index as of that day (its media
     files in landing `partition`, decoded again for the peak-presence test). Adds the day's new sounds and speed
     copies to the index as it goes (inside the caller's transaction); returns the rows to write.
-    `profile` (pipelines/matching/profile.py) times each step; off by default. DuckDB's memory is capped meanwhile
-    (store.bounded_memory)."""
+    `prior` holds the first pass's matches by audio_sha256 (`match_against_index`, run by mapped shards); without
+    it the first pass runs here. `profile` (pipelines/matching/profile.py) times each step; off by default.
+    DuckDB's memory is capped meanwhile (store.bounded_memory)."""
     with store.bounded_memory(con):
-        return _match_day(con, day, partition, profile)
+        return _match_day(con, day, partition, profile, prior)
 
 
-def _match_day(con: duckdb.DuckDBPyConnection, day: date, partition: Path, profile: Profile) -> DayMatches:
+def match_against_index(con: duckdb.DuckDBPyConnection, audio: pl.DataFrame, start: int, partition: Path | None,
+                        profile: Profile = NO_PROFILE) -> dict[str, list[Match]]:
+    """The first pass over day audio rows `audio` (store.day_audio rows from position `start`, a multiple of
+    CHUNK, so the chunks are the day's own): each file's verified matches against the indexed audio only, by
+    audio_sha256. Reads the index, writes nothing: shards of whole chunks give the same matches wherever and in
+    whatever order they run."""
+    if start % CHUNK:
+        raise ValueError(f"a first-pass shard must start on a chunk boundary (CHUNK={CHUNK}), not at {start}")
+    out: dict[str, list[Match]] = {}
+    for offset in range(0, audio.height, CHUNK):
+        with profile.step("day_audio"):
+            queries = queries_of(audio.slice(offset, CHUNK), start + offset, partition)
+        found = match_chunk(con, queries, profile, chunk_refs=False)
+        out.update((q.audio_sha256, found[q.qid]) for q in queries)
+    return out
+
+
+def _match_day(con: duckdb.DuckDBPyConnection, day: date, partition: Path, profile: Profile,
+               prior: dict[str, list[Match]] | None) -> DayMatches:
     with profile.step("day_audio"):
         audio = store.day_audio(con, day)
     if audio.is_empty():
         return DayMatches(day, files=0)
+    if prior is None:
+        prior = match_against_index(con, audio, 0, partition, profile)
     resolver = resolver_as_of(con, day)
-    next_id = store.next_audio_id(con)
+    first_new_id = next_id = store.next_audio_id(con)
     out = DayMatches(day, files=audio.height)
     members: dict[str, list[tuple[float, int, Query, str]]] = {}  # sound -> (score, order, file, post)
     for start in range(0, audio.height, CHUNK):
         part = audio.slice(start, CHUNK)
         with profile.step("day_audio"):
             queries = queries_of(part, start, partition)
-        found = match_chunk(con, queries, profile)
+        known = {q.qid: prior.get(q.audio_sha256, []) for q in queries}  # qids as the first pass numbered them
+        today = match_chunk(con, queries, profile, known=known, since_audio_id=first_new_id)
+        found = {qid: known[qid] + today[qid] for qid in today}
         new_audio: list[NewIndexAudio] = []
         for q, info in zip(queries, part.iter_rows(named=True), strict=False):
             with profile.step("resolve"):
@@ -146,33 +173,42 @@ def queries_of(frame: pl.DataFrame, offset: int, partition: Path | None = None) 
     return out
 
 
-def match_chunk(con: duckdb.DuckDBPyConnection, queries: list[Query],
-                profile: Profile = NO_PROFILE) -> dict[int, list[Match]]:
-    """Every verified match of a chunk's queries; speed corrections only for queries nothing explains."""
+def match_chunk(con: duckdb.DuckDBPyConnection, queries: list[Query], profile: Profile = NO_PROFILE, *,
+                known: dict[int, list[Match]] | None = None, since_audio_id: int = 0,
+                chunk_refs: bool = True) -> dict[int, list[Match]]:
+    """Every verified match of a chunk's queries against the indexed audio from id `since_audio_id` on and (if
+    `chunk_refs`) the chunk's earlier queries; speed corrections only for queries nothing explains, counting the
+    matches `known` already found for them elsewhere (the first pass's). Returns this call's matches only."""
+    known = known or {}
     found: dict[int, list[Match]] = {q.qid: [] for q in queries}
-    for m in chromaprint_matches(con, queries, profile=profile) + landmark_matches(con, queries, queries,
-                                                                                   profile=profile):
+
+    def explained(q: Query) -> bool:
+        return is_primary(known.get(q.qid, []) + found[q.qid], q.duration_s)
+
+    for m in (chromaprint_matches(con, queries, chunk_refs, since_audio_id, profile=profile)
+              + landmark_matches(con, queries, queries, chunk_refs=chunk_refs, since_audio_id=since_audio_id,
+                                 profile=profile)):
         found[m.qid].append(m)
-    unexplained = [q for q in queries if not is_primary(found[q.qid], q.duration_s)]
+    unexplained = [q for q in queries if not explained(q)]
     maps: dict[int, np.ndarray | None] = {}  # the peak-presence test's decoded posts, shared by both of its passes
     if unexplained:  # a sound heard only at first, then under a loud voice: is it still there?
         for m in presence_matches(con, unexplained, found, queries, maps=maps, profile=profile):
             found[m.qid].append(m)
-        unexplained = [q for q in unexplained if not is_primary(found[q.qid], q.duration_s)]
+        unexplained = [q for q in unexplained if not explained(q)]
     named = pl.DataFrame(schema={"qid": pl.Int32, "ref": pl.Int32})
     if unexplained:
         named_out: list[pl.DataFrame] = []
-        for m in landmark_matches(con, unexplained, queries, speeds=SPEED_VARIANTS, profile=profile,
-                                  named_out=named_out):
+        for m in landmark_matches(con, unexplained, queries, speeds=SPEED_VARIANTS, chunk_refs=chunk_refs,
+                                  since_audio_id=since_audio_id, profile=profile, named_out=named_out):
             found[m.qid].append(m)
-        unexplained = [q for q in unexplained if not is_primary(found[q.qid], q.duration_s)]
+        unexplained = [q for q in unexplained if not explained(q)]
         named = named_out[0] if named_out else named
     if unexplained:  # two speed changes chained (resampled, then time-stretched): factors measured, not preset
         # against the audios the presets' triplet keys named for each query (the cheap evidence: a chained copy
         # still aligns a few triplets at its nearest preset), not every indexed pair
         for m in speed_estimated_matches(con, unexplained, profile, named=named):
             found[m.qid].append(m)
-        unexplained = [q for q in unexplained if not is_primary(found[q.qid], q.duration_s)]
+        unexplained = [q for q in unexplained if not explained(q)]
     if unexplained:  # the same for a speed-changed copy under a voice
         # (not along key shifts: the Match keeps the time speed only, not the pitch factor presence would need)
         speed_methods = ("landmarks_speed_pitch", "landmarks_speed_tempo")
@@ -222,14 +258,14 @@ def requery_merges(con: duckdb.DuckDBPyConnection, resolver: Resolver,
 
 
 def chromaprint_matches(con: duckdb.DuckDBPyConnection, queries: list[Query], chunk_refs: bool = True,
-                        profile: Profile = NO_PROFILE) -> list[Match]:
-    """Offset voting on 24-bit item keys, then BER spans along each candidate alignment (against the index and,
-    if `chunk_refs`, the chunk's earlier queries)."""
+                        since_audio_id: int = 0, profile: Profile = NO_PROFILE) -> list[Match]:
+    """Offset voting on 24-bit item keys, then BER spans along each candidate alignment (against the indexed audio
+    from id `since_audio_id` on and, if `chunk_refs`, the chunk's earlier queries)."""
     with profile.step("cp_lookup"):
         q_items = analyse.q_items(queries)
         if q_items is None:
             return []
-        cands = store.chromaprint_candidates(con, q_items, chunk_refs)
+        cands = store.chromaprint_candidates(con, q_items, chunk_refs, since_audio_id)
     if cands.is_empty():
         return []
     with profile.step("cp_verify"):
@@ -250,11 +286,12 @@ def landmark_candidates(con: duckdb.DuckDBPyConnection, queries: list[Query],
 
 def landmark_matches(con: duckdb.DuckDBPyConnection, queries: list[Query], chunk: list[Query],
                      speeds: list[tuple[float, str]] | None = None, chunk_refs: bool = True,
-                     profile: Profile = NO_PROFILE, named_out: list[pl.DataFrame] | None = None) -> list[Match]:
+                     since_audio_id: int = 0, profile: Profile = NO_PROFILE,
+                     named_out: list[pl.DataFrame] | None = None) -> list[Match]:
     """Offset voting on landmark hashes of `queries` (as posted, or at each of `speeds`), then clusters of
     aligned landmarks become spans. `chunk` supplies the earlier same-chunk queries as references (unless
-    `chunk_refs` is false: the index only). `named_out`, if given, receives the (qid, ref) frame of the indexed
-    audios each query's triplet keys named."""
+    `chunk_refs` is false: the index only); indexed audio is read from id `since_audio_id` on. `named_out`, if
+    given, receives the (qid, ref) frame of the indexed audios each query's triplet keys named."""
     step = "lm" if speeds is None else "speed"
     with profile.step(f"{step}_keys"):
         q_marks = analyse.q_marks(queries, chunk, speeds)
@@ -266,7 +303,7 @@ def landmark_matches(con: duckdb.DuckDBPyConnection, queries: list[Query], chunk
             named, lm_index = pl.DataFrame(schema={"qid": pl.Int32, "ref": pl.Int32}), landmark_candidates(con, [])
         else:
             named, lm_index = store.named_candidates(
-                con, q_triplets, vote.TRIPLET_TOL if speeds is None else vote.TRIPLET_TOL_SPEED)
+                con, q_triplets, vote.TRIPLET_TOL if speeds is None else vote.TRIPLET_TOL_SPEED, since_audio_id)
         if named_out is not None:
             named_out.append(named)
     with profile.step(f"{step}_lookup"):

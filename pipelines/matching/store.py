@@ -165,14 +165,15 @@ def lookup(con: duckdb.DuckDBPyConnection,
 
 
 def chromaprint_candidates(con: duckdb.DuckDBPyConnection, q_items: pl.DataFrame,
-                           chunk_refs: bool = True) -> pl.DataFrame:
+                           chunk_refs: bool = True, since_audio_id: int = 0) -> pl.DataFrame:
     """(qid, ref, off, votes): the best Chromaprint alignments of the chunk `q_items` by offset voting, against
-    the index and (if `chunk_refs`) the chunk's earlier queries (ref = -1 - qid)."""
+    the indexed audio from id `since_audio_id` on and (if `chunk_refs`) the chunk's earlier queries (ref = -1 -
+    qid)."""
     with lookup(con):
         return warehouse.query_frame(
             con, "match_sounds/candidates_chromaprint",
             {"min_votes": vote.MIN_CP_VOTES, "offsets_per_ref": vote.CP_OFFSETS_PER_REF, "top_k": vote.CP_TOP_K,
-             "refs_per_sound": vote.REFS_PER_SOUND, "chunk_refs": chunk_refs},
+             "refs_per_sound": vote.REFS_PER_SOUND, "chunk_refs": chunk_refs, "since_audio_id": since_audio_id},
             frames={"q_items": q_items})
 
 
@@ -186,15 +187,16 @@ def candidate_pairs(con: duckdb.DuckDBPyConnection, q_triplets: pl.DataFrame,
 
 
 def named_candidates(con: duckdb.DuckDBPyConnection, q_triplets: pl.DataFrame,
-                     tol: int = vote.TRIPLET_TOL) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(`named(qid, ref)`: the indexed audios each query's triplet keys name, `lm_index(hash, audio_id, t)`: the
-    pairs of their union), as `candidate_pairs`. The measured speed factors vote against each query's own."""
+                     tol: int = vote.TRIPLET_TOL, since_audio_id: int = 0) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(`named(qid, ref)`: the indexed audios (from id `since_audio_id` on) each query's triplet keys name,
+    `lm_index(hash, audio_id, t)`: the pairs of their union), as `candidate_pairs`. The measured speed factors vote
+    against each query's own."""
     with lookup(con, "match_sounds/lookup_landmarks_begin"):
         named = warehouse.query_frame(
             con, "match_sounds/candidates_triplets", frames={"q_triplets": q_triplets},
             params={"min_votes": vote.TRIPLET_MIN_VOTES, "top_refs": vote.TRIPLET_TOP_REFS, "tol": tol,
                     "top_head_refs": vote.TRIPLET_TOP_HEAD_REFS, "head_frames": int(vote.STITCH_HEAD_S / FRAME_S),
-                    "max_off": vote.STITCH_MAX_OFF})
+                    "max_off": vote.STITCH_MAX_OFF, "since_audio_id": since_audio_id})
         refs = sorted({int(r) for r in named["ref"].to_list()}) if named.height else []
         lists = warehouse.query_frame(con, "match_sounds/ref_landmarks", frames=_want_refs(refs))
     named = named.select(pl.col("qid").cast(pl.Int32), pl.col("ref").cast(pl.Int32)) if named.height else \

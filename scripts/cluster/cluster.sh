@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A real multi-process Airflow on this machine: PostgreSQL (metadata DB), Redis (Celery broker), api-server,
-# scheduler, dag-processor and two Celery workers (queue `default`, and `warehouse` with concurrency 1: every
+# scheduler, dag-processor, triggerer (runs the landing watcher of fresh alerts, docs/alerts.md) and two Celery workers (queue `default`, and `warehouse` with concurrency 1: every
 # task that opens the DuckDB file runs there, DuckDB has one writer). Everything listens on 127.0.0.1 on ports
 # picked free at start, and every file (data, logs, pid files, secrets, the env file) lives in $CLUSTER_DIR
 # (default <repo>/.cluster). Nothing is written to /etc and no system service is enabled.
@@ -12,6 +12,8 @@
 #
 # TRENDTRACE_* variables set when the cluster starts (landing zone, warehouse, shard sizes, alert channels, ...)
 # are recorded in the env file and given to every component. Defaults: the demo landing zone and data/warehouse.
+# CLUSTER_HEARTBEAT_TIMEOUT_S: seconds without a task heartbeat before the scheduler fails (and retries) the task, for
+# a worker that died mid-task ([scheduler] task_instance_heartbeat_timeout, default 300).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 CLUSTER_DIR="$(mkdir -p "${CLUSTER_DIR:-$ROOT/.cluster}" && cd "${CLUSTER_DIR:-$ROOT/.cluster}" && pwd)"
@@ -22,7 +24,7 @@ LOGS="$CLUSTER_DIR/logs"
 RUN="$CLUSTER_DIR/run"
 SECRETS="$CLUSTER_DIR/secrets"
 # name, command line; workers do not serve logs over HTTP: everything shares this machine's log folder
-COMPONENTS=(api-server scheduler dag-processor worker-default worker-warehouse)
+COMPONENTS=(api-server scheduler dag-processor triggerer worker-default worker-warehouse)
 
 log() { echo "cluster: $*"; }
 die() { echo "cluster: $*" >&2; exit 1; }
@@ -36,6 +38,10 @@ started_at() {  # started_at PID: the process's start time in clock ticks since 
   [ -r "/proc/$1/stat" ] && sed -E 's/^.*\) //' "/proc/$1/stat" | cut -d' ' -f20 || true
 }
 
+proc_state() {  # proc_state PID: R, S, D, Z, ... (empty off Linux)
+  [ -r "/proc/$1/stat" ] && sed -E 's/^.*\) //' "/proc/$1/stat" | cut -d' ' -f1 || true
+}
+
 remember() {  # remember NAME PID: its pid file, and its start time so that a reused pid is not taken for it
   echo "$2" >"$RUN/$1.pid"
   started_at "$2" >"$RUN/$1.start"
@@ -46,6 +52,8 @@ alive() {  # alive NAME: its pid file names a live process, the one this script 
   [ -s "$f" ] || return 1
   pid="$(cat "$f")"
   kill -0 "$pid" 2>/dev/null || return 1
+  # a component killed (SIGKILL, OOM) whose parent has not reaped it yet is a zombie: dead, so `up` starts it again
+  [ "$(proc_state "$pid")" != Z ] || return 1
   [ -s "$RUN/$1.start" ] || return 0
   [ "$(started_at "$pid")" = "$(cat "$RUN/$1.start")" ]
 }
@@ -113,6 +121,11 @@ write_env() {  # ports are picked afresh whenever nothing is running (a port fre
       echo "export TRENDTRACE_LANDING='$landing'"
       echo "export TRENDTRACE_WAREHOUSE='$warehouse'"
       echo "export TRENDTRACE_WAREHOUSE_QUEUE=warehouse"
+      # how long the scheduler waits for a running task's heartbeat before it fails the task (its retry follows):
+      # Airflow's default is 300 s; the fault tests (tests/cluster/test_cluster_faults.py) set it low
+      if [ -n "${CLUSTER_HEARTBEAT_TIMEOUT_S:-}" ]; then
+        echo "export AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT=$CLUSTER_HEARTBEAT_TIMEOUT_S"
+      fi
       # every other TRENDTRACE_* setting of the shell that started the cluster (shard sizes, alert channels, ...)
       env | grep -E '^TRENDTRACE_[A-Z_]+=' | grep -vE '^TRENDTRACE_(LANDING|WAREHOUSE|WAREHOUSE_QUEUE)=' \
         | while IFS='=' read -r k v; do printf 'export %s=%q\n' "$k" "$v"; done || true
@@ -192,6 +205,7 @@ start_component() {  # start_component NAME: in its own session (pid = process g
     api-server) cmd=("$AIRFLOW" api-server --host 127.0.0.1 --port "$CLUSTER_API_PORT" --workers 1) ;;
     scheduler) cmd=("$AIRFLOW" scheduler) ;;
     dag-processor) cmd=("$AIRFLOW" dag-processor) ;;
+    triggerer) cmd=("$AIRFLOW" triggerer) ;;  # asset watchers (fresh alerts) and deferred tasks
     worker-default) cmd=("$AIRFLOW" celery worker --queues default --concurrency 2 --skip-serve-logs
                          --celery-hostname "default@%h-$CLUSTER_API_PORT") ;;
     worker-warehouse) cmd=("$AIRFLOW" celery worker --queues warehouse --concurrency 1 --skip-serve-logs
@@ -222,6 +236,9 @@ up() {
   chmod 700 "$SECRETS"
   # the postgres user must reach its data dir: the folder is world-traversable, its secrets are not
   chmod 755 "$CLUSTER_DIR"
+  if [ -n "${CLUSTER_HEARTBEAT_TIMEOUT_S:-}" ] && ! [[ "$CLUSTER_HEARTBEAT_TIMEOUT_S" =~ ^[1-9][0-9]*$ ]]; then
+    die "CLUSTER_HEARTBEAT_TIMEOUT_S must be a whole number of seconds, not '$CLUSTER_HEARTBEAT_TIMEOUT_S'"
+  fi
   if ! anything_running; then write_env; fi
   [ -s "$ENV_FILE" ] || die "parts of a cluster run from $CLUSTER_DIR but $ENV_FILE is missing: run down first"
   # shellcheck disable=SC1090
@@ -256,7 +273,7 @@ stop_group() {  # stop_group NAME: TERM its process group, KILL it after 30 s
 down() {
   local stopped=0 c i
   # workers first (no new task starts), then the servers, then the broker and the database
-  for c in worker-default worker-warehouse scheduler dag-processor api-server; do
+  for c in worker-default worker-warehouse scheduler triggerer dag-processor api-server; do
     alive "$c" && { stopped=1; stop_group "$c"; }
     rm -f "$RUN/$c.pid" "$RUN/$c.start"
   done

@@ -10,6 +10,7 @@ WITH hits AS MATERIALIZED (
     SELECT q.qid, q.variant, p.audio_id AS ref, p.t - q.t AS off, q.t AS qt, p.t AS rt
     FROM (SELECT DISTINCT qid, variant, key, t FROM q_triplets) q  -- a key kept by two roundings counts once
     JOIN match_triplet_postings p ON p.key = q.key
+    WHERE p.audio_id >= $since_audio_id  -- 0: the whole index; the day's first new id: what the day added
 ),
 votes AS (
     SELECT qid, variant, ref, off, count(*) AS votes FROM hits GROUP BY ALL

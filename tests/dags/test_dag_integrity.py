@@ -43,22 +43,25 @@ def test_moment_to_movement_shape(dagbag):
     # one run = one whole day: a data interval of 24 h, not a point in time
     assert isinstance(dag.timetable, CronDataIntervalTimetable)
     assert dag.timetable.summary == "0 0 * * *"
-    # every stage is a task; the fingerprint stage is plan -> mapped shards -> load (task "fingerprint")
-    assert set(dag.task_ids) == set(TASKS) | {"fingerprint_plan", "fingerprint_shard"}
+    # every stage is a task; the fingerprint stage is plan -> mapped shards -> load (task "fingerprint"), and
+    # match_sounds plan -> mapped shards (its first pass) -> the writer (task "match_sounds")
+    assert set(dag.task_ids) == set(TASKS) | {"fingerprint_plan", "fingerprint_shard", "match_plan", "match_shard"}
     assert {t: dag.get_task(t).upstream_task_ids for t in dag.task_ids} == EXPECTED_UPSTREAM
     for name in TASKS:  # the stages' task docs in the Airflow UI
         assert dag.get_task(name).doc_md == STAGES[name], name
 
 
-# The chain the DAG file writes out: a straight line in stage order; fingerprint fans out over the plan's
-# shards and back in (the load also reads the plan's XCom).
+# The chain the DAG file writes out: a straight line in stage order; fingerprint and match_sounds fan out over
+# their plans' shards and back in (the load and the writer also read their plan's XCom).
 EXPECTED_UPSTREAM = {
     "ingest": set(),
     "validate": {"ingest"},
     "fingerprint_plan": {"validate"},
     "fingerprint_shard": {"fingerprint_plan"},
     "fingerprint": {"fingerprint_plan", "fingerprint_shard"},
-    "match_sounds": {"fingerprint"},
+    "match_plan": {"fingerprint"},
+    "match_shard": {"match_plan"},
+    "match_sounds": {"match_plan", "match_shard"},
     "link_lineage": {"match_sounds"},
     "build_cascades": {"link_lineage"},
     "adoption": {"build_cascades"},
@@ -85,22 +88,26 @@ def test_parsing_the_dag_imports_no_stage_and_nothing_heavy():
     assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout
 
 
-def test_fingerprint_is_a_mapped_task_over_shards(dagbag):
+@pytest.mark.parametrize(("shard_task", "plan_task", "load_task"), [
+    ("fingerprint_shard", "fingerprint_plan", "fingerprint"),
+    ("match_shard", "match_plan", "match_sounds"),
+])
+def test_fingerprint_and_matching_are_mapped_tasks_over_shards(dagbag, shard_task, plan_task, load_task):
     from airflow.sdk.definitions.mappedoperator import MappedOperator
 
     from pipelines.settings import shard_settings
 
     dag = dagbag.dags["moment_to_movement"]
-    shard = dag.get_task("fingerprint_shard")
+    shard = dag.get_task(shard_task)
     assert isinstance(shard, MappedOperator)
     # expanded over the plan's XCom (one instance per shard), named after the shard in the UI
-    assert shard._get_specified_expand_input().value["shard"].operator.task_id == "fingerprint_plan"
+    assert shard._get_specified_expand_input().value["shard"].operator.task_id == plan_task
     assert shard.map_index_template == "{{ shard_label }}"
     assert shard.max_active_tis_per_dagrun == shard_settings().parallel_shards
     assert shard.retries >= 1
     # the load runs when no shard was mapped (a day without new files) but never after a failed shard
-    assert dag.get_task("fingerprint").trigger_rule == "none_failed"
-    assert not isinstance(dag.get_task("fingerprint"), MappedOperator)
+    assert dag.get_task(load_task).trigger_rule == "none_failed"
+    assert not isinstance(dag.get_task(load_task), MappedOperator)
 
 
 def test_dag_start_date_follows_the_landing_zone(tmp_path, monkeypatch):
@@ -122,7 +129,8 @@ def test_dag_start_date_follows_the_landing_zone(tmp_path, monkeypatch):
 
 
 def test_celery_queues_keep_duckdb_tasks_next_to_the_file(monkeypatch):
-    """Only the shard tasks may run anywhere; every task that opens DuckDB goes to the warehouse's queue."""
+    """Only the fingerprint shards may run anywhere; the match shards read the warehouse file (read-only): on their
+    own queue, the shard queue by default; every task that writes DuckDB goes to the warehouse's queue."""
     from airflow.dag_processing.dagbag import DagBag
 
     monkeypatch.setenv("TRENDTRACE_WAREHOUSE_QUEUE", "warehouse")
@@ -130,7 +138,12 @@ def test_celery_queues_keep_duckdb_tasks_next_to_the_file(monkeypatch):
     dag = DagBag(dag_folder=str(DAGS_DIR / "moment_to_movement.py")).dags["moment_to_movement"]
     queues = {t.task_id: t.queue for t in dag.tasks}
     assert queues.pop("fingerprint_shard") == "decode"
+    assert queues.pop("match_shard") == "decode"
     assert set(queues.values()) == {"warehouse"}
+    monkeypatch.setenv("TRENDTRACE_MATCH_SHARD_QUEUE", "readers")
+    dag = DagBag(dag_folder=str(DAGS_DIR / "moment_to_movement.py")).dags["moment_to_movement"]
+    assert dag.get_task("match_shard").queue == "readers"
+    monkeypatch.delenv("TRENDTRACE_MATCH_SHARD_QUEUE")
     monkeypatch.delenv("TRENDTRACE_WAREHOUSE_QUEUE")
     monkeypatch.delenv("TRENDTRACE_SHARD_QUEUE")
     dag = DagBag(dag_folder=str(DAGS_DIR / "moment_to_movement.py")).dags["moment_to_movement"]

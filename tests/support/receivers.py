@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -30,6 +31,7 @@ class Received:
     headers: dict[str, str]
     body: bytes
     status: int  # what the receiver answered
+    at: float = 0.0  # when it arrived (epoch s): latency benches measure delivery against it
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -66,7 +68,7 @@ class WebhookReceiver:
                 redirect = receiver.redirect_status if self.path.split("?")[0] != receiver.MOVED else None
                 with receiver._lock:
                     status = redirect or (receiver.fail_status if len(receiver.requests) < receiver.fail_first else 200)
-                    receiver.requests.append(Received(self.path, dict(self.headers.items()), body, status))
+                    receiver.requests.append(Received(self.path, dict(self.headers.items()), body, status, time.time()))
                     receiver.methods.append(self.command)
                 if receiver.delay_s:
                     receiver._stop.wait(receiver.delay_s)

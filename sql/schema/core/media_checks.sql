@@ -16,7 +16,7 @@ COMMENT ON COLUMN media_checks.decoded IS 'FALSE when ffmpeg could not decode an
 COMMENT ON COLUMN media_checks.duration_s IS 'Decoded duration, seconds (decoding stops just past the contract maximum).';
 COMMENT ON COLUMN media_checks.peak_dbfs IS 'Loudest sample, dBFS (-120 for digital silence).';
 COMMENT ON COLUMN media_checks.rms_dbfs IS 'Mean loudness, dBFS.';
-COMMENT ON COLUMN media_checks.error_rule IS 'Decoder outcome when not decoded: no_audio_stream, undecodable, empty, timeout, not_found.';
+COMMENT ON COLUMN media_checks.error_rule IS 'Decoder outcome when not decoded: no_audio_stream, undecodable, empty, timeout, not_found, truncated (audio ends well before the length its FLAC/MP4 header states: a cut copy).';
 COMMENT ON COLUMN media_checks.error IS 'What the decoder said.';
 COMMENT ON COLUMN media_checks.decode_seconds IS 'Wall time spent decoding and fingerprinting this file.';
 COMMENT ON COLUMN media_checks.checked_at IS 'When the file was decoded and measured (UTC).';
