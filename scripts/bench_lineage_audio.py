@@ -2,9 +2,10 @@
 
 Takes a backfilled sample world (its landing zone and warehouse), copies the warehouse, and on the busiest
 partition day reruns match_sounds once and link_lineage with the audio evidence (TRENDTRACE_LINEAGE_AUDIO=1)
-and without (=0), alternating, `--repeat` times each; prints the medians and the ratio
-(match_sounds + link_lineage with) / (match_sounds + link_lineage without). Times are wall clock on whatever
-machine runs it: read the ratio, not the seconds.
+and without (=0), alternating (with --audio-only, "with" also makes audio-only claims,
+TRENDTRACE_LINEAGE_AUDIO_ONLY=1; without it, the default: the audio grades id and caption claims only),
+`--repeat` times each; prints the medians and the ratio (match_sounds + link_lineage with) / (match_sounds +
+link_lineage without). Times are wall clock on whatever machine runs it: read the ratio, not the seconds.
 
     uv run python scripts/bench_lineage_audio.py --world data/demo [--warehouse data/warehouse/trendtrace.duckdb]
 """
@@ -27,7 +28,10 @@ def main() -> None:
     ap.add_argument("--world", type=Path, required=True, help="sample world folder (holds landing/)")
     ap.add_argument("--warehouse", type=Path, default=None, help="its backfilled warehouse (default <world>/w.duckdb)")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--audio-only", action="store_true",
+                    help="'with' also makes audio-only claims (TRENDTRACE_LINEAGE_AUDIO_ONLY=1; default: claims only)")
     args = ap.parse_args()
+    os.environ["TRENDTRACE_LINEAGE_AUDIO_ONLY"] = "1" if args.audio_only else "0"
     src = args.warehouse or args.world / "w.duckdb"
     work = Path(tempfile.mkdtemp(prefix="bench-lineage-audio-"))
     path = work / "w.duckdb"

@@ -4,7 +4,8 @@ Order of strength (docs/lineage.md): explicit duetFromId > caption "#duet/#stitc
 picks which of that user's earlier posts) > the audio alone (`audio_stitch`, `audio_duet`: the child's own
 peaks compared with a candidate parent post's, pipelines/lineage/audio_evidence.py) > platform music id >
 canonical sound from post_sounds; audio alignment grades each candidate and a contradiction lowers its
-confidence and is recorded, never hidden.
+confidence and is recorded, never hidden. Audio-only claims are off by default (settings.lineage_settings:
+`lineage.audio_only`, TRENDTRACE_LINEAGE_AUDIO_ONLY=1): their measured precision is too low to ship.
 Claims that point to the post itself, to the future, to a never-observed post or round a cycle are rejected
 into lineage_rejections with the reason.
 """
@@ -12,7 +13,6 @@ into lineage_rejections with the reason.
 from __future__ import annotations
 
 import json
-import os
 from datetime import date
 from pathlib import Path
 
@@ -31,17 +31,12 @@ from pipelines.media_paths import resolve_media
 ALIGN_TOLERANCE_S = 2.0
 MAX_AUDIO_CANDIDATES = 16  # per child and source (sound, caption): sql/link_lineage/audio_candidates.sql
 AUDIO_TIE_SCORE = 0.03  # audio fits whose scores differ less than this are told apart by time, not by audio
-ENV_AUDIO = "TRENDTRACE_LINEAGE_AUDIO"  # "0": no post-to-post audio evidence (benches: the cost of it)
 AUDIO_FIT_SCHEMA = {"child": pl.String, "parent": pl.String, "fit": pl.String, "consistent": pl.String,
                     "score": pl.Float64, "audio": pl.String}
 TEMP_TABLES = (
     "ll_audio_fit", "ll_kids", "ll_explicit", "ll_music_first", "ll_sound_first", "ll_pairs", "ll_audio", "ll_graded",
     "ll_chosen", "ll_rejected",
 )
-
-
-def audio_enabled() -> bool:
-    return os.environ.get(ENV_AUDIO, "1").strip().lower() not in ("0", "false", "no", "off")
 
 
 def child_maxima(landing: Path, row: dict, extensions: tuple[str, ...]) -> np.ndarray | None:
@@ -61,11 +56,14 @@ def child_maxima(landing: Path, row: dict, extensions: tuple[str, ...]) -> np.nd
 
 
 def audio_fits(con: duckdb.DuckDBPyConnection, align_tolerance_s: float = ALIGN_TOLERANCE_S,
-               max_per_child: int = MAX_AUDIO_CANDIDATES) -> pl.DataFrame:
+               max_per_child: int = MAX_AUDIO_CANDIDATES, claims_only: bool = False) -> pl.DataFrame:
     """Per candidate pair of the scope's posts (sql/link_lineage/audio_candidates.sql): what the two posts'
-    peaks say (`fit` stitch | duet | NULL, `score` for choosing among fits, `audio` the measures as JSON)."""
+    peaks say (`fit` stitch | duet | NULL, `score` for choosing among fits, `audio` the measures as JSON).
+    `claims_only`: only children with an explicit duet id or a duet/stitch caption (audio-only claims off:
+    nothing else reads the other children's pairs, and they cost the most)."""
     pairs = warehouse.query_frame(con, "link_lineage/audio_candidates",
-                                  {"align_tol_s": align_tolerance_s, "max_per_child": max_per_child})
+                                  {"align_tol_s": align_tolerance_s, "max_per_child": max_per_child,
+                                   "claims_only": claims_only})
     if pairs.is_empty():
         return pl.DataFrame(schema=AUDIO_FIT_SCHEMA)
     shas = pl.DataFrame({"audio_sha256": pl.concat([pairs["child_sha"], pairs["parent_sha"],
@@ -106,15 +104,22 @@ def audio_fits(con: duckdb.DuckDBPyConnection, align_tolerance_s: float = ALIGN_
 
 
 def link_edges(con: duckdb.DuckDBPyConnection, first_day: date, day: date,
-               align_tolerance_s: float = ALIGN_TOLERANCE_S, audio: bool | None = None) -> dict:
+               align_tolerance_s: float = ALIGN_TOLERANCE_S, audio: bool | None = None,
+               audio_only: bool | None = None) -> dict:
     """Replace the edges and rejections of the posts in lineage_scope (pipelines.lineage.build_scope for
-    partitions first_day … day, already built); returns what was linked. `audio` (default: on unless
-    TRENDTRACE_LINEAGE_AUDIO=0) adds the post-to-post audio evidence."""
+    partitions first_day … day, already built); returns what was linked. `audio` (default
+    settings.lineage_settings: on) grades id and caption claims with the post-to-post audio evidence;
+    `audio_only` (default: off) also lets the audio alone claim a duet or stitch (audio_duet, audio_stitch).
+    Off, a post with neither id nor caption gets exactly the edge the other rules give it."""
     params = {"first_day": first_day, "day": day}
-    use_audio = audio_enabled() if audio is None else audio
-    fits = audio_fits(con, align_tolerance_s) if use_audio else pl.DataFrame(schema=AUDIO_FIT_SCHEMA)
+    chosen = settings.lineage_settings()
+    use_audio = chosen.audio if audio is None else audio
+    use_audio_only = use_audio and (chosen.audio_only if audio_only is None else audio_only)
+    fits = (audio_fits(con, align_tolerance_s, claims_only=not use_audio_only) if use_audio
+            else pl.DataFrame(schema=AUDIO_FIT_SCHEMA))
     warehouse.run_sql(con, "link_lineage/edges_link",
-                      dict(params, align_tol_s=align_tolerance_s, tie_score=AUDIO_TIE_SCORE),
+                      dict(params, align_tol_s=align_tolerance_s, tie_score=AUDIO_TIE_SCORE,
+                           audio_only=use_audio_only),
                       frames={"audio_fit_in": fits})
     warehouse.run_sql(con, "link_lineage/edges_replace", params)
     posts = con.execute("SELECT count(*) FROM ll_kids").fetchall()[0][0]

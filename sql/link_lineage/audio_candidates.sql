@@ -14,6 +14,9 @@ WITH kid AS (
     SELECT p.post_id, p.created_at, p.audio_sha256, p.caption, p.media_path, p.ingest_day
     FROM posts p
     WHERE p.post_id IN (SELECT post_id FROM lineage_scope) AND p.audio_sha256 IS NOT NULL
+      -- $claims_only (audio-only claims off): only the posts whose id or caption makes a claim the audio grades
+      AND (NOT $claims_only OR nullif(p.duet_from_post_id, '') IS NOT NULL
+           OR regexp_matches(p.caption, '(?i)(?:^|[^\w#])#?(?:duet|stitch) with @([\w.]+)'))
 ),
 kid_sounds AS (
     SELECT s.post_id, s.sound_id, s.sound_start_s - s.post_start_s * coalesce(s.speed, 1.0) AS t0, s.post_end_s

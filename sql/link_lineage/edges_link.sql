@@ -3,7 +3,8 @@
 -- in order of strength (docs/lineage.md): explicit duet id > caption "#duet/#stitch with @user" (audio picks
 -- which of that user's earlier posts) > the audio alone (audio_stitch, audio_duet: ll_audio_fit) > platform
 -- music id (first observed post of the music) > canonical sound (post_sounds). Audio (shared, aligned sounds,
--- the post-to-post fit) grades every candidate; the best one per child wins.
+-- the post-to-post fit) grades every candidate; the best one per child wins. The audio alone claims a duet
+-- or stitch only when $audio_only (off by default: docs/lineage.md).
 -- what the audio of each candidate pair says (frame audio_fit_in from pipelines/lineage/edges.py audio_fits:
 -- child, parent, fit stitch|duet|NULL: what the audio alone claims, consistent: what it agrees with, score, audio JSON); empty when the audio evidence is switched off
 CREATE OR REPLACE TEMP TABLE ll_audio_fit AS SELECT child, parent, fit, consistent, score, audio FROM audio_fit_in;
@@ -62,9 +63,10 @@ SELECT k.post_id, p.post_id, k.caption_rel, 'caption_' || k.caption_rel, 2
 FROM ll_kids k JOIN posts p ON lower(p.author) = k.caption_user AND (p.created_at, p.post_id) < (k.created_at, k.post_id)
 WHERE k.caption_user IS NOT NULL
 UNION ALL
+-- audio-only claims only when $audio_only (settings lineage.audio_only, default off); the fits still grade ids and captions
 SELECT f.child, f.parent, f.fit, 'audio_' || f.fit, 3
 FROM ll_audio_fit f JOIN ll_kids k ON k.post_id = f.child
-WHERE f.fit IS NOT NULL
+WHERE f.fit IS NOT NULL AND $audio_only
 UNION ALL
 SELECT k.post_id, m.first_post_id, 'sound_reuse', 'music_id', 4
 FROM ll_kids k JOIN ll_music_first m ON m.platform_music_id = k.platform_music_id JOIN posts p ON p.post_id = m.first_post_id

@@ -1,4 +1,5 @@
-"""Duets and stitches found from the audio alone (audio_stitch, audio_duet) on real encoded media and a real
+"""Duets and stitches found from the audio alone (audio_stitch, audio_duet; on with TRENDTRACE_LINEAGE_AUDIO_ONLY=1,
+off by default) and captions graded by the audio, on real encoded media and a real
 DuckDB file: ingest → validate → fingerprint → match_sounds → link_lineage, one partition.
 
 The world, decided here when the media is made:
@@ -97,15 +98,29 @@ def edges(path: Path) -> dict[str, tuple]:
 
 
 @pytest.fixture(scope="module")
-def linked(warehouse_file):
+def runs(warehouse_file) -> dict[str, dict[str, tuple]]:
+    """The edges of three runs over the same warehouse: no audio at all, the default settings (the audio
+    grades ids and captions only), and audio-only claims switched on."""
     path, mp = warehouse_file
-    mp.setenv("TRENDTRACE_LINEAGE_AUDIO", "0")
-    assert link_lineage.run(DAY, "no-audio").status == "success"
-    without = edges(path)
-    mp.setenv("TRENDTRACE_LINEAGE_AUDIO", "1")
-    result = link_lineage.run(DAY, "audio")
-    assert result.status == "success", result.message
-    return edges(path), without
+    out = {}
+    for name, audio, audio_only in (("without", "0", None), ("default", None, None), ("audio_only", "1", "1")):
+        for env, value in (("TRENDTRACE_LINEAGE_AUDIO", audio), ("TRENDTRACE_LINEAGE_AUDIO_ONLY", audio_only)):
+            if value is None:
+                mp.delenv(env, raising=False)
+            else:
+                mp.setenv(env, value)
+        result = link_lineage.run(DAY, name)
+        assert result.status == "success", result.message
+        out[name] = edges(path)
+    mp.delenv("TRENDTRACE_LINEAGE_AUDIO", raising=False)
+    mp.delenv("TRENDTRACE_LINEAGE_AUDIO_ONLY", raising=False)
+    return out
+
+
+@pytest.fixture(scope="module")
+def linked(runs):
+    """(edges with audio-only claims on, edges without any audio evidence)."""
+    return runs["audio_only"], runs["without"]
 
 
 def test_audio_only_stitch_links_its_parent_post(linked):
@@ -160,3 +175,22 @@ def test_caption_disagreeing_with_audio_is_a_recorded_conflict(linked):
     assert (parent, relation, evidence["rule"]) == ("a2", "duet", "caption_duet")  # the caption still decides
     assert "audio_fits_other_post" in evidence["conflicts"]
     assert confidence <= 0.6
+
+
+def test_by_default_the_audio_alone_claims_nothing_and_posts_fall_back(runs):
+    default, without = runs["default"], runs["without"]
+    # s1 (a stitch heard only in its audio) and d1 (a duet heard only in its audio) get what the other rules
+    # give them, exactly as with no audio evidence at all: never an audio_* edge
+    for child in ("s1", "d1", "r1", "a1", "a2"):
+        assert default.get(child) == without.get(child), child
+    assert default["d1"][:2] == ("a0", "sound_reuse")  # kept as the music id's reuse, not dropped
+    assert "s1" not in default  # 4 s of song B: no sound match, no music id shared, no caption: no parent
+    assert not any(e[3]["rule"].startswith("audio_") for e in default.values())
+
+
+def test_by_default_the_audio_still_grades_captions(runs):
+    default, without, audio_only = runs["default"], runs["without"], runs["audio_only"]
+    assert default["s2"] == audio_only["s2"]  # the caption's stitch, confirmed by the audio: 0.99
+    assert "audio_stitch" in default["s2"][3]["signals"] and default["s2"][2] > without["s2"][2]
+    assert default["d2"][:2] == ("a2", "duet") and "audio_fits_other_post" in default["d2"][3]["conflicts"]
+    assert default["d2"][2] <= 0.6
