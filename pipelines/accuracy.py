@@ -1,7 +1,9 @@
 """`trendtrace evaluate`: the warehouse scored against a sample world's hidden ground truth.
 
 Three questions, each next to what platform metadata alone would answer:
-* lineage: precision/recall/F1 of lineage_edges per relation (pipelines.lineage.edge_accuracy);
+* lineage: precision/recall/F1 of lineage_edges per relation (pipelines.lineage.edge_accuracy), and for
+  duets/stitches per evidence kind the child carries (id, caption, audio only) plus the unrelated posts
+  falsely linked as duet/stitch;
 * sound identity: pairwise F1 of the primary-sound clustering of posts (two posts in one cluster = "same
   sound"), against clustering by platform music id;
 * adoption: share of the truth's sound-days whose adoption stage the warehouse got right.
@@ -108,6 +110,7 @@ def evaluate_warehouse(con: duckdb.DuckDBPyConnection, truth_dir: Path) -> dict[
     return {
         "truth": str(truth),
         "relations": relations.to_dicts(),
+        "duet_stitch_by_evidence": edge_accuracy.evaluate_evidence(con, truth),
         "sound_identity": sound_identity(con, truth),
         "stages": adoption_stage_accuracy(con, truth),
     }
@@ -119,6 +122,9 @@ def format_report(report: dict[str, Any]) -> str:
 
     lines = ["Lineage edges per relation (ours | metadata-only baseline: music id + duetFromId)",
              edge_accuracy.format_table(pl.DataFrame(report["relations"])), "",
+             ("Duets and stitches by the evidence the child carries besides its audio (ours | caption + metadata "
+              "baseline, no audio)"),
+             edge_accuracy.format_evidence(report["duet_stitch_by_evidence"]), "",
              "Primary-sound clustering, pairwise (ours | by platform music id)"]
     ours, base = report["sound_identity"]["ours"], report["sound_identity"]["baseline_music_id"]
     lines.append(f"{'':<10}{'P':>7}{'R':>7}{'F1':>7}")

@@ -38,6 +38,8 @@ ENV_SHARD_QUEUE = "TRENDTRACE_SHARD_QUEUE"
 ENV_MATCH_FILES_PER_SHARD = "TRENDTRACE_MATCH_FILES_PER_SHARD"
 ENV_MATCH_SHARD_QUEUE = "TRENDTRACE_MATCH_SHARD_QUEUE"
 ENV_FRESH_POLL_S = "TRENDTRACE_FRESH_POLL_S"
+ENV_LINEAGE_AUDIO = "TRENDTRACE_LINEAGE_AUDIO"
+ENV_LINEAGE_AUDIO_ONLY = "TRENDTRACE_LINEAGE_AUDIO_ONLY"
 
 # The file a collection tool writes into `dt=D/` last, when the day's files are complete (Hadoop/Spark's name):
 # it starts that day's fresh run (pipelines/landing_watch.py) and is never read as an export.
@@ -211,6 +213,41 @@ def work_dir() -> Path:
         path = Path(configured).expanduser()
         return (path if path.is_absolute() else PROJECT_ROOT / path).resolve()
     return warehouse_path().parent / "work"
+
+
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+def _switch(env: str, section: dict[str, Any], key: str, default: bool) -> bool:
+    """An on/off setting: env > config key > default; any other value is an error naming env and key."""
+    raw = os.environ.get(env)
+    value: Any = raw if raw not in (None, "") else section.get(key, default)
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError(f"{CONFIG_FILE}: lineage.{key} (or {env}) must be true or false, got {value!r}")
+
+
+@dataclass(frozen=True)
+class LineageSettings:
+    """Which post-to-post audio evidence link_lineage uses (docs/lineage.md, "Audio evidence")."""
+
+    # the audio grades and disambiguates the claims an explicit id or a caption makes (default on)
+    audio: bool
+    # audio_stitch / audio_duet edges from the audio alone, no id or caption behind them (default off: measured
+    # precision on the sample world is too low to ship by default); needs `audio`
+    audio_only: bool
+
+
+def lineage_settings() -> LineageSettings:
+    c = _config().get("lineage", {}) or {}
+    audio = _switch(ENV_LINEAGE_AUDIO, c, "audio", True)
+    return LineageSettings(audio=audio, audio_only=audio and _switch(ENV_LINEAGE_AUDIO_ONLY, c, "audio_only", False))
 
 
 def partition_dir(day: date, landing: Path | None = None) -> Path:

@@ -62,8 +62,13 @@ def convention_parents(P: Posts, E: Exposure) -> tuple[np.ndarray, np.ndarray, n
 
 def build_truth(P: Posts, E: Exposure, catalog: Catalog, start: date, days: int, authors: list[str],
                 transforms: list[str], media_files: list[str | None], recipe_hashes: list[str | None],
-                duet_ids_exported: np.ndarray, music_titles: list[str]) -> dict[str, pl.DataFrame]:
-    """posts, sounds and sound_stages truth frames."""
+                duet_ids_exported: np.ndarray, music_titles: list[str],
+                caption_exported: np.ndarray | None = None) -> dict[str, pl.DataFrame]:
+    """posts, sounds and sound_stages truth frames.
+
+    `claim_evidence` says what a duet or stitch carries about its parent besides its audio: `id` (duetFromId
+    exported), `caption` ("#duet/#stitch with @user" kept, no id) or `audio_only`; NULL for other posts.
+    """
     rel, par, lost = convention_parents(P, E)
     obs = E.observed
     bad = E.bad_kind
@@ -88,6 +93,11 @@ def build_truth(P: Posts, E: Exposure, catalog: Catalog, start: date, days: int,
     # ask for the root sound as the primary sound of audio that holds it for a few seconds only.
     from_stitch = np.array([any(t.startswith("stitch_clip") for t in chain.split("|")) for chain in transforms])
     role = np.where((P.relation == STITCH) | from_stitch, "contained", "primary").astype(object)
+    if caption_exported is None:
+        caption_exported = (P.parent >= 0) & np.isin(P.relation, [DUET, STITCH])
+    is_direct = np.isin(P.relation, [DUET, STITCH]) & (P.parent >= 0)
+    claim = np.where(duet_ids_exported, "id", np.where(caption_exported, "caption", "audio_only")).astype(object)
+    claim = np.where(is_direct, claim, None)
     posts = pl.DataFrame(
         {
             "post_id": pid,
@@ -120,12 +130,15 @@ def build_truth(P: Posts, E: Exposure, catalog: Catalog, start: date, days: int,
             "export_format": file_fmt.tolist(),
             "_file": file_name.tolist(),
             "duet_from_id_exported": duet_ids_exported,
+            "caption_exported": np.asarray(caption_exported, dtype=bool) & is_direct,
+            "claim_evidence": claim.tolist(),
             "generator_depth": P.depth.astype(np.int32),
         },
         schema_overrides={"relation": pl.String, "parent_post_id": pl.String, "true_relation": pl.String,
                           "true_parent_post_id": pl.String, "canonical_sound_id": pl.String,
                           "unscorable_reason": pl.String, "bad_input_kind": pl.String, "sound_role": pl.String,
                           "media_file": pl.String, "media_recipe_sha256": pl.String, "export_format": pl.String,
+                          "claim_evidence": pl.String,
                           "_file": pl.String},
     ).with_columns(
         pl.from_epoch("created_at", time_unit="s").dt.replace_time_zone("UTC"),
@@ -139,8 +152,8 @@ def build_truth(P: Posts, E: Exposure, catalog: Catalog, start: date, days: int,
         .then(pl.format("dt={}/{}", pl.col("partition_day").dt.strftime("%Y-%m-%d"), "_file"))
         .alias("export_file")
     ).drop("_file")
-    posts = posts.select([c for c in posts.columns if c not in ("duet_from_id_exported", "generator_depth")]
-                         + ["duet_from_id_exported", "generator_depth"])
+    tail = ("duet_from_id_exported", "caption_exported", "claim_evidence", "generator_depth")
+    posts = posts.select([c for c in posts.columns if c not in tail] + list(tail))
 
     # stages over observed posts that carry a sound, with the convention lineage
     o = np.flatnonzero(obs & has_sound)

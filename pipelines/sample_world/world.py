@@ -29,6 +29,7 @@ from .truth import build_truth
 
 MEDIA_CPU_S_PER_FILE = 0.22  # measured: 376 CPU s for the demo world's 1,789 files, 96 s for quick's 443
 
+CAPTION_DROP_SHARE = 1 / 3  # duets and stitches whose platform caption the user removed
 REGIONS = ("US", "GB", "DE", "FR", "BR", "ES", "IT", "CA", "AU", "MX", "NL", "IN")
 
 
@@ -50,7 +51,10 @@ def _metadata(P: Posts, E: Exposure, cat, names: list[str], followers: np.ndarra
     pid = P.post_id.astype(str)
     rel_names = np.array(RELATIONS, dtype=object)[P.relation]
     direct = (P.parent >= 0) & np.isin(P.relation, [DUET, STITCH])
-    parent_user = np.where(direct, name_arr[cr[np.maximum(P.parent, 0)]], None)
+    # users edit the platform's "#duet/#stitch with @user" away: about a third of duets and stitches carry no
+    # such caption (own stream, so no other draw of the world moves; truth: caption_exported)
+    caption_kept = direct & (np.random.default_rng([seed, 52]).random(n) >= CAPTION_DROP_SHARE)
+    parent_user = np.where(caption_kept, name_arr[cr[np.maximum(P.parent, 0)]], None)
     tags = np.array([*trend_tags(len(cat.sounds), rng), None], dtype=object)
     trend = tags[P.sound]
     cap = caption_frame(rng, rel_names.astype(str), pl.Series(parent_user.tolist(), dtype=pl.String),
@@ -85,7 +89,7 @@ def _metadata(P: Posts, E: Exposure, cat, names: list[str], followers: np.ndarra
         "duet_from_id": duet_from, "plays": plays, "likes": likes, "shares": shares, "comments": comments,
         "video_duration": np.maximum(np.round(P.duration), 1).astype(np.int64),
         "region_code": np.array(REGIONS)[rng.integers(0, len(REGIONS), n)], "media_path": media,
-        "duet_real": duet_real,
+        "duet_real": duet_real, "caption_kept": caption_kept,
     }, schema_overrides={"media_path": pl.String})
     return pl.concat([base, cap], how="horizontal")
 
@@ -187,7 +191,7 @@ def build_world(out: Path, days: int = 14, seed: int = 7, scale: str = "demo", n
     file_is_web = np.array([f.fmt == "web" for f in E.files] + [False])[E.file]
     duet_exported = meta["duet_real"].to_numpy() & file_is_web
     truth = build_truth(P, E, cat, start, days, meta["author"].to_list(), chains, media_files, hashes,
-                        duet_exported, meta["music_title"].to_list())
+                        duet_exported, meta["music_title"].to_list(), meta["caption_kept"].to_numpy())
     truth_dir.mkdir(parents=True, exist_ok=True)
     for name, df in truth.items():
         df.write_parquet(truth_dir / f"{name}.parquet")
