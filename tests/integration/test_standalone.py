@@ -75,12 +75,7 @@ def shared(tmp_path: Path) -> Iterator[Shared]:
         "TRENDTRACE_FRESH_POLL_S": "1",
         "TRENDTRACE_WORKERS": "1",
         "TRENDTRACE_START_DATE": str(landing_builder.DAY1), "TRENDTRACE_END_DATE": str(landing_builder.DAY2),
-        # the scheduler can queue the first task before the api-server listens (seen: it then fails and waits
-        # its 30 s retry delay): the DAGs start paused and are unpaused through the api-server once it answers
-        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
     }) as af:
-        for dag_id in (DAILY, FRESH):
-            af.wait(f"{dag_id} parsed and unpaused", lambda d=dag_id: af.unpause(d), START_TIMEOUT, every=2)
         yield Shared(af, receiver, landing, warehouse)
 
 

@@ -112,14 +112,6 @@ class Standalone:
         with urllib.request.urlopen(f"{self.base}/api/v2/{path}", timeout=30) as resp:
             return json.load(resp)
 
-    def unpause(self, dag_id: str) -> bool:
-        """PATCH the DAG unpaused; with dags_are_paused_at_creation its runs wait for the api-server this way (a task
-        the scheduler queues before the api-server listens fails to reach the execution API and waits a retry)."""
-        req = urllib.request.Request(f"{self.base}/api/v2/dags/{dag_id}", data=b'{"is_paused": false}',
-                                     method="PATCH", headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            return json.load(resp)["is_paused"] is False
-
     def wait(self, what: str, check: Callable[[], Any], timeout: float, every: float = 1.0) -> Any:
         """Poll `check` until it returns something truthy. The bound is a failure timeout with the log's tail,
         never a speed check."""
