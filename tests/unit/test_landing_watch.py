@@ -16,7 +16,7 @@ from pipelines.landing_watch import CLASSPATH, LandingMarkerTrigger, day_runs, f
 
 class MemoryStateStore:
     """The two calls the trigger makes on Airflow's asset state store, kept in a dict (the triggerer's store is
-    the metadata DB; tests/integration/test_fresh_alerts.py runs the trigger there)."""
+    the metadata DB; tests/integration/test_standalone.py runs the trigger there)."""
 
     def __init__(self) -> None:
         self.values: dict[str, str] = {}
