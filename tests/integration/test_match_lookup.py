@@ -23,7 +23,8 @@ from tests.support import media
 from tests.support.index import index_songs
 
 DAY1, DAY2 = date(2024, 5, 1), date(2024, 5, 2)
-CANDIDATE_PARAMS = {"min_votes": 2, "offsets_per_ref": 2, "top_k": 20, "refs_per_sound": 2, "chunk_refs": True}
+CANDIDATE_PARAMS = {"min_votes": 2, "offsets_per_ref": 2, "top_k": 20, "refs_per_sound": 2, "chunk_refs": True,
+                    "since_audio_id": 0}
 RAW_JOIN = "SELECT q.qid, p.audio_id, p.pos - q.pos AS off FROM q_items q JOIN match_postings p ON p.key = q.key"
 
 
