@@ -20,6 +20,7 @@ from pipelines import settings, warehouse
 from pipelines.alerts import channels, rules
 from pipelines.stages import alerts as alerts_stage
 from pipelines.stages import ingest as ingest_stage
+from tests.support import tmpfs
 from tests.support.receivers import WebhookReceiver
 
 CLI = [sys.executable, "-m", "pipelines.cli"]
@@ -438,16 +439,8 @@ def test_a_locked_warehouse_is_reported_while_waiting_and_recorded_once_it_is_fr
 @pytest.fixture
 def small_disk(tmp_path):
     """A real 8 MiB file system (tmpfs) to fill up; skipped where mounting is not allowed."""
-    mount_point = tmp_path / "disk"
-    mount_point.mkdir()
-    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mount_point)],
-                          capture_output=True, text=True)
-    if proc.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here ({proc.stderr.strip()[:200]})")
-    try:
+    with tmpfs.mounted(tmp_path / "disk") as mount_point:
         yield mount_point
-    finally:
-        subprocess.run(["umount", str(mount_point)], check=False)
 
 
 def fill(folder: Path, leave: int) -> Path:
