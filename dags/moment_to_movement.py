@@ -33,13 +33,13 @@ from airflow.sdk import Param, chain, dag, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
 from pipelines.alerts.notifier import on_failure
-from pipelines.settings import dag_end_date, dag_start_date, shard_settings
+from pipelines.settings import dag_end_date, dag_start_date, retry_delay_s, shard_settings
 from pipelines.stages import STAGES
 
 DEFAULT_ARGS = {
     "owner": "trendtrace",
     "retries": 2,
-    "retry_delay": timedelta(seconds=30),
+    "retry_delay": timedelta(seconds=retry_delay_s()),  # TRENDTRACE_RETRY_DELAY_S, default 30
     "retry_exponential_backoff": True,
     # A broken daily run is an alert too: sent through the configured channels after the last retry.
     "on_failure_callback": on_failure,

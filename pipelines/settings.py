@@ -37,6 +37,7 @@ ENV_WAREHOUSE_QUEUE = "TRENDTRACE_WAREHOUSE_QUEUE"
 ENV_SHARD_QUEUE = "TRENDTRACE_SHARD_QUEUE"
 ENV_MATCH_FILES_PER_SHARD = "TRENDTRACE_MATCH_FILES_PER_SHARD"
 ENV_MATCH_SHARD_QUEUE = "TRENDTRACE_MATCH_SHARD_QUEUE"
+ENV_RETRY_DELAY_S = "TRENDTRACE_RETRY_DELAY_S"
 ENV_FRESH_POLL_S = "TRENDTRACE_FRESH_POLL_S"
 ENV_LINEAGE_AUDIO = "TRENDTRACE_LINEAGE_AUDIO"
 ENV_LINEAGE_AUDIO_ONLY = "TRENDTRACE_LINEAGE_AUDIO_ONLY"
@@ -342,6 +343,15 @@ def dag_start_date() -> date:
         return parse_day(os.environ[ENV_START_DATE], ENV_START_DATE)
     days = _schedule_days()
     return days[0] if days else date.today()
+
+
+def retry_delay_s() -> float:
+    """Seconds before a failed task's first retry (then exponential backoff): TRENDTRACE_RETRY_DELAY_S, default 30.
+    Read when the DAG is parsed; a local test cluster uses a few seconds, production keeps room for a flaky mount."""
+    value = float(os.environ.get(ENV_RETRY_DELAY_S) or 30)
+    if value < 0:
+        raise ValueError(f"{ENV_RETRY_DELAY_S} must be at least 0, got {value}")
+    return value
 
 
 def dag_end_date() -> date | None:

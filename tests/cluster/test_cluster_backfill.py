@@ -35,6 +35,8 @@ WAIT_RUNS = ROOT / "scripts" / "cluster" / "wait_runs.py"
 DAYS = 3
 # Shards of 8 files: ~2 fingerprint shards a day, so the mapped task really fans out over the default worker.
 SHARD_ENV = {"TRENDTRACE_FILES_PER_SHARD": "8", "TRENDTRACE_WORKERS": "1"}
+# a try that failed on the loaded machine (an api-server answering too slowly) is retried after 5 s, not 30
+RETRY_ENV = {"TRENDTRACE_RETRY_DELAY_S": "5"}
 # The only columns the comparison leaves out (pipelines.digest.VOLATILE_COLUMNS): when, how long, and by which
 # run (dag.test and the scheduler name their runs differently) something happened.
 EXCLUDED = {
@@ -56,7 +58,7 @@ def _cluster_env(cluster_dir: Path, landing: Path, warehouse: Path, last_day: st
     """The environment `cluster.sh up` records for every component; none of this test process's Airflow settings
     (its SQLite home) leak into the cluster."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "TRENDTRACE_"))}
-    env |= SHARD_ENV | {
+    env |= SHARD_ENV | RETRY_ENV | {
         "CLUSTER_DIR": str(cluster_dir),
         "TRENDTRACE_LANDING": str(landing),
         "TRENDTRACE_WAREHOUSE": str(warehouse),

@@ -81,6 +81,8 @@ class Standalone:
             # (The old [scheduler] name of this option has no effect in Airflow 3.3: it stayed at 30 s.)
             "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "600",
             "TRENDTRACE_PROGRESS": "0",
+            # a first try the api-server was not up for yet is retried after 5 s, not the default 30
+            "TRENDTRACE_RETRY_DELAY_S": "5",
         })
         env.update(extra_env)
         self.env = env
