@@ -31,7 +31,9 @@ import polars as pl
 from pipelines import settings, warehouse
 from pipelines.matching import engine, store
 from pipelines.matching.types import Match
-from pipelines.stages.fingerprint_shards import _read_json, _write_atomic, split_evenly
+
+# label: the descriptors have the fingerprint shards' shape, so one UI label serves both (the DAG imports it here)
+from pipelines.stages.fingerprint_shards import _read_json, _write_atomic, label, split_evenly  # noqa: F401
 
 log = logging.getLogger(__name__)
 
@@ -109,12 +111,6 @@ def plan_day(day: date) -> list[dict]:
 def _paths(shard: dict) -> tuple[Path, Path]:
     folder = day_dir(date.fromisoformat(shard["day"]))
     return folder / "manifests" / f"{shard['name']}.json", folder / "shards" / shard["name"]
-
-
-def label(shard: dict) -> str:
-    """How a mapped task instance is named in the Airflow UI (map_index_template)."""
-    n = shard["files"]
-    return f"dt={shard['day']} shard {shard['index'] + 1}/{shard['shards']} ({n} file{'' if n == 1 else 's'})"
 
 
 def completed(shard: dict) -> Path | None:
