@@ -25,7 +25,9 @@ The verdicts (docs/lineage.md, "Audio evidence"):
   (± DUR_TOL), the child carries material the parent does not explain (≥ DUET_MIN_ADDED of its peaks: a plain
   copy of the same audio is a reuse, not a duet), and, when the parent has material of its own (peaks the
   sound it plays does not explain: its voice-over, its own duetter), the child carries that too: a post that
-  plays the same *sound* from the same second is a reuse of the sound, not a duet of that post.
+  plays the same *sound* from the same second is a reuse of the sound, not a duet of that post. Unless the
+  parent made its platform music (its first post: a talking "original sound" over a song, a re-upload): then
+  every reuse of that music carries the parent's additions too, and hearing them tells a duet from nothing.
 """
 
 from __future__ import annotations
@@ -57,6 +59,9 @@ OWN_WINDOW_SHARE = 0.5  # a window of the parent is its own material when most o
 OWN_MIN_WINDOWS, OWN_MIN_WINDOW_SHARE = 4, 0.2  # own material: ≥ 2 s of it and a fifth of the parent's windows
 OWN_GAIN_MIN = 0.1  # and explains that much of the child that the sound does not
 OWN_MIN_HEARD, OWN_ABOVE_CHANCE = 0.5, 0.3  # a duet carries its parent's own material, well above chance
+# a reference that explains fewer of the parent's peaks than this (where both have audio) does not play what the
+# parent plays (another speed, another part: measured 0.04-0.10 for such pairs, 0.20-0.68 for true references)
+REF_MIN_EXPLAINED = 0.15
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,8 @@ class PairAudio:
     cover: float  # share of the parent's judged windows (within the child's length) heard in the child
     parent_rate: float  # share of the parent's peaks (within the child's length) heard in the child
     head_rate: float  # the same over the opening only
+    head_similarity: float  # F1 of the opening: head_rate and the share of the child's opening peaks the parent
+    # explains (the stitched post's opening is the child's, rendering and all; orders ties among candidates)
     own_windows: int | None  # the parent's windows of its own material (None: no reference to tell them)
     heard_own: float | None  # share of their peaks the child carries (None: too few to judge)
     own_chance: float  # the same at far-off alignments
@@ -78,7 +85,9 @@ class PairAudio:
     head_own: float | None  # share of the parent's own peaks within the opening heard there (None: too few)
     added: float  # share of the child's peaks over the shared span the parent does not explain
     duration_match: bool  # the child lasts as long as the parent
-    sound_end_s: float | None  # where the sound the two share stops in the child (post_sounds)
+    sound_end_s: float | None  # where what the child opens with stops in it (post_sounds: the shared sound, or
+    # an earlier one it plays from its start)
+    parent_made_music: bool  # the parent is the first post of its platform music: its additions are the music's
     explained_s: float  # seconds of the child the parent accounts for (the opening, or the whole duet)
     stitch: bool
     duet_like: bool  # consistent with a duet (enough to confirm a caption or an id)
@@ -159,7 +168,9 @@ def _head_windows(judged: np.ndarray, present: np.ndarray) -> int:
 def own_material(parent_frames: np.ndarray, parent_bins: np.ndarray, ref_frames: np.ndarray,
                  ref_bins: np.ndarray, ref_t0_s: float) -> np.ndarray:
     """Per parent peak: is it the parent's own (not explained by the reference audio of the sound it plays, whose
-    sound time `ref_t0_s` sits at the parent's second 0)? The reference is aligned within ALIGN_SHIFTS."""
+    sound time `ref_t0_s` sits at the parent's second 0)? The reference is aligned within ALIGN_SHIFTS. None of
+    them when the reference explains under REF_MIN_EXPLAINED of the parent's peaks: it does not play what the
+    parent plays (a first post at another speed), and everything would look like the parent's own."""
     pf = np.asarray(parent_frames, dtype=np.int64)
     rf = np.asarray(ref_frames, dtype=np.int64)
     if not pf.size or not rf.size:
@@ -170,6 +181,8 @@ def own_material(parent_frames: np.ndarray, parent_bins: np.ndarray, ref_frames:
     # only where the reference has audio: past its ends (a sound indexed from a short first post) nothing is told
     at_ref = pf + base
     within = (at_ref >= int(rf.min()) + WINDOW_FRAMES) & (at_ref <= int(rf.max()) - WINDOW_FRAMES)
+    if not within.any() or hits[within].mean() < REF_MIN_EXPLAINED:
+        return np.zeros(pf.size, dtype=bool)
     return ~hits & within
 
 
@@ -195,13 +208,14 @@ def compare(child_frames: np.ndarray, child_bins: np.ndarray, child_dur_s: float
             parent_frames: np.ndarray, parent_bins: np.ndarray, parent_dur_s: float,
             ref: tuple[np.ndarray, np.ndarray, float] | None = None,
             child_sound_end_s: float | None = None, child_map: np.ndarray | None = None,
-            parent_own: np.ndarray | None = None) -> PairAudio:
+            parent_own: np.ndarray | None = None, parent_made_music: bool = False) -> PairAudio:
     """Child vs candidate parent, both from their own start (module docstring). `ref` (frames, bins, sound time
     at the parent's second 0) is the sound the parent plays, to tell the parent's own material from it;
-    `child_sound_end_s`, where the sound the two share stops in the child (post_sounds), when known;
+    `child_sound_end_s`, where what the child opens with stops in it (post_sounds), when known;
     `child_map`, the child's dense spectral maxima (decoded again): the parent's peaks are looked for there, where
     a loud new layer does not hide them, instead of among the child's few strongest peaks; `parent_own`, the
-    parent's `own_material` against `ref` when already known (it depends on the parent and `ref` only)."""
+    parent's `own_material` against `ref` when already known (it depends on the parent and `ref` only);
+    `parent_made_music`, the parent is the first post of its platform music (no audio-only duet of it)."""
     cf, cb = np.asarray(child_frames, dtype=np.int64), np.asarray(child_bins, dtype=np.int64)
     pf, pb = np.asarray(parent_frames, dtype=np.int64), np.asarray(parent_bins, dtype=np.int64)
     n_child = round(child_dur_s / FRAME_S) + 1
@@ -272,6 +286,10 @@ def compare(child_frames: np.ndarray, child_bins: np.ndarray, child_dur_s: float
     duration_match = abs(child_dur_s - parent_dur_s) <= max(DUR_TOL_S, DUR_TOL_FRAC * parent_dur_s)
     in_head = inside_p & (pf + shift < head * WINDOW_FRAMES)
     head_rate = float(p_hit[in_head].mean()) if in_head.any() else 0.0
+    c_in_head = inside_c & (cf < head * WINDOW_FRAMES)
+    child_head_rate = float(c_hit[c_in_head].mean()) if c_in_head.any() else 0.0
+    head_similarity = (2 * head_rate * child_head_rate / (head_rate + child_head_rate)
+                       if head_rate + child_head_rate > 0 else 0.0)
     # a child that goes on playing the shared sound past the opening continues the sound, not the parent post
     sound_ends = child_sound_end_s is None or child_sound_end_s <= head_s + SOUND_END_TOL_S
     # the child turns away from the parent while the parent still plays (a child that outlasts the parent is
@@ -284,17 +302,19 @@ def compare(child_frames: np.ndarray, child_bins: np.ndarray, child_dur_s: float
     # by a reuse of the sound with a voice-over of its own)
     duet_like = cover >= DUET_MIN_COVER and duration_match and added >= DUET_MIN_ADDED and not stitch
     gain = own_gain(cf, cb, pgrid, shift, ref[0], ref[1], ref[2]) if ref is not None else None
-    duet = duet_like and own_heard and gain is not None and gain >= OWN_GAIN_MIN
+    duet = duet_like and own_heard and gain is not None and gain >= OWN_GAIN_MIN and not parent_made_music
     explained = min(cover * min(parent_dur_s, child_dur_s), child_dur_s) if duet_like else head_s
     return PairAudio(shift_frames=int(shift), chance=round(chance, 4), head_s=round(head_s, 2),
                      tail_s=round(tail_s, 2), tail_explained=round(tail_explained, 3), cover=round(cover, 3),
                      parent_rate=round(parent_rate, 3), head_rate=round(head_rate, 3),
+                     head_similarity=round(head_similarity, 3),
                      own_windows=n_own_windows if ref is not None else None,
                      heard_own=round(heard_own, 3) if judged_own else None, own_chance=round(own_chance, 3),
                      own_gain=None if gain is None else round(gain, 3),
                      head_own=None if head_own is None else round(head_own, 3),
                      added=round(added, 3), duration_match=bool(duration_match),
                      sound_end_s=None if child_sound_end_s is None else round(float(child_sound_end_s), 2),
+                     parent_made_music=bool(parent_made_music),
                      explained_s=round(float(explained), 2), stitch=bool(stitch), duet_like=bool(duet_like),
                      duet=bool(duet))
 
@@ -303,7 +323,8 @@ def fit_score(pair: PairAudio, child_dur_s: float) -> float:
     """For choosing among candidate parents: the share of the child the parent accounts for (a duet of a stitch
     explains more than the stitch's own parent, which only explains the opening), plus the parent's own
     material heard in the child (the duetted post's voice; for a stitch, within the opening), half weighted.
-    Posts that open alike and carry nothing of their own there tie, and time decides (edges_link.sql)."""
+    Posts that open alike and carry nothing of their own there tie: the most similar opening
+    (`head_similarity`), then time, orders them (edges_link.sql)."""
     own = (pair.heard_own if pair.duet_like else pair.head_own) or 0.0
     return round(pair.explained_s / max(child_dur_s, 1e-6) + 0.5 * own, 4)
 

@@ -9,7 +9,10 @@ Duets and stitches are also scored by the evidence the child carries besides its
 `claim_evidence`: `id` duetFromId exported, `caption` "#duet/#stitch with @user" kept, `audio_only` neither):
 recall over the truth's duets/stitches of that kind, precision over the predicted duet/stitch edges whose child
 carries that kind (a post the truth calls a reuse or an origin carries no claim: `audio_only`). And the share of
-unrelated posts (truth: no duet/stitch) that got a duet or stitch edge.
+unrelated posts (truth: no duet/stitch) that got a duet or stitch edge. Beside them, `R equiv`: the relation right
+and the true parent either chosen or among the posts the edge's evidence names as sounding the same
+(`audio_equivalent_parents`: several plain reuses of one sound open identically, and the audio cannot tell
+which of them a stitch took its opening from).
 """
 
 from __future__ import annotations
@@ -46,17 +49,23 @@ def evidence_scores(predicted: pl.DataFrame, truth: pl.DataFrame) -> pl.DataFram
     """Per relation (stitch, duet, both) and evidence kind the child carries: truth, predicted, correct, P, R;
     empty when the truth does not record the evidence kinds."""
     schema = {"relation": pl.String, "evidence": pl.String, "truth": pl.Int64, "predicted": pl.Int64,
-              "correct": pl.Int64, "precision": pl.Float64, "recall": pl.Float64}
+              "correct": pl.Int64, "precision": pl.Float64, "recall": pl.Float64, "recall_equivalent": pl.Float64}
     if truth["claim_evidence"].null_count() == truth.height:
         return pl.DataFrame(schema=schema)
+    if "equivalents" not in predicted.columns:
+        predicted = predicted.with_columns(pl.lit(None, pl.List(pl.String)).alias("equivalents"))
     joined = truth.join(
         predicted.select(pl.col("child_post_id").alias("post_id"), "relation",
-                         pl.col("parent_post_id").alias("parent")),
+                         pl.col("parent_post_id").alias("parent"), "equivalents"),
         on="post_id", how="left",
     ).with_columns(
         ((pl.col("relation") == pl.col("true_relation")) & (pl.col("parent") == pl.col("true_parent")))
         .fill_null(False).alias("ok"),
         pl.col("claim_evidence").fill_null("audio_only").alias("kind"),
+    ).with_columns(
+        (pl.col("ok") | ((pl.col("relation") == pl.col("true_relation"))
+                         & pl.col("equivalents").list.contains(pl.col("true_parent")))).fill_null(False)
+        .alias("ok_equivalent"),
     )
     rows = []
     for rels, name in [((r,), r) for r in DIRECT] + [(DIRECT, "stitch+duet")]:
@@ -65,11 +74,13 @@ def evidence_scores(predicted: pl.DataFrame, truth: pl.DataFrame) -> pl.DataFram
             n_true = k.filter(pl.col("true_relation").is_in(rels)).height
             pred = k.filter(pl.col("relation").is_in(rels))
             ok = pred.filter(pl.col("ok")).height
+            ok_eq = pred.filter(pl.col("ok_equivalent")).height
             if kind == "id" and name == "stitch":
                 continue  # stitches carry no id
             rows.append({"relation": name, "evidence": kind, "truth": n_true, "predicted": pred.height,
                          "correct": ok, "precision": ok / pred.height if pred.height else None,
-                         "recall": ok / n_true if n_true else None})
+                         "recall": ok / n_true if n_true else None,
+                         "recall_equivalent": ok_eq / n_true if n_true else None})
     return pl.DataFrame(rows, schema=schema)
 
 
@@ -127,7 +138,8 @@ def evaluate(con: duckdb.DuckDBPyConnection, truth_dir: Path) -> pl.DataFrame:
 
 
 def predicted_edges(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    return con.sql("SELECT child_post_id, parent_post_id, relation FROM lineage_edges").pl()
+    """lineage_edges' child, parent, relation, and the posts its evidence names as sounding like the parent."""
+    return con.sql(warehouse.sql_text("link_lineage/evaluated_edges")).pl()
 
 
 def evaluate_evidence(con: duckdb.DuckDBPyConnection, truth_dir: Path) -> dict:
@@ -147,11 +159,14 @@ def format_evidence(report: dict) -> str:
         return "  –  " if v is None else f"{v:.3f}"
 
     base = {(r["relation"], r["evidence"]): r for r in report["baseline_captions_metadata"]}
-    lines = [f"{'relation':<13}{'evidence':<12}{'truth':>6}{'pred':>6}{'P':>7}{'R':>7}  |{'base P':>8}{'base R':>8}"]
+    header = (f"{'relation':<13}{'evidence':<12}{'truth':>6}{'pred':>6}{'P':>7}{'R':>7}{'R equiv':>9}  |"
+              f"{'base P':>8}{'base R':>8}")
+    lines = [header]
     for r in report["ours"]:
         b = base.get((r["relation"], r["evidence"]), {})
         lines.append(f"{r['relation']:<13}{r['evidence']:<12}{r['truth']:>6}{r['predicted']:>6}"
-                     f"{f(r['precision']):>7}{f(r['recall']):>7}  |{f(b.get('precision')):>8}{f(b.get('recall')):>8}")
+                     f"{f(r['precision']):>7}{f(r['recall']):>7}{f(r.get('recall_equivalent')):>9}  |"
+                     f"{f(b.get('precision')):>8}{f(b.get('recall')):>8}")
     fl, bfl = report["false_links"], report["baseline_false_links"]
     lines.append(f"unrelated posts linked as duet/stitch: {fl['falsely_linked']}/{fl['unrelated_posts']} "
                  f"(rate {f(fl['rate'])}; baseline {bfl['falsely_linked']}, rate {f(bfl['rate'])})")

@@ -30,7 +30,9 @@ from pipelines.media_paths import resolve_media
 # the same place in both posts. Chromaprint items are ~0.12 s; matches are located to within about a second.
 ALIGN_TOLERANCE_S = 2.0
 MAX_AUDIO_CANDIDATES = 16  # per child and source (sound, caption): sql/link_lineage/audio_candidates.sql
+OPENING_TOL_S = 1.0  # a sound whose span in the child starts this early is one the child opens with
 AUDIO_TIE_SCORE = 0.03  # audio fits whose scores differ less than this are told apart by time, not by audio
+MAX_EQUIVALENT_LISTED = 20  # evidence.audio_equivalent_parents lists at most this many (the count is whole)
 AUDIO_FIT_SCHEMA = {"child": pl.String, "parent": pl.String, "fit": pl.String, "consistent": pl.String,
                     "score": pl.Float64, "audio": pl.String}
 TEMP_TABLES = (
@@ -63,7 +65,7 @@ def audio_fits(con: duckdb.DuckDBPyConnection, align_tolerance_s: float = ALIGN_
     nothing else reads the other children's pairs, and they cost the most)."""
     pairs = warehouse.query_frame(con, "link_lineage/audio_candidates",
                                   {"align_tol_s": align_tolerance_s, "max_per_child": max_per_child,
-                                   "claims_only": claims_only})
+                                   "claims_only": claims_only, "opening_tol_s": OPENING_TOL_S})
     if pairs.is_empty():
         return pl.DataFrame(schema=AUDIO_FIT_SCHEMA)
     shas = pl.DataFrame({"audio_sha256": pl.concat([pairs["child_sha"], pairs["parent_sha"],
@@ -95,7 +97,7 @@ def audio_fits(con: duckdb.DuckDBPyConnection, align_tolerance_s: float = ALIGN_
         pair = audio_evidence.compare(c[0], c[1], r["child_duration_s"], p[0], p[1], r["parent_duration_s"],
                                       ref=None if ref is None else (ref[0], ref[1], r["ref_t0_s"]),
                                       child_sound_end_s=r["child_sound_end_s"], child_map=maps[r["child"]],
-                                      parent_own=own.get(key))
+                                      parent_own=own.get(key), parent_made_music=r["parent_made_music"])
         fit, consistent = audio_evidence.verdict(pair)
         rows.append({"child": r["child"], "parent": r["parent"], "fit": fit, "consistent": consistent,
                      "score": audio_evidence.fit_score(pair, r["child_duration_s"]),
@@ -119,7 +121,7 @@ def link_edges(con: duckdb.DuckDBPyConnection, first_day: date, day: date,
             else pl.DataFrame(schema=AUDIO_FIT_SCHEMA))
     warehouse.run_sql(con, "link_lineage/edges_link",
                       dict(params, align_tol_s=align_tolerance_s, tie_score=AUDIO_TIE_SCORE,
-                           audio_only=use_audio_only),
+                           audio_only=use_audio_only, max_equivalent=MAX_EQUIVALENT_LISTED),
                       frames={"audio_fit_in": fits})
     warehouse.run_sql(con, "link_lineage/edges_replace", params)
     posts = con.execute("SELECT count(*) FROM ll_kids").fetchall()[0][0]

@@ -126,8 +126,10 @@ WITH scored AS (
                                              WHEN both_heard THEN 0.80 ELSE 0.95 END
                WHEN 'music_id' THEN CASE WHEN shared THEN 0.98 WHEN both_heard THEN 0.70 ELSE 0.90 END
                WHEN 'canonical_sound' THEN CASE WHEN aligned THEN 0.95 ELSE 0.90 END
-               WHEN 'audio_stitch' THEN CASE WHEN tie THEN 0.80 WHEN aligned THEN 0.92 ELSE 0.88 END
-               WHEN 'audio_duet' THEN CASE WHEN tie THEN 0.80 WHEN aligned THEN 0.92 ELSE 0.88 END
+               -- several earlier posts sound the same there (plain reuses of one sound from its start): time picks
+               -- one of them, right about once in n_equivalent
+               WHEN 'audio_stitch' THEN CASE WHEN tie THEN round(0.80 / n_equivalent, 3) WHEN aligned THEN 0.92 ELSE 0.88 END
+               WHEN 'audio_duet' THEN CASE WHEN tie THEN round(0.80 / n_equivalent, 3) WHEN aligned THEN 0.92 ELSE 0.88 END
                -- captions
                ELSE CASE WHEN audio_consistent = relation THEN 0.99
                          WHEN child_fits AND audio_consistent IS NULL THEN 0.60  -- the audio fits another post
@@ -135,14 +137,23 @@ WITH scored AS (
            END AS confidence
     FROM (SELECT *,
                  -- another fit of the same relation as good as this one: time decided
-                 strength = 3 AND count(*) FILTER (WHERE strength = 3 AND audio_score >= best_fit_score - $tie_score)
-                     OVER (PARTITION BY child) > 1 AS tie
-          FROM ll_graded)
+                 strength = 3 AND n_equivalent > 1 AS tie,
+                 -- within a tie: the most similar opening first; time only among equally similar ones
+                 count(*) FILTER (WHERE equivalent AND similarity = top_similarity) OVER (PARTITION BY child) > 1
+                     AS similarity_tie
+          FROM (SELECT *,
+                       count(*) FILTER (WHERE equivalent) OVER (PARTITION BY child) AS n_equivalent,
+                       list(parent ORDER BY similarity DESC, parent_created_at DESC, parent) FILTER (WHERE equivalent)
+                           OVER (PARTITION BY child) AS equivalent_parents,
+                       max(similarity) FILTER (WHERE equivalent) OVER (PARTITION BY child) AS top_similarity
+                FROM (SELECT *, strength = 3 AND audio_score >= best_fit_score - $tie_score AS equivalent,
+                             round(TRY_CAST(audio->>'head_similarity' AS DOUBLE), 2) AS similarity
+                      FROM ll_graded)))
     WHERE NOT (strength = 2 AND both_heard AND NOT shared AND rule_candidates > 1
                AND coalesce(audio_consistent = relation, FALSE) = FALSE)
 )
 SELECT child AS child_post_id, parent AS parent_post_id, relation, confidence, day,
-       json_object(
+       json_merge_patch(json_object(
            'rule', rule,
            'sound_id', via_sound,
            'audio', CASE WHEN audio IS NOT NULL THEN json(audio) END,
@@ -150,7 +161,8 @@ SELECT child AS child_post_id, parent AS parent_post_id, relation, confidence, d
                rule,
                CASE WHEN aligned THEN 'audio_aligned' WHEN shared THEN 'audio_shared_sound' END,
                CASE WHEN strength <> 3 AND audio_consistent = relation THEN 'audio_' || audio_consistent END,
-               CASE WHEN tie THEN 'audio_tie_broken_by_time' END,
+               CASE WHEN tie AND NOT similarity_tie THEN 'audio_tie_broken_by_similarity'
+                    WHEN tie THEN 'audio_tie_broken_by_time' END,
                CASE WHEN caption_user = lower(parent_author) THEN 'caption_names_parent_author' END,
                CASE WHEN duet_from = parent THEN 'duet_from_id' END,
                CASE WHEN child_music = parent_music THEN 'same_music_id' END,
@@ -162,11 +174,16 @@ SELECT child AS child_post_id, parent AS parent_post_id, relation, confidence, d
                CASE WHEN audio_consistent IS NOT NULL AND audio_consistent <> relation THEN 'audio_fits_' || audio_consistent END,
                CASE WHEN strength < 3 AND child_fits AND audio_consistent IS NULL THEN 'audio_fits_other_post' END],
                lambda s: s IS NOT NULL)
-       ) AS evidence
+       ),
+       -- on a tie: the posts the audio cannot tell apart from the chosen parent (it among them), most similar
+       -- opening first, then the most recent
+       CASE WHEN tie THEN json_object('audio_equivalent_parents', equivalent_parents[:$max_equivalent],
+                                      'audio_equivalent_count', n_equivalent) ELSE '{}'::JSON END) AS evidence
 FROM scored
 QUALIFY row_number() OVER (
     PARTITION BY child
     ORDER BY strength, coalesce(audio_consistent = relation, FALSE) DESC, aligned DESC, shared DESC,
+             equivalent DESC, CASE WHEN equivalent THEN similarity END DESC NULLS LAST,
              round(audio_score / $tie_score) DESC NULLS LAST, align_error_s NULLS LAST, parent_created_at DESC,
              parent) = 1;
 

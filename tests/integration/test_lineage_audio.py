@@ -9,6 +9,9 @@ The world, decided here when the media is made:
   s1  B's first 4 s, then gina's reply, no caption: a stitch of b0
   s2  a1's first 4 s, then hank's reply, caption "#stitch with @bob": caption and audio agree
   d2  b0 + ivy's voice, caption "#duet with @carol": the caption names carol, the audio says b0 (conflict)
+  s3  A's first 3 s, then jo's reply, no caption: a0 and a2 open exactly alike (the audio cannot tell them apart)
+  u0  A's first 15 s + kim's voice, posted as kim's own music m_u (its first post)
+  u1  u0's audio + lee's voice, music m_u: a reuse of kim's music, which carries kim's voice by itself
 """
 
 from __future__ import annotations
@@ -68,6 +71,12 @@ def landing(tmp_path_factory) -> Path:
          caption="#stitch with @bob so true")
     post("d2", "ivy", lambda d: media.mix(folder / "b0.m4a", ivy, d, b_gain_db=-2.0), caption="#duet with @carol",
          music="m_b")
+    jo = say("jo", "no because why does this remind me of my first job, the manager used to play it daily")
+    kim = say("kim", "a little story time over my favourite song, so this happened on the train today", "en-us")
+    lee = say("lee", "replying with my own take on it, honestly I would have done exactly the same thing", "en-gb")
+    post("s3", "jo", lambda d: media.concat([media.trim(song_a, work / "a3.wav", 0.0, 3.0), jo], d))
+    post("u0", "kim", lambda d: media.mix(a15, kim, d, b_gain_db=-3.0), music="m_u")
+    post("u1", "lee", lambda d: media.mix(folder / "u0.m4a", lee, d, b_gain_db=0.0), music="m_u")
     lines = ["post_id,created_at,author,caption,music_id,music_title,media_path"]
     for k, (pid, author, caption, music, file) in enumerate(rows):
         at = (T0 + timedelta(hours=k)).isoformat()
@@ -161,6 +170,37 @@ def test_several_candidates_chosen_by_the_parents_own_material(linked, warehouse
     assert fits[("s2", "a1")]["score"] > fits[("s2", "a2")]["score"]
 
 
+def test_posts_that_open_alike_are_named_when_the_audio_cannot_choose(linked):
+    ours, _ = linked
+    parent, relation, confidence, evidence = ours["s3"]
+    # a0 and a2 both open with A's first seconds and nothing of their own: a stitch of one of them, the more
+    # similar opening (then time) picks, and both are named
+    assert (relation, evidence["rule"]) == ("stitch", "audio_stitch")
+    assert sorted(evidence["audio_equivalent_parents"]) == ["a0", "a2"] and evidence["audio_equivalent_count"] == 2
+    assert parent == evidence["audio_equivalent_parents"][0]
+    assert {"audio_tie_broken_by_similarity", "audio_tie_broken_by_time"} & set(evidence["signals"])
+    assert confidence == pytest.approx(0.40)  # right about once in two
+    assert "audio_equivalent_parents" not in ours["s1"][3]  # a stitch the audio places alone names no others
+
+
+def test_a_reuse_of_the_music_a_post_made_is_no_duet_of_it(linked, warehouse_file):
+    ours, _ = linked
+    path, _ = warehouse_file
+    con = duckdb.connect(str(path))
+    try:
+        build_scope(con, DAY)
+        fits = {(r["child"], r["parent"]): r for r in audio_fits(con).iter_rows(named=True)}
+        drop_scope(con)
+    finally:
+        con.close()
+    # u1 carries u0's whole audio, kim's voice included, with lee's on top: consistent with a duet, but kim's
+    # voice is part of the music u0 made (m_u), so every reuse of m_u carries it: heard, and no evidence of a duet
+    pair = json.loads(fits[("u1", "u0")]["audio"])
+    assert fits[("u1", "u0")]["consistent"] == "duet" and fits[("u1", "u0")]["fit"] is None
+    assert pair["duet_like"] and pair["parent_made_music"] and (pair["heard_own"] or 0) >= 0.5
+    assert ours["u1"][:2] == ("u0", "sound_reuse") and ours["u1"][3]["rule"] == "music_id"
+
+
 def test_caption_agreeing_with_audio_raises_confidence(linked):
     ours, without = linked
     parent, relation, confidence, evidence = ours["s2"]
@@ -181,7 +221,7 @@ def test_by_default_the_audio_alone_claims_nothing_and_posts_fall_back(runs):
     default, without = runs["default"], runs["without"]
     # s1 (a stitch heard only in its audio) and d1 (a duet heard only in its audio) get what the other rules
     # give them, exactly as with no audio evidence at all: never an audio_* edge
-    for child in ("s1", "d1", "r1", "a1", "a2"):
+    for child in ("s1", "d1", "r1", "a1", "a2", "s3", "u1"):
         assert default.get(child) == without.get(child), child
     assert default["d1"][:2] == ("a0", "sound_reuse")  # kept as the music id's reuse, not dropped
     assert "s1" not in default  # 4 s of song B: no sound match, no music id shared, no caption: no parent
