@@ -5,7 +5,10 @@ Three questions, each next to what platform metadata alone would answer:
   duets/stitches per evidence kind the child carries (id, caption, audio only) plus the unrelated posts
   falsely linked as duet/stitch;
 * sound identity: pairwise F1 of the primary-sound clustering of posts (two posts in one cluster = "same
-  sound"), against clustering by platform music id;
+  sound"), against clustering by platform music id; and per transform family of the truth (each edit a post's
+  audio went through: speed, voice-over, reverb, the users' edits pitch / bass_boost / eq / phone / low_bitrate
+  / loud_voice, ...), the share of its posts put in their canonical sound's cluster (the one most of that
+  sound's posts are in);
 * adoption: share of the truth's sound-days whose adoption stage the warehouse got right.
 Only the truth's scorable posts count (observed, valid, parent observed when there is one).
 """
@@ -49,12 +52,32 @@ def pairwise_scores(labels: pl.DataFrame, predicted: str, truth: str) -> dict[st
             "precision": p, "recall": r, "f1": f1}
 
 
+def recall_by_transform(labels: pl.DataFrame, predicted: str, truth: str) -> list[dict[str, Any]]:
+    """Per transform family (recipes.transform_family of each tag in `transforms`): posts, and how many sit in the
+    predicted cluster most posts of their true sound sit in (a null prediction is a miss)."""
+    from pipelines.sample_world import transform_family
+
+    majority = (labels.filter(pl.col(predicted).is_not_null()).group_by(truth, predicted).len()
+                .sort("len", predicted, descending=[True, False]).unique(truth, keep="first")
+                .select(truth, pl.col(predicted).alias("_majority")))
+    hit = labels.join(majority, on=truth, how="left").with_columns(
+        (pl.col(predicted) == pl.col("_majority")).fill_null(False).alias("_hit"))
+    fam = hit.select("_hit", pl.col("transforms").list.eval(
+        pl.element().map_elements(transform_family, return_dtype=pl.String)).list.unique().alias("_fam")
+    ).explode("_fam").drop_nulls("_fam")
+    rows = fam.group_by("_fam").agg(pl.len().alias("posts"), pl.col("_hit").sum().alias("correct")).sort("_fam")
+    return [{"transform": r["_fam"], "posts": r["posts"], "correct": r["correct"],
+             "recall": r["correct"] / r["posts"] if r["posts"] else None} for r in rows.iter_rows(named=True)]
+
+
 def sound_identity(con: duckdb.DuckDBPyConnection, truth: Path) -> dict[str, Any]:
-    """Primary-sound clustering of the truth's scorable 'primary' posts, ours vs by platform music id."""
+    """Primary-sound clustering of the truth's scorable 'primary' posts, ours vs by platform music id, and our
+    recall per transform family."""
     posts = (
-        pl.read_parquet(truth / "posts.parquet", columns=["post_id", "scorable", "sound_role", "canonical_sound_id"])
+        pl.read_parquet(truth / "posts.parquet",
+                        columns=["post_id", "scorable", "sound_role", "canonical_sound_id", "transforms"])
         .filter(pl.col("scorable") & (pl.col("sound_role") == "primary"))
-        .select("post_id", "canonical_sound_id")
+        .select("post_id", "canonical_sound_id", "transforms")
     )
     has_post_sounds = con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'post_sounds'"
@@ -69,6 +92,7 @@ def sound_identity(con: duckdb.DuckDBPyConnection, truth: Path) -> dict[str, Any
     return {
         "ours": pairwise_scores(labels, "sound_id", "canonical_sound_id"),
         "baseline_music_id": pairwise_scores(labels, "platform_music_id", "canonical_sound_id"),
+        "recall_by_transform": recall_by_transform(labels, "sound_id", "canonical_sound_id"),
     }
 
 
@@ -132,6 +156,11 @@ def format_report(report: dict[str, Any]) -> str:
         f"{'ours':<10}{f(ours['precision']):>7}{f(ours['recall']):>7}{f(ours['f1']):>7}   ({ours['posts']} posts)"
     )
     lines.append(f"{'music id':<10}{f(base['precision']):>7}{f(base['recall']):>7}{f(base['f1']):>7}")
+    by_transform = report["sound_identity"].get("recall_by_transform") or []
+    if by_transform:
+        lines += ["", ("Primary sound recovered, per transform the post's audio went through (posts in their "
+                       "sound's majority cluster)")]
+        lines += [f"  {r['transform']:<16}{r['correct']:>5}/{r['posts']:<5}{f(r['recall']):>7}" for r in by_transform]
     st = report["stages"]
     lines += ["", f"Stage per sound-day: {st['correct']}/{st['sound_days']} correct (accuracy {f(st['accuracy'])})"]
     for row in st["per_stage"]:

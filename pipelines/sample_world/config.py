@@ -24,6 +24,10 @@ class Scale:
     n_speech: int  # espeak-ng "talking" original sounds
     n_partner_renders: int  # music21 renders reserved for duet instrument partners (never sounds)
     bad_inputs_each: int  # how many of each deliberate bad-input kind
+    # share of sound reuses carrying one of the edits users make (posts.EDIT_KINDS: pitch shift at the same tempo,
+    # bass boost, EQ, a phone re-recording, a low-bitrate generation, a voice 6 dB over the music); 0 in the test
+    # suite's small world, whose merges and alerts other tests rely on (the edits have their own tests)
+    edit_share: float = 0.0
 
 
 ALL_PACKS = ("singularity-music", "wesnoth-1.16-music", "warzone2100-music", "nexuiz-music", "ufoai-music")
@@ -32,9 +36,9 @@ SCALES: dict[str, Scale] = {
     "small": Scale("small", 100, 14, 90, ("singularity-music",), 3, 3, 2, 1),
     # `make demo`'s default (7 days): one 86 MB pack (all 28 of its tracks), 6+3 renders, ~560 posts exported,
     # still every relation, speed variants, a trend, a movement and each bad input; fits ~10 min cold
-    "quick": Scale("quick", 450, 40, 315, ("warzone2100-music",), 6, 6, 3, 1),
-    "demo": Scale("demo", 2000, 170, 1400, ALL_PACKS, 40, 24, 6, 3),
-    "large": Scale("large", 60000, 3200, 30000, ALL_PACKS, 2400, 500, 12, 20),
+    "quick": Scale("quick", 450, 40, 315, ("warzone2100-music",), 6, 6, 3, 1, 0.2),
+    "demo": Scale("demo", 2000, 170, 1400, ALL_PACKS, 40, 24, 6, 3, 0.2),
+    "large": Scale("large", 60000, 3200, 30000, ALL_PACKS, 2400, 500, 12, 20, 0.2),
     # metadata-only benchmark world: sounds are named after music21 corpus pieces, never rendered
     "xl": Scale("xl", 1_100_000, 40000, 400000, (), 0, 0, 0, 50),
 }

@@ -148,6 +148,27 @@ def sample_params(n: int, rng: np.random.Generator, n_partners: int) -> dict:
     return p
 
 
+EDIT_KINDS = ("pitch", "bass_boost", "eq", "phone", "low_bitrate", "loud_voice")
+PITCH_SEMITONES = (-3, -2, -1, 1, 2, 3)
+
+
+def sample_edits(p: dict, relation: np.ndarray, seed: int, share: float) -> None:
+    """Give `share` of the sound reuses one of EDIT_KINDS (each kind at least once when there are enough), from
+    their own random stream: the rest of the world is the same with or without them. A loud voice is the
+    post's voice-over at -6 dB music-to-voice over the whole post."""
+    n = relation.size
+    rng = np.random.default_rng([seed, 47])
+    on = (relation == REUSE) & (rng.random(n) < share)
+    kind = np.array(EDIT_KINDS, dtype=object)[rng.integers(0, len(EDIT_KINDS), n)]
+    edited = np.flatnonzero(on)
+    if edited.size >= len(EDIT_KINDS):
+        kind[edited[: len(EDIT_KINDS)]] = EDIT_KINDS
+    p["edit"] = np.where(on, kind, None)
+    p["edit_semitones"] = np.array(PITCH_SEMITONES)[rng.integers(0, len(PITCH_SEMITONES), n)]
+    loud = np.flatnonzero(p["edit"] == "loud_voice")
+    p["voice"][loud], p["voice_snr"][loud], p["voice_at"][loud], p["voice_frac"][loud] = True, -6.0, 0.0, 1.0
+
+
 def force_coverage(p: dict, relation: np.ndarray, extra: list, rng: np.random.Generator, n_partners: int,
                    first_reupload: np.ndarray) -> None:
     """Make sure every transform family and container appears at least once (matters for small worlds).
@@ -192,7 +213,7 @@ def force_coverage(p: dict, relation: np.ndarray, extra: list, rng: np.random.Ge
 
 
 def assemble(d: Diffusion, catalog: Catalog, days: int, start: date, seed: int, n_creators: int,
-             extras_each: int) -> Posts:
+             extras_each: int, edit_share: float = 0.0) -> Posts:
     """Ids, times, music table, durations, offsets and speeds for every post."""
     rng = np.random.default_rng([seed, 21])
     ensure_relations(d, rng)
@@ -206,6 +227,7 @@ def assemble(d: Diffusion, catalog: Catalog, days: int, start: date, seed: int, 
     p = sample_params(n, rng, len(catalog.partners))
     first_reupload = (relation == REUPLOAD) & (relation[music[np.maximum(parent, 0)]] == ORIGIN)
     force_coverage(p, relation, e["extra_kind"], rng, len(catalog.partners), first_reupload)
+    sample_edits(p, np.where([k is None for k in e["extra_kind"]], relation, -1), seed, edit_share)
     n_children = np.bincount(parent[parent >= 0], minlength=n)
 
     sdur = np.array([s.duration_s for s in catalog.sounds] + [0.0])[sound]  # sound -1 -> 0.0

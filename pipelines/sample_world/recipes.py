@@ -17,7 +17,7 @@ from .text import speech_spec
 TRANSFORM_FAMILIES = (
     "full", "segment", "trim", "speed_pitch", "speed_tempo", "voice_over", "noise", "reverb", "duet_voice",
     "duet_instrument", "stitch_clip", "speech", "silence", "short_clip", "aac", "mp3", "opus", "vorbis",
-    "pcm", "flac",
+    "pcm", "flac", "pitch", "bass_boost", "eq", "phone", "low_bitrate", "loud_voice",
 )
 
 
@@ -25,7 +25,8 @@ def transform_family(tag: str) -> str:
     """Map a transform tag to its family (numbers stripped)."""
     if tag.startswith("speed_"):
         return "speed_" + tag.rsplit("_", 1)[1]
-    for fam in ("voice_over", "duet_voice", "duet_instrument", "stitch_clip", "short_clip"):
+    for fam in ("voice_over", "duet_voice", "duet_instrument", "stitch_clip", "short_clip", "bass_boost", "low_bitrate",
+                "loud_voice"):
         if tag.startswith(fam):
             return fam
     return tag.split("_", 1)[0]
@@ -39,6 +40,11 @@ def codec_tag(codec: str, kbps: int, ext: str) -> str:
 
 def _speed_tag(f: float, mode: str) -> str:
     return f"speed_{f:g}_{mode}"
+
+
+def edit_tag(kind: str, semitones: int) -> str:
+    """The truth's tag of a user's edit (posts.EDIT_KINDS): `pitch_+2st`, `bass_boost`, `phone`, ..."""
+    return f"pitch_{semitones:+d}st" if kind == "pitch" else kind
 
 
 def transforms(P: Posts) -> list[str]:
@@ -56,6 +62,8 @@ def transforms(P: Posts) -> list[str]:
     noise = p["noise"].tolist()
     nsnr = p["noise_snr"].tolist()
     reverb = p["reverb"].tolist()
+    edit = p["edit"].tolist() if "edit" in p else [None] * P.n
+    semis = p["edit_semitones"].tolist() if "edit" in p else [0] * P.n
     rt60 = p["rt60"].tolist()
     instr = p["partner_instr"].tolist()
     clip = p["clip_s"].tolist()
@@ -83,11 +91,13 @@ def transforms(P: Posts) -> list[str]:
             if own_speed[i] != 1.0:
                 chain += "|" + _speed_tag(own_speed[i], own_mode[i])
             if voice[i]:
-                chain += "|voice_over"
+                chain += "|loud_voice" if edit[i] == "loud_voice" else "|voice_over"
             if noise[i]:
                 chain += f"|noise_{nsnr[i]:g}db"
             if reverb[i]:
                 chain += f"|reverb_{rt60[i]:g}s"
+            if edit[i] not in (None, "loud_voice"):
+                chain += "|" + edit_tag(edit[i], semis[i])
         elif r == DUET:
             chain = pre[par[i]] + ("|duet_instrument" if instr[i] else "|duet_voice")
         else:  # STITCH
@@ -145,6 +155,11 @@ def recipes(P: Posts, catalog: Catalog, seed: int, include: np.ndarray) -> list[
                                 "seed": int(p["seed"][i])}
             if p["reverb"][i]:
                 rec["reverb"] = {"rt60": float(p["rt60"][i]), "wet": float(p["wet"][i]), "seed": int(p["seed"][i])}
+            kind = p["edit"][i] if "edit" in p else None
+            if kind not in (None, "loud_voice"):  # a loud voice is the voice-over above, at -6 dB
+                rec["edit"] = {"kind": str(kind), "seed": int(p["seed"][i])}
+                if kind == "pitch":
+                    rec["edit"]["semitones"] = int(p["edit_semitones"][i])
         elif r == DUET:
             pdur = float(P.duration[P.parent[i]])
             at = min(float(p["partner_at"][i]), max(pdur - 1.0, 0.0))

@@ -3,8 +3,9 @@
 A recipe is plain JSON: where the canonical sound comes from, the platform-music steps (trim, speed with
 or without pitch), the post's own segment, overlays (voice-over at an SNR, noise, room reverb) and, for
 duets and stitches, the parent post's recipe nested inside. PCM is built in numpy (mixing at an exact
-SNR), speed changes use ffmpeg's asetrate+aresample (pitch follows) or atempo (tempo only), and the result
-is encoded with ffmpeg's real encoders (AAC in mp4/m4a/adts, MP3, Opus, Vorbis, FLAC, WAV).
+SNR), speed changes use ffmpeg's asetrate+aresample (pitch follows) or atempo (tempo only), users' edits (pitch
+at the same tempo, EQ, a phone re-recording, a low-bitrate generation) ffmpeg's filters and encoders, and the
+result is encoded with ffmpeg's real encoders (AAC in mp4/m4a/adts, MP3, Opus, Vorbis, FLAC, WAV).
 """
 
 from __future__ import annotations
@@ -109,6 +110,45 @@ def reverb(x: np.ndarray, rt60: float, wet: float, seed: int) -> np.ndarray:
     ir /= np.sqrt(np.sum(ir**2))
     wet_sig = fftconvolve(x, ir)[: x.size]
     return ((1 - wet) * x + wet * level(wet_sig.astype(np.float32), rms(x))).astype(np.float32)
+
+
+def _filtered(x: np.ndarray, af: str) -> np.ndarray:
+    """`x` through an ffmpeg audio filter chain, same length (filters may add or drop a few samples)."""
+    y = _ffmpeg_pcm(["-f", "f32le", "-ac", "1", "-ar", str(SR), "-i", "-"], af, x.astype("<f4").tobytes())
+    return _fit(y, x.size)
+
+
+def low_bitrate(x: np.ndarray, kbps: int = 32) -> np.ndarray:
+    """One lossy generation: AAC-LC at `kbps` kbit/s mono (ADTS, ffmpeg's native encoder) and decoded back, as
+    a re-upload of a low-quality copy carries it before the platform encodes the post again."""
+    enc = subprocess.run(["ffmpeg", "-v", "error", "-f", "f32le", "-ac", "1", "-ar", str(SR), "-i", "-", "-ac", "1",
+                          "-c:a", "aac", "-b:a", f"{kbps}k", *BITEXACT, "-f", "adts", "-"],
+                         input=x.astype("<f4").tobytes(), capture_output=True, check=True).stdout
+    return _fit(_ffmpeg_pcm(["-f", "aac", "-i", "-"], None, enc), x.size)
+
+
+def user_edit(x: np.ndarray, e: dict) -> np.ndarray:
+    """The edits users make to a sound they reuse (posts.EDIT_KINDS), applied to the post's mix.
+
+    pitch: ±1-3 semitones at the same tempo (resampled, then time-stretched back); bass_boost: +12 dB low shelf;
+    eq: +10 dB presence peak, -8 dB low-mid cut; phone: played through a phone speaker and re-recorded (300 Hz -
+    3.4 kHz band, a small room, room noise at 18 dB SNR); low_bitrate: one AAC 32 kbit/s mono generation."""
+    kind = e["kind"]
+    if kind == "pitch":
+        r = 2.0 ** (e["semitones"] / 12.0)
+        return _filtered(x, f"asetrate={SR * r:.4f},aresample={SR},atempo={1.0 / r:.6f}")
+    if kind == "bass_boost":
+        return _filtered(x, "bass=g=12:f=110:w=0.6")
+    if kind == "eq":
+        return _filtered(x, "equalizer=f=3000:t=q:w=1.2:g=10,equalizer=f=350:t=q:w=1:g=-8")
+    if kind == "phone":
+        y = _filtered(x, "highpass=f=300,highpass=f=300,lowpass=f=3400,lowpass=f=3400")
+        y = reverb(level(y, max(rms(x), 1e-4)), 0.35, 0.35, e["seed"])
+        room = noise(y.size, "pink", e["seed"] + 1)
+        return (y + max(rms(y), 1e-4) / 10 ** (18 / 20) / max(rms(room), 1e-6) * room).astype(np.float32)
+    if kind == "low_bitrate":
+        return low_bitrate(x)
+    raise ValueError(f"unknown edit {kind!r}")
 
 
 # ---------------------------------------------------------------- recipe evaluation
@@ -216,6 +256,8 @@ def _post_pcm(r: dict) -> np.ndarray:
     if r.get("reverb"):
         rv = r["reverb"]
         x = reverb(x, rv["rt60"], rv["wet"], rv["seed"])
+    if r.get("edit"):
+        x = user_edit(x, r["edit"])
     return x.astype(np.float32)
 
 

@@ -158,7 +158,7 @@ def build_world(out: Path, days: int = 14, seed: int = 7, scale: str = "demo", n
     names = usernames(sc.n_creators, crng)
     is_speech = np.array([s.kind == "speech" for s in cat.sounds])
     diff = simulate(sc, days, seed, creators, is_speech)
-    P = assemble(diff, cat, days, start, seed, sc.n_creators, 0 if no_media else sc.bad_inputs_each)
+    P = assemble(diff, cat, days, start, seed, sc.n_creators, 0 if no_media else sc.bad_inputs_each, sc.edit_share)
     E = observe(P, days, start, seed, sc.bad_inputs_each, no_media)
     chains = transforms(P)
     meta = _metadata(P, E, cat, names, creators.followers, seed, no_media)
