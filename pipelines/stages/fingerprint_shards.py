@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import math
 import os
 import shutil
 import time
@@ -34,6 +33,7 @@ import polars as pl
 from pipelines import settings, warehouse
 from pipelines.media_paths import resolve_media
 from pipelines.stages.fingerprint_frames import analyses_frames, peaks_frame
+from pipelines.stages.shard_files import label, read_json, split_evenly, write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -47,30 +47,9 @@ def day_dir(day: date, root: Path | None = None) -> Path:
     return (root or settings.work_dir()) / "fingerprint" / f"dt={day.isoformat()}"
 
 
-def split_evenly(n: int, files_per_shard: int, max_shards: int) -> list[tuple[int, int]]:
-    """[start, stop) slices of n items: ceil(n / files_per_shard) shards (≤ max_shards), sizes differ by ≤ 1."""
-    if n <= 0:
-        return []
-    k = min(max_shards, math.ceil(n / files_per_shard))
-    base, extra = divmod(n, k)
-    bounds, start = [], 0
-    for i in range(k):
-        stop = start + base + (1 if i < extra else 0)
-        bounds.append((start, stop))
-        start = stop
-    return bounds
-
-
 def _digest(day: date, files: list[dict[str, Any]]) -> str:
     canonical = json.dumps({"day": day.isoformat(), "files": files}, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write to a unique temporary name, then rename: readers never see half a file."""
-    tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex}")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
 
 
 def todo_files(con: duckdb.DuckDBPyConnection, day: date) -> list[dict[str, Any]]:
@@ -107,15 +86,15 @@ def plan(
         digest = _digest(day, part)
         body = {"version": MANIFEST_VERSION, "day": day.isoformat(), "index": index, "shards": len(bounds),
                 "digest": digest, "files": part}
-        if not manifest.exists() or _read_json(manifest).get("digest") != digest:
-            _write_atomic(manifest, json.dumps(body, indent=1).encode("utf-8"))
+        if not manifest.exists() or read_json(manifest).get("digest") != digest:
+            write_atomic(manifest, json.dumps(body, indent=1).encode("utf-8"))
         shards.append({"day": day.isoformat(), "index": index, "shards": len(bounds), "files": len(part),
                        "digest": digest, "name": name})
     planned = {manifest_path(s).name for s in shards} | {output_dir(s).name for s in shards}
     for stale in [*(folder / "manifests").iterdir(), *(folder / "shards").iterdir()]:
         if stale.name not in planned:
             shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
-    _write_atomic(folder / "plan.json", json.dumps(shards, indent=1).encode("utf-8"))
+    write_atomic(folder / "plan.json", json.dumps(shards, indent=1).encode("utf-8"))
     log.info("fingerprint dt=%s: %d files in %d shards under %s", day, len(files), len(shards), folder)
     return shards
 
@@ -139,24 +118,13 @@ def output_dir(shard: dict[str, Any]) -> Path:
     return day_dir(date.fromisoformat(shard["day"])) / "shards" / shard["name"]
 
 
-def label(shard: dict[str, Any]) -> str:
-    """How a mapped task instance is named in the Airflow UI (map_index_template)."""
-    n = shard["files"]
-    return f"dt={shard['day']} shard {shard['index'] + 1}/{shard['shards']} ({n} file{'' if n == 1 else 's'})"
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    with path.open(encoding="utf-8") as f:
-        return json.load(f)
-
-
 def read_manifest(shard: dict[str, Any]) -> dict[str, Any]:
     """The shard's manifest, refused when it is not the one planned (changed or replaced since)."""
     path = manifest_path(shard)
     if not path.is_file():
         raise FileNotFoundError(f"fingerprint shard {shard['index']}: manifest {path} is missing "
                                 "(is the work dir on a volume this worker mounts?)")
-    manifest = _read_json(path)
+    manifest = read_json(path)
     digest = _digest(date.fromisoformat(manifest["day"]), manifest["files"])
     if manifest.get("day") != shard["day"] or digest != shard["digest"] or manifest.get("digest") != digest:
         raise ValueError(f"fingerprint shard {shard['index']}: manifest {path} does not match the plan "
@@ -170,7 +138,7 @@ def completed(shard: dict[str, Any]) -> dict[str, Any] | None:
     marker = out / MARKER
     if not marker.is_file():
         return None
-    done = _read_json(marker)
+    done = read_json(marker)
     if done.get("digest") != shard["digest"]:
         return None
     if not all((out / f"{table}.parquet").is_file() for table in TABLES):
@@ -229,7 +197,7 @@ def run_shard(shard: dict[str, Any]) -> dict[str, Any]:
     rows = {table: frame.height for table, frame in frames.items()}
     seconds = time.perf_counter() - started
     marker = {"digest": shard["digest"], "files": len(files), "rows": rows, "seconds": round(seconds, 3)}
-    _write_atomic(out / MARKER, json.dumps(marker).encode("utf-8"))
+    write_atomic(out / MARKER, json.dumps(marker).encode("utf-8"))
     log.info("%s: %d files in %.1f s", label(shard), len(files), seconds)
     return {**result, "status": "done", "rows": rows, "seconds": seconds}
 

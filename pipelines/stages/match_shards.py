@@ -31,9 +31,7 @@ import polars as pl
 from pipelines import settings, warehouse
 from pipelines.matching import engine, store
 from pipelines.matching.types import Match
-
-# label: the descriptors have the fingerprint shards' shape, so one UI label serves both (the DAG imports it here)
-from pipelines.stages.fingerprint_shards import _read_json, _write_atomic, label, split_evenly  # noqa: F401
+from pipelines.stages.shard_files import label, read_json, split_evenly, write_atomic  # noqa: F401 (label: the DAG's)
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +90,7 @@ def plan(con: duckdb.DuckDBPyConnection, day: date, cfg: settings.ShardSettings 
         digest = _digest(day, start, files[start:stop], state)
         body = {"version": MANIFEST_VERSION, "day": day.isoformat(), "index": index, "shards": len(bounds),
                 "start": start, "stop": stop, "index_state": state, "digest": digest, "files": files[start:stop]}
-        _write_atomic(folder / "manifests" / f"{name}.json", json.dumps(body, indent=1).encode("utf-8"))
+        write_atomic(folder / "manifests" / f"{name}.json", json.dumps(body, indent=1).encode("utf-8"))
         shards.append({"day": day.isoformat(), "index": index, "shards": len(bounds), "start": start,
                        "files": stop - start, "digest": digest, "name": name})
     log.info("match dt=%s: %d files in %d shards under %s", day, len(files), len(shards), folder)
@@ -117,7 +115,7 @@ def completed(shard: dict) -> Path | None:
     """The shard's matches file when its marker matches the planned digest, else None."""
     _, out = _paths(shard)
     marker = out / MARKER
-    if marker.is_file() and _read_json(marker).get("digest") == shard["digest"] and (out / "matches.parquet").is_file():
+    if marker.is_file() and read_json(marker).get("digest") == shard["digest"] and (out / "matches.parquet").is_file():
         return out / "matches.parquet"
     return None
 
@@ -157,7 +155,7 @@ def run_shard(shard: dict) -> dict:
     if not manifest_file.is_file():
         raise FileNotFoundError(f"match shard {shard['index']}: manifest {manifest_file} is missing "
                                 "(is the work dir on a volume this worker mounts?)")
-    manifest = _read_json(manifest_file)
+    manifest = read_json(manifest_file)
     day = date.fromisoformat(manifest["day"])
     con = _connect_read_only()
     try:
@@ -176,7 +174,7 @@ def run_shard(shard: dict) -> dict:
     tmp = out / f".matches.parquet.tmp-{shard['digest'][:12]}"
     frame.write_parquet(tmp)
     tmp.replace(out / "matches.parquet")
-    _write_atomic(out / MARKER, json.dumps({"digest": shard["digest"], "files": audio.height,
+    write_atomic(out / MARKER, json.dumps({"digest": shard["digest"], "files": audio.height,
                                             "matches": frame.height}).encode("utf-8"))
     return {**shard, "matches": frame.height}
 
@@ -194,7 +192,7 @@ def load_prior(con: duckdb.DuckDBPyConnection, day: date, shards: list[dict]) ->
         manifest_file, _ = _paths(shard)
         if path is None or not manifest_file.is_file():
             return None
-        manifest = _read_json(manifest_file)
+        manifest = read_json(manifest_file)
         if manifest.get("index_state") != state or manifest["files"] != files[manifest["start"]:manifest["stop"]]:
             return None
         covered += len(manifest["files"])
