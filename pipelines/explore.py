@@ -254,9 +254,12 @@ def _node_label(node: dict[str, Any], asked: str | None) -> str:
     signals = ", ".join(evidence.get("signals", [])) if isinstance(evidence, dict) else ""
     conf = f" conf {node['confidence']:.2f}" if node["confidence"] is not None else ""
     why = f" [dim]{evidence.get('rule')}: {signals}[/dim]" if isinstance(evidence, dict) and evidence else ""
+    # a parent the audio could not tell from other posts that open alike (docs/lineage.md): say how many
+    alike = (f" [yellow]parent 1 of {evidence['audio_equivalent_count']} alike[/yellow]"
+             if isinstance(evidence, dict) and evidence.get("audio_equivalent_count") else "")
     mark = " [reverse]◀ asked[/reverse]" if node["post_id"] == asked else ""
     return (f"[{style}]{relation}[/{style}] {node['post_id']} @{node['author']} {node['created_day']}"
-            f"{conf} plays {node['plays'] or 0}{why}{mark}")
+            f"{conf}{alike} plays {node['plays'] or 0}{why}{mark}")
 
 
 def render_tree(tree: CascadeTree, asked: str | None = None, max_nodes: int = 200) -> Tree:

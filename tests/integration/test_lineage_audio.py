@@ -22,7 +22,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from rich.console import Console
 
+from pipelines import explore
 from pipelines.lineage import build_scope, drop_scope
 from pipelines.lineage.edges import audio_fits
 from pipelines.stages import fingerprint, ingest, link_lineage, match_sounds, validate
@@ -181,6 +183,21 @@ def test_posts_that_open_alike_are_named_when_the_audio_cannot_choose(linked):
     assert {"audio_tie_broken_by_similarity", "audio_tie_broken_by_time"} & set(evidence["signals"])
     assert confidence == pytest.approx(0.40)  # right about once in two
     assert "audio_equivalent_parents" not in ours["s1"][3]  # a stitch the audio places alone names no others
+
+
+def test_the_explorer_says_when_a_parent_is_one_of_several_alike(linked, warehouse_file):
+    path, _ = warehouse_file  # its last link_lineage run made audio-only claims (the `runs` fixture)
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        tree = explore.cascade_of(con, "s3")
+    finally:
+        con.close()
+    console = Console(width=400, record=True, color_system=None)
+    console.print(explore.render_tree(tree, asked="s3"))
+    lines = console.export_text().splitlines()
+    s3 = next(line for line in lines if " s3 " in line)
+    assert "stitch s3 @jo" in s3 and "parent 1 of 2 alike" in s3
+    assert not any("alike" in line for line in lines if " s3 " not in line)
 
 
 def test_a_reuse_of_the_music_a_post_made_is_no_duet_of_it(linked, warehouse_file):
