@@ -129,11 +129,11 @@ def _instance(client: dict[str, str], ti_id: str) -> tuple[dict, dict | None]:
 
 def _freeze_running(client: dict[str, str], worker: int, task_id: str, timeout_s: float = 900) -> tuple[dict, dict]:
     """(the run, a `task_id` task instance running on the Celery worker `worker`), its task process stopped (SIGSTOP)
-    so that it cannot finish before the caller kills the worker. `_wait_for_running` (REST polling alone) catches only a
-    task that runs longer than a poll of the API takes under load; a match shard of the first day (an empty index)
-    is done about a second after its process starts. Here /proc is watched every 0.2 s for a task runner's process
-    title (set once its try is running), each one found is stopped, and the REST API says which task instance it
-    is: the wanted one stays stopped, any other is continued."""
+    so that it cannot finish before the caller kills the worker. `_wait_for_running` (REST polling alone) catches
+    only a task that runs longer than a poll of the API takes under load; a match shard of the first day (an empty
+    index) ran 1.5 s in the embedded runner here (scripts/bench_scale.py, load average ~7). Here /proc is watched
+    every 0.2 s for a task runner's process title (set once its try is running), each one found is stopped, and the
+    REST API says which task instance it is: the wanted one stays stopped, any other is continued."""
     deadline = time.monotonic() + timeout_s
     seen: set[int] = set()
     while time.monotonic() < deadline:
