@@ -5,10 +5,12 @@ embedded runner, measured per stage, per process.
     make bench-scale          (the same, under nice -n 15; not in CI, not in `make bench`)
 
 The share: the `large` scale re-targeted to --posts posts (pipelines.sample_world.config.get_scale: sounds and
-creators scale with it, all five Debian packs stay) over --days days, seed 7, with media. The whole `large` world
-(60 000 target posts, 30 days) builds in ~2 h here from a cold render cache; the default share (4 000 posts,
-14 days: ~3 300 exported) builds and runs in well under that, and its daily volume reaches a plateau from day 4
-on, so an early and a late day of about the same volume can be compared.
+creators scale with it, all five Debian packs stay) over --days days, seed 7, with media; --backfill-days N runs only
+its first N days. The whole `large` world (60 000 target posts, 30 days) would take ~2 h to build here from a cold
+render cache, and its backfill longer. `make bench-scale` runs 4 000 target posts over 14 days (3 155 posts exported,
+213 sounds) and backfills the first 10 days (2 161 posts): measured 2026-12-01, 7 min to build (1 553 of the media
+rendered then, the rest cached), 18 min to backfill, under nice -n 15 at load average 4-7. The daily volume
+reaches a plateau from day 8 on (~340 posts a day), so days 8 and 10 compare an early and a late day of equal volume.
 
 What is measured (one Python process runs the whole backfill, `pipelines.airflow_runner.run_days` one day at a
 time, TRENDTRACE_WORKERS=1, so each task is one process doing one thing at a time; DuckDB keeps its own threads):
@@ -255,18 +257,19 @@ def summarise(args: argparse.Namespace, world: dict, back: dict, facts: dict, id
             "posts_per_day_per_process": 86400 * posts_steady / wall if wall else None,  # extrapolated
             "rss_max_mb": max(by_day[d].get(stage, {}).get("rss_max", 0) for d in days) / 1e6,
             "early_s": by_day[early].get(stage, {}).get("wall_s"), "late_s": by_day[last].get(stage, {}).get("wall_s"),
+            "early_cpu_s": by_day[early].get(stage, {}).get("cpu_s"),
+            "late_cpu_s": by_day[last].get(stage, {}).get("cpu_s"),
         }
-        e, la = stages[stage]["early_s"], stages[stage]["late_s"]
-        if e and la:
-            stages[stage]["late_per_post_over_early_per_post"] = (la / volume[last]["posts"]) / (
-                e / volume[early]["posts"])
+        for unit in ("", "cpu_"):
+            e, la = stages[stage][f"early_{unit}s"], stages[stage][f"late_{unit}s"]
+            if e and la:
+                stages[stage][f"late_over_early_{unit}per_post"] = (la / volume[last]["posts"]) / (
+                    e / volume[early]["posts"])
     index = facts["index"]
     hours = index["match_audio"]["indexed_h"]
     posted_h = sum(d["posted_audio_h"] for d in facts["days"])
     wh_bytes = back["days"][-1]["file_bytes"] + back["days"][-1]["wal_bytes"]
     return {
-        "command": " ".join(["scripts/bench_scale.py", *sys.argv[1:]]),
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"cores": os.cpu_count(), **load},
         "share": {"scale": SCALE, "seed": SEED, "posts_target": args.posts, "days": args.days,
                   "backfilled_days": len(back["days"]),
@@ -292,7 +295,8 @@ def summarise(args: argparse.Namespace, world: dict, back: dict, facts: dict, id
                       "bytes_per_post": wh_bytes / max(1, sum(d["posts"] for d in facts["days"])),
                       "by_day": [{"day": d["day"], "bytes": d["file_bytes"] + d["wal_bytes"]} for d in back["days"]]},
         "days": [{**volume.get(d["day"], {"day": d["day"]}), "wall_s": d["wall_s"],
-                  "stages_s": {s: round(v["wall_s"], 2) for s, v in by_day[d["day"]].items()}}
+                  "stages_s": {s: round(v["wall_s"], 2) for s, v in by_day[d["day"]].items()},
+                  "stages_cpu_s": {s: round(v["cpu_s"], 2) for s, v in by_day[d["day"]].items()}}
                  for d in back["days"]],
     }
 
@@ -310,11 +314,15 @@ def report(r: dict) -> None:
     print(f"steady days {r['steady_days'][0]} .. {r['steady_days'][-1]} ({len(r['steady_days'])} days); "
           f"early {r['early_day']} vs late {r['late_day']}")
     print(f"\n{'stage':<17}{'posts/s':>9}{'posts/CPU-s':>12}{'posts/day/proc':>16}{'RSS MB':>8}"
-          f"{'early s':>9}{'late s':>8}{'late/early per post':>21}")
+          f"{'early s':>9}{'late s':>8}{'per post':>9}{'early CPU':>10}{'late CPU':>9}{'per post':>9}")
     for stage, s in r["stages"].items():
         print(f"{stage:<17}{_fmt(s['posts_per_wall_s'], '9.1f')}{_fmt(s['posts_per_cpu_s'], '12.1f')}"
               f"{_fmt(s['posts_per_day_per_process'], '16,.0f')}{s['rss_max_mb']:8.0f}{_fmt(s['early_s'], '9.1f')}"
-              f"{_fmt(s['late_s'], '8.1f')}{_fmt(s.get('late_per_post_over_early_per_post'), '21.2f')}")
+              f"{_fmt(s['late_s'], '8.1f')}{_fmt(s.get('late_over_early_per_post'), '9.2f')}"
+              f"{_fmt(s['early_cpu_s'], '10.1f')}{_fmt(s['late_cpu_s'], '9.1f')}"
+              f"{_fmt(s.get('late_over_early_cpu_per_post'), '9.2f')}")
+    print("(posts/s, posts/CPU-s: over the steady days; posts/day/proc = posts/s x 86 400, an extrapolation; "
+          "per post: late day's seconds per post / early day's)")
     print(f"\npeak RSS: the backfill process {r['peak_rss_mb']['process']:.0f} MB, its children "
           f"{r['peak_rss_mb']['children']:.0f} MB")
     ix = r["index"]
@@ -327,10 +335,15 @@ def report(r: dict) -> None:
     wh = r["warehouse"]
     print(f"\nwarehouse file: {wh['bytes'] / 1e6:.1f} MB, {wh['bytes_per_posted_audio_h'] / 1e6:.2f} MB per hour of "
           f"posted audio, {wh['bytes_per_post'] / 1e3:.1f} kB per post")
-    print(f"\n{'day':<12}{'posts':>7}{'index before':>13}{'wall s':>8}  stages (s)")
+    print(f"\n{'day':<12}{'posts':>7}{'index before':>13}{'index h':>8}{'wall s':>8}{'fp CPU ms/post':>15}"
+          f"{'match CPU ms/post':>18}  stages (wall s)")
     for d in r["days"]:
         stages = " ".join(f"{k}={v:.1f}" for k, v in d["stages_s"].items() if STAGE_OF.get(k, k) == k)
-        print(f"{d['day']:<12}{d.get('posts', 0):>7}{d.get('index_audio_before', 0):>13}{d['wall_s']:8.1f}  {stages}")
+        n = max(1, d.get("posts", 0))
+        cpu = d.get("stages_cpu_s", {})
+        print(f"{d['day']:<12}{d.get('posts', 0):>7}{d.get('index_audio_before', 0):>13}"
+              f"{d.get('index_h_before', 0):8.2f}{d['wall_s']:8.1f}{1000 * cpu.get('fingerprint', 0) / n:15.0f}"
+              f"{1000 * cpu.get('match', 0) / n:18.0f}  {stages}")
     print(f"\nload average before {r['machine']['load_before']}, after {r['machine']['load_after']} on "
           f"{r['machine']['cores']} cores; {r['date']}")
 
@@ -344,11 +357,22 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "trendtrace-bench-scale",
                     help="work folder: world, warehouse, Airflow home, bench_scale.json")
     ap.add_argument("--cache", type=Path, default=None, help="render cache (default $TRENDTRACE_CACHE or data/cache)")
+    ap.add_argument("--report", action="store_true",
+                    help="summarise an earlier run in --work again (its backfill.json and warehouse), nothing rerun")
     ap.add_argument("--backfill", action="store_true", help=argparse.SUPPRESS)  # the child process
     args = ap.parse_args()
     work = args.work.resolve()
     if args.backfill:
         backfill(work, args.backfill_days)
+        return
+
+    if args.report:
+        prev = json.loads((work / "bench_scale.json").read_text())
+        sh = prev["share"]
+        world = {"posts_exported": sh["posts_exported"], "media_files": sh["media_files"], "sounds": sh["sounds"],
+                 "timings": {"total": sh["build_s"]}, "media_rendered_now": sh["media_rendered_now"]}
+        summarise_and_write(args, work, world, {k: prev["machine"][k] for k in ("load_before", "load_after")},
+                            prev["date"], prev["command"])
         return
 
     from pipelines.sample_world import build_world
@@ -373,12 +397,19 @@ def main() -> None:
     child = subprocess.run(cmd, env=env, cwd=ROOT, check=False)
     if child.returncode != 0:
         raise SystemExit(f"the backfill failed (exit {child.returncode})")
+    summarise_and_write(args, work, world, {"load_before": load_before, "load_after": _load()},
+                        datetime.now(UTC).isoformat(timespec="seconds"),
+                        " ".join(["scripts/bench_scale.py", *sys.argv[1:]]))
+
+
+def summarise_and_write(args: argparse.Namespace, work: Path, world: dict, load: dict, when: str, command: str) -> None:
+    """Read the backfill's measurements and the warehouse, print the tables, write <work>/bench_scale.json."""
     back = json.loads((work / "backfill.json").read_text())
     warehouse_file = work / "wh" / "trendtrace.duckdb"
     facts = warehouse_facts(warehouse_file)
     idx_bytes = index_bytes(warehouse_file, work / "index-only.duckdb")
-    result = summarise(args, world, back, facts, idx_bytes, {"load_before": load_before, "load_after": _load()})
-    result["pipeline_runs"] = facts["pipeline_runs"]
+    result = summarise(args, world, back, facts, idx_bytes, load)
+    result |= {"date": when, "command": command, "pipeline_runs": facts["pipeline_runs"]}
     (work / "bench_scale.json").write_text(json.dumps(result, indent=1, default=str))
     report(result)
     print(f"\nwritten: {work / 'bench_scale.json'}")
