@@ -17,7 +17,7 @@ DEMO_SEED ?= 7
 # pytest-xdist worker processes for test/test-fast (`make test PYTEST_WORKERS=0` runs serially)
 PYTEST_WORKERS ?= 2
 
-.PHONY: setup demo lint test test-fast bench serve clean help cluster cluster-down cluster-test
+.PHONY: setup demo lint test test-fast bench bench-scale serve clean help cluster cluster-down cluster-test
 
 help:
 	@echo "make demo   build the quick sample world (7 days) and run the daily DAG over it (prints the summary)"
@@ -25,6 +25,7 @@ help:
 	@echo "make lint   ruff check (the rules are in pyproject.toml); make test runs it first"
 	@echo "make test   lint, then the whole test suite (slow tests included) on $(PYTEST_WORKERS) xdist workers"
 	@echo "make bench  matching accuracy and lookup scaling, a match_sounds day's cost per step, its shards on 1 vs 2 workers, lineage at 1M posts vs networkx, publish cost, sample-world build speed (ratios, same run), fresh alerts: landing → alert delivered (real Airflow)"
+	@echo "make bench-scale  capacity on a share of the large world with media (posts/s per stage, RSS, index bytes; ~1 h here)"
 	@echo "make serve  start Airflow (scheduler + api-server + dag-processor) for real daily runs"
 	@echo "make cluster       start a Celery Airflow on 127.0.0.1 (PostgreSQL, Redis, 2 workers; state in .cluster/)"
 	@echo "make cluster-down  stop it; make cluster-test: backfill the small world through it = the embedded run"
@@ -61,6 +62,13 @@ bench: setup
 	uv run python scripts/bench_match_shards.py --posts 300 --sounds 10000
 	uv run python scripts/bench_publish.py
 	uv run python scripts/bench_fresh.py
+
+# Capacity (docs/scaling.md, "Capacity"): builds a share of the large sample world with media and backfills it;
+# about an hour here, so not in CI nor in `make bench`. The default share is the one docs/scaling.md reports.
+BENCH_SCALE_ARGS ?= --posts 4000 --days 14 --backfill-days 10
+bench-scale: setup
+	$(ENV)
+	nice -n 15 uv run python scripts/bench_scale.py $(BENCH_SCALE_ARGS)
 
 serve: setup
 	$(ENV)

@@ -25,6 +25,7 @@ RUN="$CLUSTER_DIR/run"
 SECRETS="$CLUSTER_DIR/secrets"
 # name, command line; workers do not serve logs over HTTP: everything shares this machine's log folder
 COMPONENTS=(api-server scheduler dag-processor triggerer worker-default worker-warehouse)
+STARTED=()  # the components the current round of `up` started
 
 log() { echo "cluster: $*"; }
 die() { echo "cluster: $*" >&2; exit 1; }
@@ -214,6 +215,7 @@ start_component() {  # start_component NAME: in its own session (pid = process g
   esac
   setsid "${cmd[@]}" >>"$LOGS/$name.log" 2>&1 </dev/null &
   remember "$name" $!
+  STARTED+=("$name")
 }
 
 wait_api() {
@@ -250,10 +252,25 @@ up() {
   start_postgres
   start_redis
   migrate
-  for c in "${COMPONENTS[@]}"; do start_component "$c"; done
-  wait_api
-  sleep 2  # a component that dies on start-up (bad config, port taken) does so within a second or two
-  for c in "${COMPONENTS[@]}"; do alive "$c" || { tail -30 "$LOGS/$c.log"; die "$c exited"; }; done
+  # A component still running when `up` began may exit while it runs: one that lost the database (PostgreSQL
+  # stopped and started again) takes a while to shut down (the triggerer: longer than the scheduler). Such a late
+  # exit is started again; a component this `up` started that exits is a start-up failure.
+  local round late
+  for round in 1 2 3; do
+    STARTED=()
+    for c in "${COMPONENTS[@]}"; do start_component "$c"; done
+    wait_api
+    sleep 2  # a component that dies on start-up (bad config, port taken) does so within a second or two
+    late=()
+    for c in "${COMPONENTS[@]}"; do
+      alive "$c" && continue
+      [[ " ${STARTED[*]} " == *" $c "* ]] && { tail -30 "$LOGS/$c.log"; die "$c exited"; }
+      late+=("$c")
+    done
+    [ "${#late[@]}" -eq 0 ] && break
+    log "${late[*]} exited while up ran (round $round): starting again"
+  done
+  [ "${#late[@]}" -eq 0 ] || die "${late[*]} kept exiting"
   log "up in $((SECONDS - t0)) s: api http://127.0.0.1:$CLUSTER_API_PORT, logs $LOGS, env $ENV_FILE"
 }
 

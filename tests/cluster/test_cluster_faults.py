@@ -1,8 +1,9 @@
 """Faults on the real Celery cluster (scripts/cluster/cluster.sh: PostgreSQL, Redis, api-server, scheduler,
-dag-processor, two Celery workers), one day of the small sample world: the default worker SIGKILLed, process group
-and all, while it runs a fingerprint shard, then PostgreSQL stopped and started again while a later task runs. The run
-must end green with the killed shard retried, and the warehouse must equal the clean embedded run's, table by table
-(tests/support/faults_world.py), with each alert delivered once.
+dag-processor, two Celery workers), one day of the small sample world, one run: the default worker SIGKILLed, process
+group and all, while it runs a fingerprint shard, then again (the worker started anew) while it runs a match shard,
+then PostgreSQL stopped and started again while a later task runs. The run must end green with both killed shards
+retried, and the warehouse must equal the clean embedded run's, table by table (tests/support/faults_world.py), with
+each alert delivered once.
 
 How a dead worker's task comes back (Airflow 3.3.2, providers-celery 3.26.0): the task's supervisor process (the
 Celery pool process running `supervise`) heartbeats the task instance through the api-server; with the worker gone,
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -31,7 +33,7 @@ import yaml
 
 from pipelines import digest
 from pipelines.alerts import channels
-from tests.cluster.test_cluster_backfill import CLUSTER, DAG, WAIT_RUNS, _api, _client_env, _tail_logs
+from tests.cluster.test_cluster_backfill import CLUSTER, DAG, RETRY_ENV, WAIT_RUNS, _api, _client_env, _tail_logs
 from tests.support import faults_world
 from tests.support.faults_world import ALERTS, DAYS, WAREHOUSE_NAME
 from tests.support.receivers import WebhookReceiver
@@ -45,6 +47,8 @@ HEARTBEAT_TIMEOUT_S = 30
 # 4 files a shard: the day's ~20 new media files make ~5 shards, each running long enough (its process start-up and
 # decoding) to be caught running
 FILES_PER_SHARD = 4
+# The title the Task SDK's task runner gives its process once its task instance is running (task_runner.startup)
+TASK_TITLE = re.compile(rb"airflow worker -- ([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})")
 
 
 def _task_instances(client: dict[str, str], run_id: str) -> list[dict]:
@@ -97,6 +101,60 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
+def _task_processes(worker: int) -> dict[int, str]:
+    """{pid: task instance id} of the task runner processes below the Celery worker `worker`."""
+    found = {}
+    for pid in _descendants(worker):
+        try:
+            title = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:  # ended meanwhile
+            continue
+        if match := TASK_TITLE.search(title):
+            found[pid] = match.group(1).decode()
+    return found
+
+
+def _instance(client: dict[str, str], ti_id: str) -> tuple[dict, dict | None]:
+    """(the run, its task instance whose id is `ti_id`, or None), asked again while the api-server is busy."""
+    for _ in range(60):
+        try:
+            run = _the_run(client)
+            if run:
+                return run, next((t for t in _task_instances(client, run["dag_run_id"]) if t["id"] == ti_id), None)
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise AssertionError(f"the REST API did not answer for task instance {ti_id}")
+
+
+def _freeze_running(client: dict[str, str], worker: int, task_id: str, timeout_s: float = 900) -> tuple[dict, dict]:
+    """(the run, a `task_id` task instance running on the Celery worker `worker`), its task process stopped (SIGSTOP)
+    so that it cannot finish before the caller kills the worker. `_wait_for_running` (REST polling alone) catches
+    only a task that runs longer than a poll of the API takes under load; a match shard of the first day (an empty
+    index) ran 1.5 s in the embedded runner here (scripts/bench_scale.py, load average ~7). Here /proc is watched
+    every 0.2 s for a task runner's process title (set once its try is running), each one found is stopped, and the
+    REST API says which task instance it is: the wanted one stays stopped, any other is continued."""
+    deadline = time.monotonic() + timeout_s
+    seen: set[int] = set()
+    while time.monotonic() < deadline:
+        for pid, ti_id in _task_processes(worker).items():
+            if pid in seen:
+                continue
+            seen.add(pid)
+            try:
+                os.kill(pid, signal.SIGSTOP)
+            except ProcessLookupError:
+                continue
+            run, ti = _instance(client, ti_id)
+            if ti is not None and ti["task_id"] == task_id and ti["state"] == "running":
+                return run, ti
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
+            assert run["state"] != "failed", "the run failed before the fault"
+        time.sleep(0.2)
+    raise AssertionError(f"no {task_id} task instance seen running within {timeout_s:.0f} s")
+
+
 def _kill_tree(pid: int) -> list[int]:
     """SIGKILL `pid`, its process group and every process below it, as when its machine is lost."""
     tree = _descendants(pid)
@@ -108,7 +166,7 @@ def _kill_tree(pid: int) -> list[int]:
 
 
 @pytest.mark.timeout(1800)
-def test_a_killed_worker_and_a_restarted_postgres_cost_a_retry_and_nothing_else(small_world, request, tmp_path):
+def test_killed_workers_and_a_restarted_postgres_cost_a_retry_and_nothing_else(small_world, request, tmp_path):
     t0 = time.monotonic()
     world, _ = small_world
     cluster_dir = Path(tempfile.mkdtemp(prefix="trendtrace-cluster-faults-"))  # PostgreSQL's user must enter it
@@ -129,7 +187,7 @@ def test_a_killed_worker_and_a_restarted_postgres_cost_a_retry_and_nothing_else(
             "TRENDTRACE_ALERTS_CONFIG": str(alerts_config),
             channels.ENV_WEBHOOK_URL: hook.url,
             "TRENDTRACE_PROGRESS": "0",
-        }
+        } | RETRY_ENV  # each killed shard's retry after 5 s, not 30
         up_log = tmp_path / "cluster-up.log"
         try:
             with up_log.open("w") as out:
@@ -152,11 +210,23 @@ def test_a_killed_worker_and_a_restarted_postgres_cost_a_retry_and_nothing_else(
             assert restarted.returncode == 0, restarted.stdout + restarted.stderr
             assert _pid(cluster_dir, "worker-default") != worker  # a new worker, the same queue
 
-            # 2. PostgreSQL (the metadata database) stopped under a running warehouse task, started again
+            # 2. the new default worker SIGKILLed the same way while it runs a match shard (frozen first: it is short)
+            worker = _pid(cluster_dir, "worker-default")
+            _, match_shard = _freeze_running(client, worker, "match_shard")
+            tree = _kill_tree(worker)
+            t_match_kill = time.monotonic() - t0
+            print(f"{t_match_kill - t_kill:.0f} s after the first kill: SIGKILLed worker-default (pid {worker} and the "
+                  f"{len(tree)} processes below it) while match_shard[{match_shard['map_index']}] try "
+                  f"{match_shard['try_number']} ran", flush=True)
+            restarted = subprocess.run(["bash", str(CLUSTER), "up"], env=env, capture_output=True, text=True)
+            assert restarted.returncode == 0, restarted.stdout + restarted.stderr
+            assert _pid(cluster_dir, "worker-default") != worker
+
+            # 3. PostgreSQL (the metadata database) stopped under a running warehouse task, started again
             _wait_for_running(client, "match_sounds")
             t_pg = time.monotonic() - t0
-            print(f"shard retried and the run moved on to match_sounds {t_pg - t_kill:.0f} s after the kill; "
-                  "stopping PostgreSQL", flush=True)
+            print(f"match shard retried and the run moved on to match_sounds {t_pg - t_match_kill:.0f} s after the "
+                  "second kill; stopping PostgreSQL", flush=True)
             pg = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
             pg_ctl = str(Path(subprocess.run(["bash", "-c", "ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1"],
                                              capture_output=True, text=True, check=True).stdout.strip()) / "pg_ctl")
@@ -184,6 +254,9 @@ def test_a_killed_worker_and_a_restarted_postgres_cost_a_retry_and_nothing_else(
     assert {t["state"] for t in tis} <= {"success", "skipped"}, [(t["task_id"], t["state"]) for t in tis]
     [again] = [t for t in tis if t["task_id"] == "fingerprint_shard" and t["map_index"] == shard["map_index"]]
     assert again["try_number"] > shard["try_number"], again
+    # and so did the match shard: its retry's matches are the ones match_sounds loaded (the tables below)
+    [again] = [t for t in tis if t["task_id"] == "match_shard" and t["map_index"] == match_shard["map_index"]]
+    assert again["try_number"] > match_shard["try_number"], again
     retried = sorted(f"{t['task_id']}[{t['map_index']}] x{t['try_number']}" for t in tis if t["try_number"] > 1)
     # printed, not asserted: on this loaded machine a task's first try also fails now and then when the api-server
     # answers its start request too slowly (a ReadTimeout in the worker log), and is retried like the shard
@@ -198,5 +271,6 @@ def test_a_killed_worker_and_a_restarted_postgres_cost_a_retry_and_nothing_else(
     assert len(deliveries) == len(set(deliveries)) == len(expected)
     assert sorted(d.rsplit("-", 1)[1] for d in deliveries) == sorted(d.rsplit("-", 1)[1] for d in expected)
     subprocess.run(["rm", "-rf", str(cluster_dir)], check=False)
-    print(f"cluster faults: up at {t_up:.0f} s, worker killed at {t_kill:.0f} s, PostgreSQL stopped at {t_pg:.0f} s, "
+    print(f"cluster faults: up at {t_up:.0f} s, worker killed at {t_kill:.0f} s (fingerprint_shard) and at "
+          f"{t_match_kill:.0f} s (match_shard), PostgreSQL stopped at {t_pg:.0f} s, "
           f"run green at {t_done:.0f} s, compared at {time.monotonic() - t0:.0f} s", flush=True)
