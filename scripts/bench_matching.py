@@ -5,7 +5,9 @@
 Real tracks (Debian game-music packs under data/cache/sources, or any folder of audio) become origin posts
 on day 1; day 2 holds, per origin, a re-encode, a 5 s clip, a stitch (its first 1-5 s then speech), a 0 dB
 voice-over, a resampled speed change, a tempo-only stretch, the two chained (resampled then stretched: time and
-pitch factors differ) and a tempo-only stretch at a factor between the presets, plus tracks never posted
+pitch factors differ), a tempo-only stretch at a factor between the presets, and the edits users make (EDIT_KINDS:
+pitch shifts at the same tempo, slowed + reverb, nightcore, bass boost, EQ, phone re-recordings, AAC 32k mono, a
+voice 6 dB over the music, continuous speeds 0.7-1.5 with or without the pitch), plus tracks never posted
 (unrelated: any match is a false one). Everything goes through the real fingerprint analysis and the real
 match_sounds stage on a real DuckDB file, and the same queries are scored with plain whole-file Chromaprint
 comparison (best BER over +-10 s of alignment, as a baseline). Prints recall per transform and timings.
@@ -62,16 +64,17 @@ def ff(args: list[str], dst: Path) -> Path:
 
 
 def make_queries(tracks: list[Path], unrelated: list[Path], work: Path, rng: random.Random,
-                 speeds_rng: random.Random) -> list[dict]:
-    """Queries per track; `speeds_rng` draws the chained and in-between speed changes, so adding them left the
-    other queries of a seed as they were."""
+                 speeds_rng: random.Random, edits_rng: random.Random, keep: bool = False) -> list[dict]:
+    """Queries per track; `speeds_rng` draws the chained and in-between speed changes and `edits_rng` the edits
+    users make (edit_jobs), so adding them left the other queries of a seed as they were. `keep`: files already in
+    `work` (an earlier run of the same seed and tracks) are not made again."""
     words = " ".join(TEXTS).replace(",", "").split()
 
-    def speech(name: str) -> Path:  # every stitch reply and voice-over says something different
+    def speech(name: str, r: random.Random = rng) -> Path:  # every stitch reply and voice-over says something else
         wav = work / f"{name}.wav"
-        text = " ".join(rng.choice(words) for _ in range(28))
-        voice = rng.choice(["en", "en-us", "en+f3", "en-gb", "en+m3", "en-us+f2"])
-        subprocess.run(["espeak-ng", "-v", voice, "-s", str(rng.randint(140, 180)), "-w", str(wav), text], check=True)
+        text = " ".join(r.choice(words) for _ in range(28))
+        voice = r.choice(["en", "en-us", "en+f3", "en-gb", "en+m3", "en-us+f2"])
+        subprocess.run(["espeak-ng", "-v", voice, "-s", str(r.randint(140, 180)), "-w", str(wav), text], check=True)
         return wav
 
     jobs: list[tuple[dict, list[str]]] = []
@@ -116,6 +119,7 @@ def make_queries(tracks: list[Path], unrelated: list[Path], work: Path, rng: ran
         f4 = round(speeds_rng.uniform(0.78, 1.45), 3)
         jobs.append(({"kind": "speed_tempo_any", "factor": f4, "sound": i, "path": q("tempo_any")},
                      [*o, "-af", f"atempo={f4}", *aac, str(q("tempo_any"))]))
+    jobs += edit_jobs(tracks, work, edits_rng, lambda name: speech(name, edits_rng))
     for j, src in enumerate(unrelated):
         path = work / f"u{j:03d}.m4a"
         jobs.append(({"kind": "unrelated", "sound": None, "path": path},
@@ -123,11 +127,91 @@ def make_queries(tracks: list[Path], unrelated: list[Path], work: Path, rng: ran
 
     def run(job):
         spec, args = job
-        subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", *args], check=True)
+        if not (keep and spec["path"].exists()):
+            subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", *args], check=True)
         return spec
 
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         return list(pool.map(run, jobs))
+
+
+# the edits users make (issue 18): one query per kind per track, from a random stream of their own
+EDIT_KINDS = ("pitch_shift", "slowed_reverb", "nightcore", "bass_boost", "eq", "phone", "aac_32k_mono",
+              "voice_plus6dB", "speed_pitch_any", "speed_tempo_wide")
+LOUD = "aresample=44100,aformat=channel_layouts=mono,loudnorm=I={}:LRA=20:TP=-1"  # mono, loudness-normalised
+
+
+def decaying_noise(seconds: float, seed: int) -> str:
+    """A synthetic room impulse response: pink noise under an exponential fade (a filtergraph source)."""
+    return (f"anoisesrc=d={seconds}:r=44100:a=0.5:c=pink:seed={seed},"
+            f"afade=t=out:st=0:d={seconds}:curve=exp,aformat=channel_layouts=mono")
+
+
+def edit_jobs(tracks: list[Path], work: Path, rng: random.Random, speech) -> list[tuple[dict, list[str]]]:
+    """ffmpeg jobs for the edits of each track (EDIT_KINDS): a pitch shift of +-1-3 semitones at the same tempo,
+    slowed + reverb, nightcore, bass boost, EQ, a phone re-recording in a noisy room, AAC 32 kbit/s mono, a voice
+    6 dB louder than the music, and continuous speed factors 0.7-1.5 resampled or time-stretched."""
+    jobs: list[tuple[dict, list[str]]] = []
+    aac = ["-c:a", "aac", "-b:a", "64k"]
+    for i, src in enumerate(tracks):
+        o = ["-ss", "20", "-t", "30", "-i", str(src)]
+        q = lambda k, i=i: work / f"e{i:03d}_{k}.m4a"  # noqa: E731
+        seed = rng.randrange(1 << 30)
+        # pitch shift at the same tempo: resampled by 2^(s/12), then time-stretched back
+        st = rng.choice([1, 2, 3]) * rng.choice([1, -1])
+        r = 2 ** (st / 12)
+        jobs.append(({"kind": "pitch_shift", "factor": st, "sound": i, "path": q("pitchshift")},
+                     [*o, "-af", f"aresample=44100,asetrate={44100 * r:.0f},aresample=44100,atempo={1 / r:.6f}",
+                      *aac, str(q("pitchshift"))]))
+        # slowed + reverb: resampled slower (pitch with it), then a convolution reverb (2.5 s decaying noise),
+        # the wet signal 4 dB under the dry
+        f = rng.uniform(0.8, 0.9)
+        jobs.append(({"kind": "slowed_reverb", "factor": round(f, 3), "sound": i, "path": q("slowrev")},
+                     [*o, "-filter_complex",
+                      (f"[0:a]aresample=44100,asetrate={44100 * f:.0f},aresample=44100,aformat=channel_layouts=mono,"
+                       f"asplit[d0][w0];{decaying_noise(2.5, seed)}[ir];[w0][ir]afir=gtype=none[w1];"
+                       f"[d0]{LOUD.format(-20)}[d];[w1]{LOUD.format(-24)}[w];"
+                       "[d][w]amix=inputs=2:duration=first:normalize=0,aresample=44100"), *aac, str(q("slowrev"))]))
+        # nightcore: resampled faster, pitch up with it
+        f = rng.uniform(1.2, 1.35)
+        jobs.append(({"kind": "nightcore", "factor": round(f, 3), "sound": i, "path": q("nightcore")},
+                     [*o, "-af", f"aresample=44100,asetrate={44100 * f:.0f},aresample=44100", *aac,
+                      str(q("nightcore"))]))
+        g = rng.uniform(10, 15)
+        jobs.append(({"kind": "bass_boost", "factor": round(g, 1), "sound": i, "path": q("bass")},
+                     [*o, "-af", f"bass=g={g:.1f},alimiter=limit=0.9", *aac, str(q("bass"))]))
+        # EQ: a strong peak somewhere in the mids and the treble cut or boosted
+        fc, gain, treble = rng.uniform(500, 3000), rng.uniform(8, 12), rng.choice([-10, 8])
+        jobs.append(({"kind": "eq", "sound": i, "path": q("eq")},
+                     [*o, "-af", f"equalizer=f={fc:.0f}:t=q:w=1:g={gain:.1f},treble=g={treble},alimiter=limit=0.9",
+                      *aac, str(q("eq"))]))
+        # played through a phone speaker in a room and recorded again: band 300-3400 Hz, a short room response,
+        # room noise (brown/pink) at 15-20 dB SNR, AAC 64k
+        snr = rng.uniform(15, 20)
+        color = rng.choice(["pink", "brown"])
+        jobs.append(({"kind": "phone", "factor": round(snr, 1), "sound": i, "path": q("phone")},
+                     [*o, "-filter_complex",
+                      ("[0:a]aresample=44100,aformat=channel_layouts=mono,highpass=f=300,highpass=f=300,"
+                       f"lowpass=f=3400,lowpass=f=3400,asplit[d0][w0];{decaying_noise(0.3, seed)}[ir];"
+                       f"[w0][ir]afir=gtype=none[w1];[d0]{LOUD.format(-20)}[d];[w1]{LOUD.format(-26)}[w];"
+                       f"anoisesrc=d=40:r=44100:a=0.5:c={color}:seed={seed + 1},{LOUD.format(-20 - snr)}[n];"
+                       "[d][w][n]amix=inputs=3:duration=first:normalize=0,aresample=44100"), *aac, str(q("phone"))]))
+        jobs.append(({"kind": "aac_32k_mono", "sound": i, "path": q("aac32")},
+                     [*o, "-ac", "1", "-c:a", "aac", "-b:a", "32k", str(q("aac32"))]))
+        # a voice 6 dB louder than the music (both loudness-normalised, the music at -26 LUFS, the voice at -20)
+        vo = str(speech(f"loudvoice{i:03d}"))
+        jobs.append(({"kind": "voice_plus6dB", "sound": i, "path": q("loudvoice")},
+                     [*o, "-stream_loop", "-1", "-i", vo, "-filter_complex",
+                      (f"[0:a]{LOUD.format(-26)}[a];[1:a]{LOUD.format(-20)}[b];"
+                       "[a][b]amix=inputs=2:duration=first:normalize=0"), *aac, str(q("loudvoice"))]))
+        f = round(rng.uniform(0.7, 1.5), 3)
+        jobs.append(({"kind": "speed_pitch_any", "factor": f, "sound": i, "path": q("pitch_any")},
+                     [*o, "-af", f"aresample=44100,asetrate={44100 * f:.0f},aresample=44100", *aac,
+                      str(q("pitch_any"))]))
+        f = round(rng.uniform(0.7, 1.5), 3)
+        jobs.append(({"kind": "speed_tempo_wide", "factor": f, "sound": i, "path": q("tempo_wide")},
+                     [*o, "-af", f"atempo={f}", *aac, str(q("tempo_wide"))]))
+    return jobs
 
 
 def load_world(specs: list[dict], wh: Path, rng: random.Random) -> dict:
@@ -146,8 +230,11 @@ def load_world(specs: list[dict], wh: Path, rng: random.Random) -> dict:
     warehouse.run_sql(con, "fingerprint/insert_peaks")
     rows = []
     t1 = datetime(2024, 6, 1, 8)
-    queries = [s for s in specs if s["kind"] != "origin"]
-    rng.shuffle(queries)
+    queries = [s for s in specs if s["kind"] not in ("origin", *EDIT_KINDS)]
+    rng.shuffle(queries)  # as before the edits existed; the edits go in at places of their own random stream
+    edits_rng = random.Random(rng.random())
+    for s in [s for s in specs if s["kind"] in EDIT_KINDS]:
+        queries.insert(edits_rng.randint(0, len(queries)), s)
     for k, s in enumerate([s for s in specs if s["kind"] == "origin"] + queries):
         s["post_id"] = f"{s['kind'][:6]}_{k:04d}"
         origin = s["kind"] == "origin"
@@ -518,6 +605,8 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=None)
     ap.add_argument("--seed", type=int, default=5)
     ap.add_argument("--no-baseline", action="store_true")
+    ap.add_argument("--keep-queries", action="store_true",
+                    help="with --work: reuse the query files an earlier run of the same seed made there")
     args = ap.parse_args()
     rng = random.Random(args.seed)
     files = sorted(p for p in args.music.rglob("*") if p.suffix.lower() in (".ogg", ".opus", ".mp3", ".flac", ".wav"))
@@ -536,7 +625,8 @@ def main() -> None:
     work = args.work or Path(tempfile.mkdtemp(prefix="bench-matching-"))
     work.mkdir(parents=True, exist_ok=True)
     print(f"{len(tracks)} sounds, {len(unrelated)} unrelated tracks; work dir {work}")
-    specs = make_queries(tracks, unrelated, work, rng, random.Random(args.seed * 1000 + 1))
+    specs = make_queries(tracks, unrelated, work, rng, random.Random(args.seed * 1000 + 1),
+                         random.Random(args.seed * 1000 + 2), keep=args.keep_queries and args.work is not None)
     wh = work / "bench.duckdb"
     wh.unlink(missing_ok=True)
     info = load_world(specs, wh, rng)
@@ -549,12 +639,13 @@ def main() -> None:
         if not (landing / f"dt={day}").exists():
             (landing / f"dt={day}").symlink_to(work.resolve(), target_is_directory=True)
     os.environ["TRENDTRACE_LANDING"] = str(landing)
+    from pipelines.matching.profile import Profile
     from pipelines.stages import match_sounds
 
-    timings = {}
+    timings, profile = {}, Profile()  # day 2's steps (self times), for the cost of each signal
     for day in (DAY1, DAY2):
         t = time.perf_counter()
-        r = match_sounds.run(day, "bench")
+        r = match_sounds.run(day, "bench", **({"profile": profile} if day == DAY2 else {}))
         timings[day] = time.perf_counter() - t
         print(f"match_sounds {day}: {r.status} in {timings[day]:.1f} s: {r.message}")
     con = warehouse.connect(wh, read_only=True)
@@ -566,6 +657,7 @@ def main() -> None:
         by_post.setdefault(row[0], []).append(row[1:])
     base = {} if args.no_baseline else baseline(specs)
     table: dict[str, list[tuple[bool, bool | None]]] = {}
+    misses: list[tuple] = []  # queries the engine got wrong, for the diagnosis
     for s in specs:
         if s["kind"] == "origin":
             continue
@@ -579,9 +671,13 @@ def main() -> None:
             ok = any(r[0] == origin_sound[s["sound"]] and r[1] == "primary" for r in rows)
         preset = s["kind"] in ("speed_pitch", "speed_tempo")  # one row per preset factor; the others vary freely
         kind = s["kind"] + (f"_{s['factor']:g}" if preset else "")
+        if s["kind"] == "pitch_shift":  # one row per shift: pitch_up_2st, pitch_down_1st, ...
+            kind = f"pitch_{'up' if s['factor'] > 0 else 'down'}_{abs(s['factor'])}st"
         family = "stitch" if kind.startswith("stitch") else s["kind"]
         for k in {kind, family}:
             table.setdefault(k, []).append((ok, base.get(s["post_id"])))
+        if ok == (s["kind"] == "unrelated"):  # a miss, or a false match
+            misses.append((s["kind"], s.get("factor"), s["post_id"], rows))
     print(f"\n{'transform':<22}{'n':>4}{'engine':>9}{'baseline':>10}")
     for k in sorted(table):
         v = table[k]
@@ -589,10 +685,15 @@ def main() -> None:
         b = "" if args.no_baseline else f"{sum(bool(x) for _, x in v) / len(v):>10.2f}"
         label = "(false matches)" if k.startswith("unrelated") else ""
         print(f"{k:<22}{len(v):>4}{e:>9.2f}{b} {label}")
+    print("\nqueries the engine got wrong (kind, factor, post, its post_sounds rows):")
+    for kind, factor, post_id, rows in sorted(misses, key=lambda m: (m[0], str(m[1]))):
+        print(f"  {kind:<18}{'' if factor is None else factor!s:>8}  {post_id}  {rows}")
     n = info["n_files"]
     print(f"\nanalysis (decode + fingerprint + peaks): {n} files in {info['analyse_s']:.1f} s")
     print(f"matching: day 1 {timings[DAY1]:.1f} s ({len(tracks)} origins), day 2 {timings[DAY2]:.1f} s "
-          f"({n - len(tracks)} queries)")
+          f"({n - len(tracks)} queries; {timings[DAY2] / info['analyse_s']:.2f}x the analysis of all files)")
+    print("day 2 steps (self seconds, calls): " + ", ".join(
+        f"{k} {v:.1f} ({profile.calls[k]})" for k, v in sorted(profile.self_s.items(), key=lambda kv: -kv[1])))
     if args.work is None:  # a temporary work dir (~140 MB of queries and a warehouse) goes; --work DIR stays
         shutil.rmtree(work, ignore_errors=True)
 

@@ -24,7 +24,16 @@ from pipelines.matching.types import Query
 # Speed corrections tried when a query matched nothing as posted: common "sped up" / "slowed" presets.
 SPEED_FACTORS = (0.75, 0.8, 0.9, 1.1, 1.15, 1.2, 1.25, 1.33, 1.5)
 SPEED_MODES = ("pitch", "tempo", "key")  # resampled; time-stretched; pitch-shifted at the original tempo
-SPEED_VARIANTS = [(f, m) for m in SPEED_MODES for f in SPEED_FACTORS]
+# Each factor catches about +-3 % around it. Resampled copies ("slowed", "nightcore", any speed slider) come at
+# any factor, so their presets leave no gap from 0.7 to 1.5; a pitch shift at the original tempo comes in
+# semitones (+-1-7: 2^(k/12)), whose +-3 % cover 0.73-1.54 without a gap. Time-stretched copies between the
+# presets are found by the measured speed factors (speed_estimate.py: the pitch is exact there).
+MODE_FACTORS = {
+    "pitch": (0.71, 0.75, 0.8, 0.85, 0.9, 0.95, 1.05, 1.1, 1.15, 1.2, 1.25, 1.33, 1.41, 1.5),
+    "tempo": SPEED_FACTORS,
+    "key": tuple(round(2 ** (k / 12), 4) for k in (-5, -4, -3, -2, -1, 1, 2, 3, 4, 5, 6, 7)),
+}
+SPEED_VARIANTS = [(f, m) for m in SPEED_MODES for f in MODE_FACTORS[m]]
 SPEED_WINDOW_FRAMES = int(12.0 / FRAME_S)  # speed variants vote with the first 12 s of a query only
 
 

@@ -209,13 +209,66 @@ def match_chunk(con: duckdb.DuckDBPyConnection, queries: list[Query], profile: P
         for m in speed_estimated_matches(con, unexplained, profile, named=named):
             found[m.qid].append(m)
         unexplained = [q for q in unexplained if not explained(q)]
+    if unexplained:  # resampled at a factor no preset is within ~1 % of: scanned, against the same named audios
+        for m in resampled_matches(con, unexplained, named, profile):
+            found[m.qid].append(m)
+        unexplained = [q for q in unexplained if not explained(q)]
     if unexplained:  # the same for a speed-changed copy under a voice
         # (not along key shifts: the Match keeps the time speed only, not the pitch factor presence would need)
         speed_methods = ("landmarks_speed_pitch", "landmarks_speed_tempo")
         for m in presence_matches(con, unexplained, found, queries, methods=speed_methods, maps=maps,
                                   profile=profile):
             found[m.qid].append(m)
+        unexplained = [q for q in unexplained if not explained(q)]
+    if unexplained:  # a voice louder than the music: alignments too weak for landmarks, confirmed by peak presence
+        for m in weak_presence_matches(con, unexplained, queries, chunk_refs, since_audio_id, maps, profile):
+            found[m.qid].append(m)
     return found
+
+
+def weak_presence_matches(con: duckdb.DuckDBPyConnection, queries: list[Query], chunk: list[Query],
+                          chunk_refs: bool = True, since_audio_id: int = 0,
+                          maps: dict[int, np.ndarray | None] | None = None,
+                          profile: Profile = NO_PROFILE) -> list[Match]:
+    """For queries nothing explains: as-posted alignments with too few aligned landmarks to verify
+    (vote.MIN_LM_VOTES_WEAK, a stricter runner-up ratio) that the peak-presence test confirms over most of their
+    span (presence.confirmed_match), kept only where such a match alone explains the post (a voice up to 6 dB
+    louder than the music over the whole post). The indexed audios asked are those the triplet keys name."""
+    maps = {} if maps is None else maps
+    with profile.step("weak_lookup"):
+        q_marks = analyse.q_marks(queries, chunk)
+        q_triplets = analyse.q_triplets(queries)
+        if q_marks is None or q_triplets is None:
+            return []
+        _, lm_index = store.named_candidates(con, q_triplets, vote.TRIPLET_TOL, since_audio_id)
+        cands = vote.for_queries(store.landmark_candidates(con, q_marks, lm_index, chunk_refs=chunk_refs, weak=True),
+                                 queries)
+    if cands.is_empty():
+        return []
+    seeds: dict[int, list[Match]] = {}
+    for m in vote.landmark_matches(chunk, cands, vote.MIN_LM_VOTES_WEAK):
+        seeds.setdefault(m.qid, []).append(m)
+    with profile.step("presence_test"):
+        stored = store.ref_peaks(con, sorted({m.ref for ms in seeds.values() for m in ms if m.ref >= 0}))
+    by_qid = {q.qid: q for q in chunk}
+    with profile.step("presence_decode"):
+        for q in queries:
+            if q.qid in seeds and q.qid not in maps:
+                maps[q.qid] = _post_maxima(q) if q.media is not None else None
+    out: list[Match] = []
+    with profile.step("presence_test"):
+        for q in queries:
+            if maps.get(q.qid) is None:
+                continue
+            for m in seeds.get(q.qid, []):
+                ref_q = by_qid.get(-1 - m.ref) if m.ref < 0 else None
+                ref_peaks = stored.get(m.ref) if m.ref >= 0 else (ref_q.peak_frames, ref_q.peak_bins) if ref_q else None
+                if ref_peaks is None:
+                    continue
+                confirmed = presence.confirmed_match(q, m, maps[q.qid], *ref_peaks)
+                if confirmed is not None and is_primary([confirmed], q.duration_s):
+                    out.append(confirmed)
+    return out
 
 
 def requery_merges(con: duckdb.DuckDBPyConnection, resolver: Resolver,
@@ -368,6 +421,18 @@ def _post_maxima(q: Query) -> np.ndarray | None:
         return presence.dense_maxima(decode_pcm(q.media, max_seconds=q.duration_s + 1.0))
     except (DecodeError, OSError):
         return None
+
+
+def resampled_matches(con: duckdb.DuckDBPyConnection, queries: list[Query], named: pl.DataFrame,
+                      profile: Profile = NO_PROFILE) -> list[Match]:
+    """Verified matches of `queries` at a resampling factor scanned from 0.7 to 1.5 (speed_estimate.
+    resampled_matches) against the indexed audios `named(qid, ref)` names for each (the presets' triplet keys)."""
+    named = named.filter(pl.col("qid").is_in([q.qid for q in queries]))
+    if named.is_empty():
+        return []
+    with profile.step("resampled_scan"):
+        ref_marks = store.ref_landmarks(con, sorted(set(named["ref"].to_list())))
+        return speed_estimate.resampled_matches(queries, named, ref_marks)
 
 
 def speed_estimated_matches(con: duckdb.DuckDBPyConnection, queries: list[Query],

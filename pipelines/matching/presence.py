@@ -36,6 +36,8 @@ DENSE_TIME, DENSE_FREQ = 1, 1  # a dense maximum dominates +-1 frame and +-1 bin
 DENSE_PROMINENCE_DB = 6.0  # and stands 6 dB above its frame's median
 TIME_TOLERANCE = 1  # frames a reference peak may be off in the post
 SPEED_STEP, SPEED_STEPS = 0.005, 7  # speeds tried around a matched speed preset: +-3.5 % in 0.5 % steps
+MIN_PRESENT_SHARE = 0.6  # a weak seed (vote.MIN_LM_VOTES_WEAK) is confirmed when this share of its span's windows
+# has the sound present (a chance alignment: ~1 window in 200)
 PRESENCE_TRIES = 32  # landmark alignments per unexplained query given the peak-presence test: all of them in
 # practice (related sounds often share an intro, so the true parent's stretch may be the shortest)
 
@@ -158,3 +160,20 @@ def grown_match(q: Query, m: Match, post_map: np.ndarray, ref_frames: np.ndarray
     ps, pe = grown[0] * FRAME_S, min(q.duration_s, grown[1] * FRAME_S)
     rs = m.ref_start_s + (ps - m.post_start_s) * speed
     return Match(q.qid, m.ref, ps, pe, rs, rs + (pe - ps) * speed, round(speed, 4), m.score, "landmarks_presence")
+
+
+def confirmed_match(q: Query, m: Match, post_map: np.ndarray, ref_frames: np.ndarray,
+                    ref_bins: np.ndarray) -> Match | None:
+    """A weak as-posted alignment `m` (too few landmarks to verify: a voice louder than the music keeps ~10-19 of
+    the music's pairs) confirmed by peak presence: grown over present windows like `grown_match`, and kept as
+    `landmarks_presence` only if at least MIN_PRESENT_SHARE of the windows of the grown span are present."""
+    anchor_post, anchor_ref = m.post_start_s / FRAME_S, m.ref_start_s / FRAME_S
+    present = present_windows(post_map, *ref_in_post(ref_frames, ref_bins, anchor_post, anchor_ref))
+    start, end = int(anchor_post), int(np.ceil(m.post_end_s / FRAME_S))
+    lo, hi = extended_span(present, start, end, post_map.shape[0])
+    windows = present[lo // WINDOW_FRAMES: max(lo // WINDOW_FRAMES + 1, -(-hi // WINDOW_FRAMES))]
+    if windows.size == 0 or windows.mean() < MIN_PRESENT_SHARE:
+        return None
+    ps, pe = lo * FRAME_S, min(q.duration_s, hi * FRAME_S)
+    rs = m.ref_start_s + (ps - m.post_start_s)
+    return Match(q.qid, m.ref, ps, pe, rs, rs + (pe - ps), 1.0, m.score, "landmarks_presence")

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from pipelines.audio.peaks import FRAME_S
 from pipelines.matching.analyse import SPEED_FACTORS, SPEED_WINDOW_FRAMES
 from pipelines.matching.landmarks import raw_pairs, scaled_pair_hashes
 from pipelines.matching.types import Match, Query
@@ -30,6 +31,7 @@ MIN_DT = 8  # frame steps shorter than this measure the time factor too coarsely
 MIN_CELL_VOTES = 3  # a cell with fewer is chance and does not count towards its neighbours
 MIN_VOTES = 12  # a candidate's cell and its neighbours
 TOP_K = 4  # candidates per query
+CELLS_PER_REF = 2  # of them at most this many pitch factors of one reference
 # time factors tried around a cell's: its neighbours too (+-5 % in 1 % steps), then +-0.75 % in 0.25 % steps
 COARSE_STEPS = tuple(1.0 + 0.01 * k for k in range(-5, 6))
 FINE_STEPS = tuple(1.0 + 0.0025 * k for k in range(-3, 4))
@@ -87,29 +89,119 @@ def offset_votes(qh: np.ndarray, qt: np.ndarray, rh: np.ndarray, rt: np.ndarray)
 def verified(queries: list[Query], cands: pl.DataFrame,
              ref_marks: dict[int, tuple[np.ndarray, np.ndarray]]) -> list[Match]:
     """Verified matches of `queries` at estimated (time, pitch) factors: each candidate cell `cands(qid, variant,
-    ref, abin)` refined and aligned against the indexed reference's pairs (`ref_marks`)."""
+    ref, abin)` refined and aligned against the indexed reference's pairs (`ref_marks`). The time factor is refined
+    twice: at the cell's pitch factor, and (once per query, reference and time cell) with the pitch tied to it,
+    a resampled copy ("slowed", "nightcore", a speed slider) at a factor no preset or listed pitch is within ~1 %
+    of: the cell voting measures its time factor well but at a listed pitch factor a few % off, where the
+    verification fails (docs/matching.md, "Edits users make")."""
     by_qid = {q.qid: q for q in queries}
     out: list[Match] = []
+    tied_done: set[tuple[int, int, int]] = set()
     for qid, variant, ref, abin in cands.select("qid", "variant", "ref", "abin").iter_rows():
         if ref not in ref_marks:
             continue
         query, pitch = by_qid[qid], PITCH_FACTORS[variant]
         rh, rt = ref_marks[ref]
         head = query.peak_frames < SPEED_WINDOW_FRAMES
-        best = (0, TIME_STEP ** abin)  # (votes, time factor)
-        for steps in (COARSE_STEPS, FINE_STEPS):
-            around = best[1]
-            for step in steps:
-                qh, qt = scaled_pair_hashes(query.peak_frames[head], query.peak_bins[head], around * step, pitch)
-                best = max(best, (offset_votes(qh, qt, rh, rt)[1], around * step))
-        if best[0] < MIN_LM_VOTES_SPEED // 2:
-            continue
-        time_factor = best[1]
-        qh, qt = scaled_pair_hashes(query.peak_frames, query.peak_bins, time_factor, pitch)
-        off, votes, other = offset_votes(qh, qt, rh, rt)
-        if votes < MIN_LM_VOTES_SPEED or votes < LM_MIN_RATIO * other:  # the factor is exact now: no smearing
-            continue
-        hit = aligned(qh, qt, rh, rt, off)
-        out += landmark_spans(query, ref, off, round(time_factor, 4), METHOD, qt[hit].astype(np.int64), qh[hit],
-                              MIN_LM_VOTES_SPEED)
+        hypotheses = [(_refined(query, head, rh, rt, TIME_STEP ** abin, pitch), pitch)]
+        if (qid, ref, abin) not in tied_done:
+            tied_done.add((qid, ref, abin))
+            hypotheses.append((_refined(query, head, rh, rt, TIME_STEP ** abin, None), None))
+        for (votes, time_factor), fixed in hypotheses:
+            if votes < MIN_LM_VOTES_SPEED // 2:
+                continue
+            p = time_factor if fixed is None else fixed
+            qh, qt = scaled_pair_hashes(query.peak_frames, query.peak_bins, time_factor, p)
+            off, votes, other = offset_votes(qh, qt, rh, rt)
+            if votes < MIN_LM_VOTES_SPEED or votes < LM_MIN_RATIO * other:  # the factor is exact now: no smearing
+                continue
+            hit = aligned(qh, qt, rh, rt, off)
+            out += landmark_spans(query, ref, off, round(time_factor, 4), METHOD, qt[hit].astype(np.int64),
+                                  qh[hit], MIN_LM_VOTES_SPEED)
     return out
+
+
+def _refined(query: Query, head: np.ndarray, rh: np.ndarray, rt: np.ndarray, start: float,
+             pitch: float | None) -> tuple[int, float]:
+    """(votes, time factor) of the best time factor around `start` (COARSE_STEPS, then FINE_STEPS around the best)
+    on the query's head, at pitch factor `pitch` (None: the pitch follows the time factor, a resampled copy)."""
+    best = (0, start)
+    for steps in (COARSE_STEPS, FINE_STEPS):
+        around = best[1]
+        for step in steps:
+            tf = around * step
+            qh, qt = scaled_pair_hashes(query.peak_frames[head], query.peak_bins[head], tf,
+                                        tf if pitch is None else pitch)
+            best = max(best, (offset_votes(qh, qt, rh, rt)[1], tf))
+    return best
+
+
+# Resampled copies at any factor ("slowed", "nightcore", a speed slider): time and pitch change together, so one
+# factor maps the copy back exactly; 1 % off, the aligned landmarks of a 12 s head collapse towards chance (the
+# real-music bench: 156 aligned at the exact factor of a 0.807 copy, 25 at the 0.8 preset), because the offset
+# drifts by ~5 frames over the head. For files still unexplained whose presets named audios, the factor is scanned
+# over the whole range on the first 6 s with votes counted within +-RESAMPLED_TOL frames (drift-tolerant, so steps
+# of 1.5 % do), then refined on 12 s at +-1 frame around the best factor of each audio, and verified on the whole
+# file like the presets (as landmarks_speed_pitch: it is a resampled copy at a measured factor).
+RESAMPLED_RANGE = (0.7, 1.5)
+RESAMPLED_STEP = 1.015
+RESAMPLED_SCAN_FRAMES = int(6.0 / FRAME_S)
+RESAMPLED_TOL = 4
+RESAMPLED_FINE = tuple(1.0 + 0.0025 * k for k in range(-4, 5))
+RESAMPLED_METHOD = "landmarks_speed_pitch"
+
+
+def resampled_matches(queries: list[Query], named: pl.DataFrame,
+                      ref_marks: dict[int, tuple[np.ndarray, np.ndarray]]) -> list[Match]:
+    """Verified matches of `queries` at a scanned resampling factor against the indexed audios `named(qid, ref)`
+    names for each (their pairs in `ref_marks`)."""
+    n = int(np.floor(np.log(RESAMPLED_RANGE[1] / RESAMPLED_RANGE[0]) / np.log(RESAMPLED_STEP))) + 1
+    factors = RESAMPLED_RANGE[0] * RESAMPLED_STEP ** np.arange(n)
+    sorted_refs = {r: _sorted_ref(*m) for r, m in ref_marks.items()}
+    out: list[Match] = []
+    for q in queries:
+        refs = [r for r in named.filter(pl.col("qid") == q.qid)["ref"].to_list() if r in sorted_refs]
+        if not refs:
+            continue
+        scan = q.peak_frames < RESAMPLED_SCAN_FRAMES
+        head = q.peak_frames < SPEED_WINDOW_FRAMES
+        best: dict[int, tuple[int, float]] = {}
+        for f in factors:
+            qh, qt = scaled_pair_hashes(q.peak_frames[scan], q.peak_bins[scan], f, f)
+            for r in refs:
+                votes = _votes(qh, qt, sorted_refs[r], RESAMPLED_TOL)
+                if votes > best.get(r, (0, 0.0))[0]:
+                    best[r] = (votes, float(f))
+        for r, (votes, f) in best.items():
+            if votes < MIN_LM_VOTES_SPEED // 2:
+                continue
+            rh, rt = ref_marks[r]
+            f = max((_votes(*scaled_pair_hashes(q.peak_frames[head], q.peak_bins[head], f * s, f * s),
+                            sorted_refs[r], 1), f * s) for s in RESAMPLED_FINE)[1]
+            qh, qt = scaled_pair_hashes(q.peak_frames, q.peak_bins, f, f)
+            off, votes, other = offset_votes(qh, qt, rh, rt)
+            if votes < MIN_LM_VOTES_SPEED or votes < LM_MIN_RATIO * other:
+                continue
+            hit = aligned(qh, qt, rh, rt, off)
+            out += landmark_spans(q, r, off, round(f, 4), RESAMPLED_METHOD, qt[hit].astype(np.int64), qh[hit],
+                                  MIN_LM_VOTES_SPEED)
+    return out
+
+
+def _sorted_ref(rh: np.ndarray, rt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    order = np.argsort(rh, kind="stable")
+    return rh[order], rt[order].astype(np.int64)
+
+
+def _votes(qh: np.ndarray, qt: np.ndarray, ref: tuple[np.ndarray, np.ndarray], tol: int) -> int:
+    """Votes of the best offset (+-`tol` frames) between query pairs and a reference sorted by hash (_sorted_ref)."""
+    rh_s, rt_s = ref
+    lo = np.searchsorted(rh_s, qh, "left")
+    k = np.searchsorted(rh_s, qh, "right") - lo
+    total = int(k.sum())
+    if total == 0:
+        return 0
+    first = np.repeat(lo - (np.cumsum(k) - k), k) + np.arange(total)
+    offs = rt_s[first] - np.repeat(qt.astype(np.int64), k)
+    counts = np.bincount(offs - offs.min() + tol, minlength=int(offs.max() - offs.min()) + 2 * tol + 1)
+    return int(np.convolve(counts, np.ones(2 * tol + 1, np.int64), mode="same").max())

@@ -223,15 +223,20 @@ def stitch_candidates(con: duckdb.DuckDBPyConnection, q_marks: pl.DataFrame, lm_
 
 
 def landmark_candidates(con: duckdb.DuckDBPyConnection, q_marks: pl.DataFrame, lm_index: pl.DataFrame,
-                        speed: bool = False, chunk_refs: bool = True) -> pl.DataFrame:
+                        speed: bool = False, chunk_refs: bool = True, weak: bool = False) -> pl.DataFrame:
     """(qid, variant, ref, off, votes, qts, hashes): the best landmark alignments of `q_marks` by offset voting
     against the pairs `lm_index` (and the chunk's earlier queries if `chunk_refs`), as posted or (`speed`) of the
-    speed variants only, with the speed presets' looser thresholds."""
+    speed variants only, with the speed presets' looser thresholds; `weak`: as posted, the weak alignments the
+    peak-presence test may confirm (fewer votes, a stricter ratio to the pair's best other offset)."""
+    if weak:
+        votes, top_k, ratio = vote.MIN_LM_VOTES_WEAK, vote.LM_TOP_K_WEAK, vote.LM_MIN_RATIO_WEAK
+    elif speed:
+        votes, top_k, ratio = vote.MIN_LM_VOTES_SPEED, vote.LM_TOP_K, vote.LM_MIN_RATIO_SPEED
+    else:
+        votes, top_k, ratio = vote.MIN_LM_VOTES, vote.LM_TOP_K, vote.LM_MIN_RATIO
     return warehouse.query_frame(
         con, "match_sounds/candidates_landmarks",
-        {"min_votes": vote.MIN_LM_VOTES_SPEED if speed else vote.MIN_LM_VOTES, "top_k": vote.LM_TOP_K,
-         "refs_per_sound": vote.REFS_PER_SOUND,
-         "min_ratio": vote.LM_MIN_RATIO_SPEED if speed else vote.LM_MIN_RATIO,
+        {"min_votes": votes, "top_k": top_k, "refs_per_sound": vote.REFS_PER_SOUND, "min_ratio": ratio,
          "min_variant": 1 if speed else 0, "chunk_refs": chunk_refs},
         frames={"q_marks": q_marks, "lm_index": lm_index})
 
@@ -248,7 +253,8 @@ def speed_estimate_candidates(con: duckdb.DuckDBPyConnection, q_pairs: pl.DataFr
     params = {"min_dt": speed_estimate.MIN_DT, "a_step": speed_estimate.TIME_STEP,
               "a_min": speed_estimate.TIME_FACTOR_RANGE[0], "a_max": speed_estimate.TIME_FACTOR_RANGE[1],
               "off_frames": speed_estimate.OFF_FRAMES, "min_cell_votes": speed_estimate.MIN_CELL_VOTES,
-              "min_votes": speed_estimate.MIN_VOTES, "top_k": speed_estimate.TOP_K}
+              "min_votes": speed_estimate.MIN_VOTES, "top_k": speed_estimate.TOP_K,
+              "cells_per_ref": speed_estimate.CELLS_PER_REF}
     if named is None:
         return warehouse.query_frame(con, "match_sounds/candidates_speed_estimate", params, frames={"q_pairs": q_pairs})
     with lookup(con, "match_sounds/lookup_landmarks_begin"):

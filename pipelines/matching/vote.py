@@ -25,6 +25,11 @@ REFS_PER_SOUND = 2
 MIN_LM_VOTES = 20
 MIN_LM_VOTES_SPEED = 25  # 18 speed variants per query multiply the chances of a chance alignment
 LM_TOP_K = 10
+# Weak alignments (a voice louder than the music), only for files nothing else explains: seeds for the peak-presence
+# test, never matches by themselves (presence.confirmed_match decides)
+MIN_LM_VOTES_WEAK = 10
+LM_MIN_RATIO_WEAK = 3.0
+LM_TOP_K_WEAK = 4
 LM_GAP_FRAMES = 172  # ~4 s without aligned landmarks ends a stretch
 LM_MIN_STRETCH = 4  # fewer aligned landmarks in a stretch: a stray, not a part of the match
 LM_MIN_RATIO = 2.0  # best alignment >= this x the pair's best other alignment (chance level for the pair)
@@ -82,13 +87,14 @@ def for_queries(cands: pl.DataFrame, queries: list[Query], speed: bool = False) 
     return cands.filter(wanted & (pl.col("variant") > 0) if speed else wanted)
 
 
-def landmark_matches(chunk: list[Query], cands: pl.DataFrame) -> list[Match]:
-    """As-posted landmark candidates `cands(qid, ref, off, qts, hashes)` (of chunk queries) as spans."""
+def landmark_matches(chunk: list[Query], cands: pl.DataFrame, min_votes: int = MIN_LM_VOTES) -> list[Match]:
+    """As-posted landmark candidates `cands(qid, ref, off, qts, hashes)` (of chunk queries) as spans of at least
+    `min_votes` aligned landmarks."""
     by_qid = {q.qid: q for q in chunk}
     out: list[Match] = []
     for qid, ref, off, qts, hashes in cands.select("qid", "ref", "off", "qts", "hashes").iter_rows():
         out += landmark_spans(by_qid[qid], ref, off, 1.0, "landmarks", np.asarray(qts, dtype=np.int64),
-                              np.asarray(hashes, dtype=np.uint32), MIN_LM_VOTES)
+                              np.asarray(hashes, dtype=np.uint32), min_votes)
     return out
 
 

@@ -41,9 +41,16 @@ per_ref AS (  -- one cell per reference and pitch factor: its best
     SELECT *, row_number() OVER (PARTITION BY qid, variant, ref ORDER BY votes DESC, abin, obin) AS rk_ref
     FROM smoothed
 ),
-ranked AS (
-    SELECT *, row_number() OVER (PARTITION BY qid ORDER BY votes DESC, variant, ref) AS rk
+-- at most $cells_per_ref pitch factors per reference: a dense reference that shares many pairs with everything
+-- must not fill a query's top k with its cells at every pitch factor and crowd the real one out
+per_ref_pitch AS (
+    SELECT *, row_number() OVER (PARTITION BY qid, ref ORDER BY votes DESC, variant) AS rk_pitch
     FROM per_ref
     WHERE rk_ref = 1 AND votes >= $min_votes
+),
+ranked AS (
+    SELECT *, row_number() OVER (PARTITION BY qid ORDER BY votes DESC, variant, ref) AS rk
+    FROM per_ref_pitch
+    WHERE rk_pitch <= $cells_per_ref
 )
 SELECT qid, variant, ref, abin, obin, votes FROM ranked WHERE rk <= $top_k ORDER BY qid, rk;
