@@ -63,7 +63,7 @@ STEPS = [
     ("presence_decode", "presence test: decoding the post again (with its dense maxima once parallel)"),
     ("presence_maxima", "presence test: dense maxima of the post"),
     ("presence_test", "presence test: reference peaks, windows, growing"),
-    ("speed_keys", "speed presets: 27 variants keyed"),
+    ("speed_keys", "speed presets: every variant keyed (analyse.SPEED_VARIANTS)"),
     ("speed_pairs", "speed presets: triplet lookup, the named audios' pairs (DuckDB)"),
     ("speed_lookup", "speed presets: pair-hash voting (DuckDB)"),
     ("speed_vote", "speed presets: verification"),
