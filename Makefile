@@ -44,11 +44,11 @@ lint: setup
 # (marked `cluster_faults`: a killed worker, a restarted PostgreSQL; 6-7 min) runs in `make cluster-test` only
 test: setup lint
 	$(ENV)
-	uv run pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=30 -m "not cluster_faults"
+	uv run pytest -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder --durations=30 -m "not cluster_faults"
 
 test-fast: setup lint
 	$(ENV)
-	uv run pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder -m "not slow"
+	uv run pytest -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder -m "not slow"
 
 bench: setup
 	$(ENV)

@@ -42,16 +42,15 @@ def _shares_a_module_fixture(item: pytest.Item) -> bool:
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which turns xdist_group marks into scheduling groups
 def pytest_collection_modifyitems(config, items):
-    """How `make test` (`--dist loadfile --no-loadscope-reorder`) spreads the suite over xdist workers.
+    """How `make test` (`--dist loadgroup --no-loadscope-reorder`) spreads the suite over xdist workers.
 
-    - Each test file runs on one worker, so a module-scoped fixture (an index built from rendered media, say) is
-      built once. (`--dist loadgroup` with xdist_group marks would allow finer grouping, but is inert with pytest
-      9.2 and pytest-xdist 3.8.0: xdist applies a group by writing `item._nodeid`, which pytest 9.2 no longer
-      reads, so each worker that ran some of a module's tests built its fixture.) The marks below stay for when
-      that is fixed; they cost nothing.
-    - Slow tests go first (otherwise collection order), and files keep that order (`--no-loadscope-reorder`):
-      the few multi-minute files start at once on different workers instead of one of them starting last and
-      running alone at the end.
+    - The tests of a module with a module-scoped fixture (an index built from rendered media, say) are marked as
+      one xdist group, to be run by one worker so the fixture is built once. NOTE: inert with pytest 9.2 and
+      pytest-xdist 3.8.0: xdist applies a group by writing `item._nodeid`, which pytest 9.2 no longer reads (node
+      ids come from `Node._id`), so today each worker that runs some of a module's tests builds its fixture.
+    - Every other test is scheduled on its own, and slow tests go first (otherwise collection order): the few
+      multi-minute tests start at once on different workers instead of one of them starting last and running
+      alone at the end.
     """
     for item in items:
         if _shares_a_module_fixture(item):
