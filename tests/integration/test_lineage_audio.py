@@ -152,16 +152,22 @@ def test_audio_only_duet_is_told_apart_from_a_plain_reuse(linked):
     assert ours["a1"][:2] == ("a0", "sound_reuse") and ours["a2"][:2] == ("a0", "sound_reuse")
 
 
-def test_several_candidates_chosen_by_the_parents_own_material(linked, warehouse_file):
-    ours, _ = linked
+@pytest.fixture(scope="module")
+def fits(linked, warehouse_file) -> dict[tuple[str, str], dict]:
+    """What the audio says about every candidate pair of the day, by (child, parent)."""
     path, _ = warehouse_file
     con = duckdb.connect(str(path))
     try:
         build_scope(con, DAY)
-        fits = {(r["child"], r["parent"]): r for r in audio_fits(con).iter_rows(named=True)}
+        out = {(r["child"], r["parent"]): r for r in audio_fits(con).iter_rows(named=True)}
         drop_scope(con)
     finally:
         con.close()
+    return out
+
+
+def test_several_candidates_chosen_by_the_parents_own_material(linked, fits):
+    ours, _ = linked
     # a1 and a2 both hold A's first 15 s at d1's sound time and last as long as d1; only a1's voice is in d1
     assert {("d1", "a1"), ("d1", "a2"), ("s2", "a1"), ("s2", "a2")} <= fits.keys()
     assert fits[("d1", "a1")]["fit"] == "duet" and fits[("d1", "a2")]["fit"] is None
@@ -200,16 +206,8 @@ def test_the_explorer_says_when_a_parent_is_one_of_several_alike(linked, warehou
     assert not any("alike" in line for line in lines if " s3 " not in line)
 
 
-def test_a_reuse_of_the_music_a_post_made_is_no_duet_of_it(linked, warehouse_file):
+def test_a_reuse_of_the_music_a_post_made_is_no_duet_of_it(linked, fits):
     ours, _ = linked
-    path, _ = warehouse_file
-    con = duckdb.connect(str(path))
-    try:
-        build_scope(con, DAY)
-        fits = {(r["child"], r["parent"]): r for r in audio_fits(con).iter_rows(named=True)}
-        drop_scope(con)
-    finally:
-        con.close()
     # u1 carries u0's whole audio, kim's voice included, with lee's on top: consistent with a duet, but kim's
     # voice is part of the music u0 made (m_u), so every reuse of m_u carries it: heard, and no evidence of a duet
     pair = json.loads(fits[("u1", "u0")]["audio"])
