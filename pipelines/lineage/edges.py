@@ -31,7 +31,7 @@ from pipelines.media_paths import resolve_media
 ALIGN_TOLERANCE_S = 2.0
 MAX_AUDIO_CANDIDATES = 16  # per child and source (sound, caption): sql/link_lineage/audio_candidates.sql
 OPENING_TOL_S = 1.0  # a sound whose span in the child starts this early is one the child opens with
-AUDIO_TIE_SCORE = 0.03  # audio fits whose scores differ less than this are told apart by time, not by audio
+AUDIO_TIE_SCORE = 0.03  # audio fits closer than this tie: ordered by opening similarity, then time
 MAX_EQUIVALENT_LISTED = 20  # evidence.audio_equivalent_parents lists at most this many (the count is whole)
 AUDIO_FIT_SCHEMA = {"child": pl.String, "parent": pl.String, "fit": pl.String, "consistent": pl.String,
                     "score": pl.Float64, "audio": pl.String}

@@ -62,8 +62,8 @@ def transforms(P: Posts) -> list[str]:
     noise = p["noise"].tolist()
     nsnr = p["noise_snr"].tolist()
     reverb = p["reverb"].tolist()
-    edit = p["edit"].tolist() if "edit" in p else [None] * P.n
-    semis = p["edit_semitones"].tolist() if "edit" in p else [0] * P.n
+    edit = p["edit"].tolist()
+    semis = p["edit_semitones"].tolist()
     rt60 = p["rt60"].tolist()
     instr = p["partner_instr"].tolist()
     clip = p["clip_s"].tolist()
@@ -155,7 +155,7 @@ def recipes(P: Posts, catalog: Catalog, seed: int, include: np.ndarray) -> list[
                                 "seed": int(p["seed"][i])}
             if p["reverb"][i]:
                 rec["reverb"] = {"rt60": float(p["rt60"][i]), "wet": float(p["wet"][i]), "seed": int(p["seed"][i])}
-            kind = p["edit"][i] if "edit" in p else None
+            kind = p["edit"][i]
             if kind not in (None, "loud_voice"):  # a loud voice is the voice-over above, at -6 dB
                 rec["edit"] = {"kind": str(kind), "seed": int(p["seed"][i])}
                 if kind == "pitch":
