@@ -40,22 +40,33 @@ def _shares_a_module_fixture(item: pytest.Item) -> bool:
     )
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which turns xdist_group marks into scheduling groups
+@pytest.hookimpl(wrapper=True)
 def pytest_collection_modifyitems(config, items):
     """How `make test` (`--dist loadgroup --no-loadscope-reorder`) spreads the suite over xdist workers.
 
     - The tests of a module with a module-scoped fixture (an index built from rendered media, say) are marked as
-      one xdist group, to be run by one worker so the fixture is built once. NOTE: inert with pytest 9.2 and
-      pytest-xdist 3.8.0: xdist applies a group by writing `item._nodeid`, which pytest 9.2 no longer reads (node
-      ids come from `Node._id`), so today each worker that runs some of a module's tests builds its fixture.
+      one xdist group, to be run by one worker so the fixture is built once; unless the module names its own
+      group (the analyst-world modules share one, so that world is built once per run).
     - Every other test is scheduled on its own, and slow tests go first (otherwise collection order): the few
       multi-minute tests start at once on different workers instead of one of them starting last and running
       alone at the end.
+
+    A wrapper, because xdist's own hook (run inside it) turns the marks into groups by appending `@group` to
+    `item._nodeid`, which pytest >= 9.2 no longer reads (a node's id is `Node._id`): after it, the suffixed id
+    is copied to where pytest reads it, or every group would be inert.
     """
     for item in items:
-        if _shares_a_module_fixture(item):
+        if _shares_a_module_fixture(item) and item.get_closest_marker("xdist_group") is None:
             item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    result = yield
+    for item in items:
+        grouped = item.__dict__.get("_nodeid")
+        if isinstance(grouped, str) and grouped != item.nodeid and hasattr(item, "_id"):
+            from _pytest.nodeid import NodeId
+
+            item._id = NodeId.parse(grouped)
+    return result
 
 
 @pytest.fixture

@@ -17,7 +17,8 @@ from pipelines.cli import app
 from tests.support.analyst_world import AnalystWorld, small_world_warehouse
 from tests.support.db import query
 
-pytestmark = pytest.mark.slow
+# one worker runs both analyst-world modules, so the world is built once per test run
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("analyst_world")]
 runner = CliRunner()
 CONSOLE = re.compile(r":CONSOLE[:(]")
 
