@@ -114,23 +114,16 @@ def run_days(days: list[date]) -> list[DayOutcome]:
         return []
     for invalid in settings.invalid_partitions():
         logging.getLogger(__name__).warning("invalid partition %s (no run reads it)", invalid.describe())
-    saved = {k: os.environ.get(k) for k in (settings.ENV_START_DATE, settings.ENV_END_DATE)}
     earliest, latest = min(days), max(days)
-    configured = os.environ.get(settings.ENV_START_DATE)
-    if not configured or settings.parse_day(configured, settings.ENV_START_DATE) > earliest:
-        os.environ[settings.ENV_START_DATE] = earliest.isoformat()
-    configured = os.environ.get(settings.ENV_END_DATE)
-    if not configured or settings.parse_day(configured, settings.ENV_END_DATE) < latest:
-        os.environ[settings.ENV_END_DATE] = latest.isoformat()
-    try:
+    with settings.environ_restored(settings.ENV_START_DATE, settings.ENV_END_DATE):
+        configured = os.environ.get(settings.ENV_START_DATE)
+        if not configured or settings.parse_day(configured, settings.ENV_START_DATE) > earliest:
+            os.environ[settings.ENV_START_DATE] = earliest.isoformat()
+        configured = os.environ.get(settings.ENV_END_DATE)
+        if not configured or settings.parse_day(configured, settings.ENV_END_DATE) < latest:
+            os.environ[settings.ENV_END_DATE] = latest.isoformat()
         with _exclusive_airflow_home():
             return _run_days(days)
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 @contextmanager

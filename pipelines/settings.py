@@ -8,6 +8,8 @@ from __future__ import annotations
 import logging
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import date
 from functools import lru_cache
@@ -60,6 +62,21 @@ class ContractSettings:
     max_duration_s: float
     silence_peak_dbfs: float  # a file whose loudest sample is below this is "all silence"
     media_extensions: tuple[str, ...]
+
+
+@contextmanager
+def environ_restored(*keys: str) -> Iterator[None]:
+    """Environment variables `keys` as they were on entry, put back (or removed) on exit: for code that sets the
+    settings above for one run (a backfill's date bounds, a test's landing zone) in a process that goes on."""
+    saved = {key: os.environ.get(key) for key in keys}
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 @lru_cache(maxsize=1)

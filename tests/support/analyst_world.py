@@ -33,7 +33,7 @@ def small_world_warehouse() -> AnalystWorld:
             return _BUILT["small"]
         from pipelines.airflow_runner import run_days
         from pipelines.sample_world.world import build_world
-        from pipelines.settings import landing_days
+        from pipelines.settings import ENV_LANDING, ENV_WAREHOUSE, environ_restored, landing_days
         from pipelines.stages.publish import published_path
 
         reuse = os.environ.get(ENV_REUSE)
@@ -48,17 +48,10 @@ def small_world_warehouse() -> AnalystWorld:
         build_world(root / "world", days=5, seed=7, scale="small", progress=False)
         landing = root / "world" / "landing"
         warehouse = root / "wh" / "trendtrace.duckdb"
-        saved = {k: os.environ.get(k) for k in ("TRENDTRACE_LANDING", "TRENDTRACE_WAREHOUSE")}
-        os.environ["TRENDTRACE_LANDING"] = str(landing)
-        os.environ["TRENDTRACE_WAREHOUSE"] = str(warehouse)
-        try:
+        with environ_restored(ENV_LANDING, ENV_WAREHOUSE):
+            os.environ[ENV_LANDING] = str(landing)
+            os.environ[ENV_WAREHOUSE] = str(warehouse)
             outcomes = run_days(landing_days())
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
         problems = [o.problem for o in outcomes if o.problem]
         assert not problems, problems
         world = AnalystWorld(root, landing, warehouse, published_path(warehouse))

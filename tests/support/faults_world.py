@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from pipelines import settings
 from pipelines.alerts import channels
 from pipelines.faults import ENV_FAULT
 from pipelines.stages import TASKS
@@ -38,18 +39,11 @@ CLEARED = (ENV_FAULT, "TRENDTRACE_WORK_DIR", channels.ENV_WEBHOOK_SECRET, channe
 @contextmanager
 def environ(values: dict[str, str]) -> Iterator[None]:
     """os.environ with `values` set and the fault/channel settings of CLEARED removed, restored afterwards."""
-    saved = {k: os.environ.get(k) for k in (*values, *CLEARED)}
-    for key in CLEARED:
-        os.environ.pop(key, None)
-    os.environ.update(values)
-    try:
+    with settings.environ_restored(*values, *CLEARED):
+        for key in CLEARED:
+            os.environ.pop(key, None)
+        os.environ.update(values)
         yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def run_stage(stage: str, day: date, run_id: str) -> None:
