@@ -383,8 +383,9 @@ def sound(
     days_to = {k: origin.get(f"days_to_{k}") for k in ("spark", "trend", "movement")}
     out.print("days from moment to: " + ", ".join(f"{k} {'–' if v is None else v}" for k, v in days_to.items()),
               highlight=False)
-    out.print(_table("Versions", profile["versions"], ["version", "speed", "edit", "heard_as_sound_id", "n_posts",
-                                                       "n_creators", "platform_music_ids", "first_post_id"]))
+    out.print(_table("Versions", profile["versions"], ["version", "speed", "pitch_semitones", "edit",
+                                                       "heard_as_sound_id", "n_posts", "n_creators",
+                                                       "platform_music_ids", "first_post_id"]))
     out.print(_table("Biggest cascades", profile["cascades"], ["root_post_id", "root_author", "size", "creators",
                                                                "depth", "structural_virality", "n_duets",
                                                                "n_stitches", "n_reuses", "n_reuploads"]))

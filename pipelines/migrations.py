@@ -64,7 +64,9 @@ def _candidate_index(con: duckdb.DuckDBPyConnection) -> None:
     if not _has_table(con, "match_audio"):
         return  # nothing indexed yet: the DDL creates the index tables empty
     # A warehouse from before the candidate index (or before stored peaks) lacks their tables: create them
-    # as the DDL defines them (0003 already gave match_audio the columns that file comments on).
+    # as the DDL defines them (0003 already gave match_audio the columns that file comments on, and 0008's
+    # column, which it comments on too, is added first: 0008 itself then finds it there).
+    warehouse.run_sql(con, "migrations/0008_match_audio_via_pitch")
     warehouse.run_sql(con, "schema/core/audio_peaks")
     warehouse.run_sql(con, "schema/core/match_index")
     # imported here: matching code is being reorganised, and importing it costs numpy/polars at connect time

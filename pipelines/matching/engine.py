@@ -134,10 +134,10 @@ def _match_day(con: duckdb.DuckDBPyConnection, day: date, partition: Path, profi
 def resolver_as_of(con: duckdb.DuckDBPyConnection, day: date) -> Resolver:
     """The resolution rules' view of the index: the sounds and copies indexed up to `day`, merges, origins."""
     audio_sound, audio_via = {}, {}
-    for audio_id, sound_id, copy_s, sound_s, speed in store.indexed_audio(con, day):
+    for audio_id, sound_id, copy_s, sound_s, speed, pitch in store.indexed_audio(con, day):
         audio_sound[audio_id] = sound_id
         if speed is not None:
-            audio_via[audio_id] = (copy_s, sound_s, speed)
+            audio_via[audio_id] = (copy_s, sound_s, speed, pitch)
     merged, origins, durations = {}, {}, {}
     for sound_id, merged_into, origin_at, origin_post_id, duration_s in store.known_sounds(con):
         merged[sound_id] = merged_into

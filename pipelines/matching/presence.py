@@ -159,7 +159,10 @@ def grown_match(q: Query, m: Match, post_map: np.ndarray, ref_frames: np.ndarray
         return None
     ps, pe = grown[0] * FRAME_S, min(q.duration_s, grown[1] * FRAME_S)
     rs = m.ref_start_s + (ps - m.post_start_s) * speed
-    return Match(q.qid, m.ref, ps, pe, rs, rs + (pe - ps) * speed, round(speed, 4), m.score, "landmarks_presence")
+    # a resampled alignment's pitch follows its refined speed; as posted or time-stretched, it stays the seed's
+    pitch = round(speed, 4) if mode == "pitch" and m.speed != 1.0 else m.pitch
+    return Match(q.qid, m.ref, ps, pe, rs, rs + (pe - ps) * speed, round(speed, 4), pitch, m.score,
+                 "landmarks_presence")
 
 
 def confirmed_match(q: Query, m: Match, post_map: np.ndarray, ref_frames: np.ndarray,
@@ -176,4 +179,4 @@ def confirmed_match(q: Query, m: Match, post_map: np.ndarray, ref_frames: np.nda
         return None
     ps, pe = lo * FRAME_S, min(q.duration_s, hi * FRAME_S)
     rs = m.ref_start_s + (ps - m.post_start_s)
-    return Match(q.qid, m.ref, ps, pe, rs, rs + (pe - ps), 1.0, m.score, "landmarks_presence")
+    return Match(q.qid, m.ref, ps, pe, rs, rs + (pe - ps), 1.0, 1.0, m.score, "landmarks_presence")

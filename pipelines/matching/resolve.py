@@ -30,13 +30,14 @@ MIN_LANDMARKS_TO_INDEX = 40
 
 
 def through(m: Match, via: Via) -> Match:
-    """`m`, heard on a copy of a sound, with its reference times carried onto the sound itself (times and
-    speeds compose)."""
-    copy_s, sound_s, speed = via
+    """`m`, heard on a copy of a sound, with its reference times carried onto the sound itself (times, speeds and
+    pitch factors compose: a post heard plainly on a nightcore copy is itself nightcore relative to the sound)."""
+    copy_s, sound_s, speed, copy_pitch = via
     rs = sound_s + (m.ref_start_s - copy_s) * speed
     total = m.speed * speed
+    pitch = None if m.pitch is None or copy_pitch is None else round(m.pitch * copy_pitch, 4)
     return Match(m.qid, m.ref, m.post_start_s, m.post_end_s, rs, rs + (m.post_end_s - m.post_start_s) * total,
-                 round(total, 4), m.score, m.method)
+                 round(total, 4), pitch, m.score, m.method)
 
 
 def _union_length(spans: list[tuple[float, float]]) -> float:
@@ -84,7 +85,7 @@ def _row(sound_id: str, role: str, ms: list[Match], duration_s: float) -> Row:
     pe = min(duration_s, max(m.post_end_s for m in same))
     rs = max(0.0, dom.ref_start_s + (ps - dom.post_start_s) * dom.speed)
     re_ = max(rs, dom.ref_start_s + (pe - dom.post_start_s) * dom.speed)
-    return Row(sound_id, role, round(ps, 3), round(pe, 3), round(rs, 3), round(re_, 3), dom.speed,
+    return Row(sound_id, role, round(ps, 3), round(pe, 3), round(rs, 3), round(re_, 3), dom.speed, dom.pitch,
                round(dom.score, 4), dom.method)
 
 
@@ -262,7 +263,8 @@ class Resolver:
             # (its own audio). A voice-over is not: a post sharing only its voice would be heard as the sound
             changed_speed = dom.method.startswith("landmarks_speed")
             if _plain(dom) or changed_speed:
-                self.chunk_heard[q.qid] = (dominant_sound, (dom.post_start_s, dom.ref_start_s, dom.speed))
+                self.chunk_heard[q.qid] = (dominant_sound, (dom.post_start_s, dom.ref_start_s, dom.speed,
+                                                            dom.pitch))
             if changed_speed:
                 res.index_as_copy = (dominant_sound, self.chunk_heard[q.qid][1])
             res.detail = f"primary {best} by {res.rows[0].method} (score {res.rows[0].score:.2f})"
@@ -276,7 +278,7 @@ class Resolver:
             sid = f"snd-{first_post_id}"
             res = Resolution("new_sound", f"origin of {sid}", new_sound_id=sid)
             res.rows.append(Row(sid, "primary", 0.0, round(q.duration_s, 3), 0.0, round(q.duration_s, 3),
-                                1.0, 1.0, "origin"))
+                                1.0, 1.0, 1.0, "origin"))
             self.chunk_sound[q.qid] = sid
             self.origins[sid] = key
             self.durations[sid] = q.duration_s

@@ -117,7 +117,7 @@ def verified(queries: list[Query], cands: pl.DataFrame,
                 continue
             hit = aligned(qh, qt, rh, rt, off)
             out += landmark_spans(query, ref, off, round(time_factor, 4), METHOD, qt[hit].astype(np.int64),
-                                  qh[hit], MIN_LM_VOTES_SPEED)
+                                  qh[hit], MIN_LM_VOTES_SPEED, pitch=round(p, 4))
     return out
 
 
@@ -184,7 +184,7 @@ def resampled_matches(queries: list[Query], named: pl.DataFrame,
                 continue
             hit = aligned(qh, qt, rh, rt, off)
             out += landmark_spans(q, r, off, round(f, 4), RESAMPLED_METHOD, qt[hit].astype(np.int64), qh[hit],
-                                  MIN_LM_VOTES_SPEED)
+                                  MIN_LM_VOTES_SPEED, pitch=round(f, 4))
     return out
 
 

@@ -37,7 +37,7 @@ def day_audio(con: duckdb.DuckDBPyConnection, day: date) -> pl.DataFrame:
 
 
 def indexed_audio(con: duckdb.DuckDBPyConnection, day: date) -> list[tuple]:
-    """(audio_id, sound_id, via_copy_s, via_sound_s, via_speed) of the audio indexed up to `day`."""
+    """(audio_id, sound_id, via_copy_s, via_sound_s, via_speed, via_pitch) of the audio indexed up to `day`."""
     return warehouse.fetch_rows(con, "match_sounds/audio_sounds", {"day": day})
 
 
@@ -71,10 +71,11 @@ def add_to_index(con: duckdb.DuckDBPyConnection, audios: list[NewIndexAudio], da
             "via_copy_s": [a.via[0] if a.via else None for a in audios],
             "via_sound_s": [a.via[1] if a.via else None for a in audios],
             "via_speed": [a.via[2] if a.via else None for a in audios],
+            "via_pitch": [a.via[3] if a.via else None for a in audios],
         },
         schema={"audio_id": pl.Int32, "audio_sha256": pl.String, "sound_id": pl.String, "n_items": pl.Int32,
                 "n_landmarks": pl.Int32, "added_day": pl.Date, "via_copy_s": pl.Float64,
-                "via_sound_s": pl.Float64, "via_speed": pl.Float64},
+                "via_sound_s": pl.Float64, "via_speed": pl.Float64, "via_pitch": pl.Float64},
     )
     new_landmark_postings = _postings(ids, marks, "hash", pl.UInt32).sort("hash")
     warehouse.run_sql(con, "match_sounds/index_add",

@@ -14,10 +14,12 @@ from typing import Any
 
 import numpy as np
 
+from pipelines.matching.edits import edit_of, semitones
 from pipelines.matching.landmarks import pair_hashes
 
-# how an indexed copy of a sound plays it: (second in the copy, second in the sound, sound seconds per copy second)
-Via = tuple[float, float, float]
+# how an indexed copy of a sound plays it: (second in the copy, second in the sound, sound seconds per copy second,
+# copy frequency / sound frequency: None for a copy indexed before the pitch factor was kept)
+Via = tuple[float, float, float, float | None]
 
 
 @dataclass(slots=True)
@@ -54,7 +56,9 @@ class Query:
 
 @dataclass(frozen=True, slots=True)
 class Match:
-    """Post part [post_start_s, post_end_s] plays reference part [ref_start_s, ref_end_s] at `speed`.
+    """Post part [post_start_s, post_end_s] plays reference part [ref_start_s, ref_end_s] at `speed` (reference
+    seconds per post second) and `pitch` (post frequency / reference frequency: 1.25 for a copy resampled up by
+    1.25, "nightcore"; 1.0 when the pitch was kept; None when unknown, through a copy indexed before it was kept).
 
     References are indexed audio (ref = match_audio.audio_id >= 0) and the chunk's earlier queries
     (ref = -1 - qid)."""
@@ -66,6 +70,7 @@ class Match:
     ref_start_s: float
     ref_end_s: float
     speed: float
+    pitch: float | None
     score: float
     method: str  # chromaprint | landmarks | landmarks_speed_pitch / _tempo / _key / _estimated | landmarks_presence
 
@@ -113,6 +118,7 @@ class Row:
     sound_start_s: float
     sound_end_s: float
     speed: float
+    pitch: float | None  # post frequency / sound frequency (Match.pitch)
     score: float
     method: str
 
@@ -152,18 +158,32 @@ def _fields_of(row: Any) -> dict[str, Any]:
 
 
 @dataclass(frozen=True, slots=True)
-class PostSound(Row):
-    """A post_sounds row: a resolution Row on one post of the day. `sound_id` is written as heard (=
-    matched_sound_id); sql/match_sounds/refresh_sounds.sql makes it canonical."""
+class PostSound:
+    """A post_sounds row: a resolution Row on one post of the day, its pitch factor as semitones and the edit it
+    names (pipelines/matching/edits.py). `sound_id` is written as heard (= matched_sound_id);
+    sql/match_sounds/refresh_sounds.sql makes it canonical."""
 
     post_id: str
+    sound_id: str
+    role: str
+    post_start_s: float
+    post_end_s: float
+    sound_start_s: float
+    sound_end_s: float
+    speed: float
+    pitch_semitones: float | None
+    edit: str | None
+    score: float
+    method: str
     matched_sound_id: str
     ingest_day: date
 
     @classmethod
     def of(cls, row: Row, post_id: str, method: str, day: date) -> PostSound:
-        return cls(**(_fields_of(row) | {"method": method}), post_id=post_id, matched_sound_id=row.sound_id,
-                   ingest_day=day)
+        heard = _fields_of(row)
+        pitch = heard.pop("pitch")
+        return cls(**(heard | {"method": method}), post_id=post_id, pitch_semitones=semitones(pitch),
+                   edit=edit_of(row.speed, pitch, method), matched_sound_id=row.sound_id, ingest_day=day)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ import polars as pl
 
 from pipelines.audio.peaks import FRAME_S
 from pipelines.matching import verify
-from pipelines.matching.landmarks import pair_hashes
+from pipelines.matching.landmarks import pair_hashes, speed_factors
 from pipelines.matching.types import Match, Query
 
 # Chromaprint voting (stack notes: 24-bit keys, best offsets, ~20 candidates, then BER)
@@ -63,7 +63,7 @@ def chromaprint_matches(queries: list[Query], cands: pl.DataFrame,
         for span in verify.spans(query, ref_fp, off):
             ps, pe = verify.item_span_seconds(span.q_start, span.q_end)
             rs, re_ = verify.item_span_seconds(span.q_start + off, span.q_end + off)
-            out.append(Match(qid, ref, ps, pe, rs, re_, 1.0, span.score, "chromaprint"))
+            out.append(Match(qid, ref, ps, pe, rs, re_, 1.0, 1.0, span.score, "chromaprint"))
     return out
 
 
@@ -76,7 +76,7 @@ def stitch_head_matches(queries: list[Query], chunk: list[Query], heads: pl.Data
     for qid, ref, qts, hashes in heads.select("qid", "ref", "qts", "hashes").iter_rows():
         if qid in wanted and qts[0] * FRAME_S < 1.0:  # aligned from the very start of the post
             out += landmark_spans(by_qid_all[qid], ref, 0, 1.0, "landmarks", np.asarray(qts, dtype=np.int64),
-                                  np.asarray(hashes, np.uint32), STITCH_MIN_VOTES)
+                                  np.asarray(hashes, np.uint32), STITCH_MIN_VOTES, pitch=1.0)
     return out
 
 
@@ -94,7 +94,7 @@ def landmark_matches(chunk: list[Query], cands: pl.DataFrame, min_votes: int = M
     out: list[Match] = []
     for qid, ref, off, qts, hashes in cands.select("qid", "ref", "off", "qts", "hashes").iter_rows():
         out += landmark_spans(by_qid[qid], ref, off, 1.0, "landmarks", np.asarray(qts, dtype=np.int64),
-                              np.asarray(hashes, dtype=np.uint32), min_votes)
+                              np.asarray(hashes, dtype=np.uint32), min_votes, pitch=1.0)
     return out
 
 
@@ -114,9 +114,9 @@ def speed_matches(chunk: list[Query], cands: pl.DataFrame, speeds: list[tuple[fl
         rh, rt = ref_hr
         qh, qt = pair_hashes(query.peak_frames, query.peak_bins, speed, mode)
         hit = aligned(qh, qt, rh, rt, off)
-        time_speed = 1.0 if mode == "key" else speed  # a key shift keeps the time axis
+        time_speed, pitch = speed_factors(speed, mode)  # a key shift keeps the time axis, a stretch the pitch
         out += landmark_spans(query, ref, off, time_speed, f"landmarks_speed_{mode}", qt[hit].astype(np.int64),
-                              qh[hit], MIN_LM_VOTES_SPEED)
+                              qh[hit], MIN_LM_VOTES_SPEED, pitch=pitch)
     return out
 
 
@@ -131,9 +131,10 @@ def aligned(qh: np.ndarray, qt: np.ndarray, rh: np.ndarray, rt: np.ndarray, off:
 
 
 def landmark_spans(query: Query, ref: int, off: int, speed: float, method: str, qt: np.ndarray, hs: np.ndarray,
-                   min_votes: int) -> list[Match]:
+                   min_votes: int, *, pitch: float) -> list[Match]:
     """Aligned landmarks (query anchor times `qt` on the reference's time scale) become a span when there are
-    `min_votes` of them with diverse hashes."""
+    `min_votes` of them with diverse hashes. `speed` and `pitch` are the factors the query was mapped back by
+    (time: reference frames per query frame; pitch: query bin / reference bin), carried on the match."""
     n_all = qt.size
     if n_all < min_votes or np.unique(hs).size < LM_MIN_DISTINCT * n_all:
         return []
@@ -160,5 +161,5 @@ def landmark_spans(query: Query, ref: int, off: int, speed: float, method: str, 
         # share of the post's own landmarks inside the stretch that aligned (a re-encode ~0.3-0.6, under a
         # 0 dB voice ~0.02-0.2, chance ~0); speed-corrected hashes can exceed one per landmark, hence the cap
         inside = int(np.count_nonzero((qh_t >= t0 / speed) & (qh_t <= t1 / speed))) or 1
-        out.append(Match(query.qid, ref, ps, pe, rs, re_, speed, min(1.0, n / inside), method))
+        out.append(Match(query.qid, ref, ps, pe, rs, re_, speed, pitch, min(1.0, n / inside), method))
     return out

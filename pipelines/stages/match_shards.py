@@ -39,7 +39,8 @@ MANIFEST_VERSION = 1
 MARKER = "_SUCCESS.json"
 MATCH_COLUMNS = {"audio_sha256": pl.String, "k": pl.Int32, "qid": pl.Int32, "ref": pl.Int32,
                  "post_start_s": pl.Float64, "post_end_s": pl.Float64, "ref_start_s": pl.Float64,
-                 "ref_end_s": pl.Float64, "speed": pl.Float64, "score": pl.Float64, "method": pl.String}
+                 "ref_end_s": pl.Float64, "speed": pl.Float64, "pitch": pl.Float64, "score": pl.Float64,
+                 "method": pl.String}
 
 
 def day_dir(day: date, root: Path | None = None) -> Path:
@@ -112,10 +113,12 @@ def _paths(shard: dict) -> tuple[Path, Path]:
 
 
 def completed(shard: dict) -> Path | None:
-    """The shard's matches file when its marker matches the planned digest, else None."""
+    """The shard's matches file when its marker matches the planned digest and its columns are today's Match
+    fields (a file written before a field was added is matched again), else None."""
     _, out = _paths(shard)
     marker = out / MARKER
-    if marker.is_file() and read_json(marker).get("digest") == shard["digest"] and (out / "matches.parquet").is_file():
+    if marker.is_file() and read_json(marker).get("digest") == shard["digest"] and (out / "matches.parquet").is_file() \
+            and set(pl.read_parquet_schema(out / "matches.parquet")) == set(MATCH_COLUMNS):
         return out / "matches.parquet"
     return None
 
@@ -123,7 +126,7 @@ def completed(shard: dict) -> Path | None:
 def _frame(matches: dict[str, list[Match]]) -> pl.DataFrame:
     rows = [{"audio_sha256": sha, "k": k, "qid": m.qid, "ref": m.ref, "post_start_s": m.post_start_s,
              "post_end_s": m.post_end_s, "ref_start_s": m.ref_start_s, "ref_end_s": m.ref_end_s, "speed": m.speed,
-             "score": m.score, "method": m.method}
+             "pitch": m.pitch, "score": m.score, "method": m.method}
             for sha, found in matches.items() for k, m in enumerate(found)]
     return pl.DataFrame(rows, schema=MATCH_COLUMNS)
 

@@ -78,7 +78,8 @@ def add(con, rows, ingest_day: date | None = None) -> None:
             " VALUES (?, ?, ?, ?, ?, ?, ?, TRUE, 'tiktok_web', 'x.jsonl', 0, ?)",
             [post_id, author, at(k, hour), day(k), caption, music, f"original sound - {sound}", part],
         )
-        con.execute("INSERT INTO post_sounds VALUES (?, ?, 'primary', 0, 10, 0, 10, 1.0, 0.9, 'chromaprint', ?, ?)",
+        con.execute("INSERT INTO post_sounds VALUES (?, ?, 'primary', 0, 10, 0, 10, 1.0, 0.9, 'chromaprint', ?, ?, "
+                    "0.0, 'as_posted')",
                     [post_id, sound, sound, part])
 
 

@@ -23,7 +23,8 @@ def add_post(con, post_id, author, created, ingest_day, music, sound, sound_star
         " VALUES (?, ?, ?, ?, ?, ?, 'original sound - ' || ?, TRUE, 'csv_export', 'x.csv', 0, ?)",
         [post_id, author, created, created.date(), caption, music, author, ingest_day],
     )
-    con.execute("INSERT INTO post_sounds VALUES (?, ?, 'primary', 0, 10, ?, ?, 1.0, 0.9, 'chromaprint', ?, ?)",
+    con.execute("INSERT INTO post_sounds VALUES (?, ?, 'primary', 0, 10, ?, ?, 1.0, 0.9, 'chromaprint', ?, ?, 0.0, "
+                "'as_posted')",
                 [post_id, sound, sound_start, sound_start + 10, sound, ingest_day])
 
 

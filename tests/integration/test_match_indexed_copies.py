@@ -55,7 +55,7 @@ def test_a_copy_heard_through_a_change_is_indexed_and_its_copies_follow_it(world
     assert res.outcome == "matched" and res.rows[0].sound_id == "snd-song1", res.detail
     assert res.index_as_copy is not None, "a sped-up match must make the copy indexed"
     sound_id, via = res.index_as_copy
-    assert sound_id == "snd-song1" and abs(via[2] - 1.25) < 0.02, via
+    assert sound_id == "snd-song1" and abs(via[2] - 1.25) < 0.02 and abs(via[3] - 1.25) < 0.02, via  # pitch too
     index_songs(con, {"sped": sped_pcm}, 10, DAY, copies={"sped": res.index_as_copy})
 
     # a fresh day's resolver reads the copy back from match_audio; the re-upload is heard plainly through it
@@ -68,6 +68,7 @@ def test_a_copy_heard_through_a_change_is_indexed_and_its_copies_follow_it(world
     assert res.outcome == "matched", res.detail
     row = res.rows[0]
     assert row.sound_id == "snd-song1" and abs(row.speed - 1.25) < 0.02, row
+    assert abs(row.pitch - 1.25) < 0.02, row  # heard plainly on a nightcore copy: nightcore relative to the sound
     # its times are on the song's own time line: the post's length at 1.25x covers 1.25x as much song
     assert abs((row.sound_end_s - row.sound_start_s) - 1.25 * (row.post_end_s - row.post_start_s)) < 0.5, row
     assert abs(row.sound_start_s - 1.25 * row.post_start_s) < 0.5, row

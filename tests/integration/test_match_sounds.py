@@ -7,6 +7,7 @@ DuckDB file. Expected outcomes are decided here, when the media is made.
 
 from __future__ import annotations
 
+import math
 import subprocess
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -179,6 +180,24 @@ def test_sounds_merges_and_origins(built):
     outcomes = dict(_q(warehouse, "SELECT outcome, count(*) FROM post_match_outcomes GROUP BY 1"))
     assert outcomes == {"matched": 8, "new_sound": 8, "too_short": 1}
     assert _q(warehouse, "SELECT detail FROM post_match_outcomes WHERE post_id = 'p17'")[0][0].endswith("index")
+
+
+def test_each_row_says_which_edit_was_heard(built):
+    """post_sounds.pitch_semitones and edit as the stage wrote them: the origin is the original, re-encodes,
+    a clip and a 0 dB voice-over heard through the landmarks are the sound as posted, the resampled x1.25 copy
+    is sped up with its pitch (+3.86 st), and the index keeps that copy's pitch factor for later matches."""
+    warehouse, _, _ = built
+    heard = {pid: (edit, semis) for pid, edit, semis in _q(
+        warehouse, "SELECT post_id, edit, pitch_semitones FROM post_sounds WHERE role = 'primary'")}
+    assert heard["p01"] == ("original", 0.0) and heard["p07"] == ("original", 0.0)
+    for pid in ("p02", "p03", "p05", "p10", "p11"):
+        assert heard[pid] == ("as_posted", 0.0), (pid, heard[pid])
+    assert heard["p06"][0] == "sped_up" and abs(heard["p06"][1] - 12 * math.log2(1.25)) < 0.3, heard["p06"]
+    assert _q(warehouse, "SELECT round(via_speed, 2), round(via_pitch, 2) FROM match_audio "
+                         "WHERE via_speed IS NOT NULL") == [(1.25, 1.25)]
+    # every row has an edit; nothing in this landing is key-shifted or time-stretched
+    edits = dict(_q(warehouse, "SELECT edit, count(*) FROM post_sounds GROUP BY 1"))
+    assert None not in edits and set(edits) <= {"original", "as_posted", "under_voice", "sped_up"}, edits
 
 
 def test_rerun_replaces_and_restores(built):

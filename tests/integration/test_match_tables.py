@@ -19,7 +19,7 @@ from pipelines.matching import tables
 from pipelines.matching.types import DayMatches, MatchOutcome, Merge, NewSound, PostSound, Row, SoundMerge
 
 DAY = date(2024, 5, 1)
-ROW = Row("snd-p1", "primary", 0.0, 12.5, 3.0, 15.5, 1.25, 0.42, "landmarks_speed_pitch")
+ROW = Row("snd-p1", "primary", 0.0, 12.5, 3.0, 15.5, 1.25, 1.25, 0.42, "landmarks_speed_pitch")
 EXAMPLES = {
     PostSound: PostSound.of(ROW, "p2", ROW.method, DAY),
     NewSound: NewSound("snd-p1", "p1", "ab" * 32, 14.2, DAY),

@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # The shape of the migrated tables before their migrations (the DDL text of that time, abridged to columns):
 # sounds without created_post_id / audio_sha256 / created_day, sound_daily without the adoption signals,
-# match_audio without the indexed-copy columns, and no landmark candidate index tables at all.
+# match_audio without the indexed-copy columns, post_sounds without pitch_semitones / edit, and no landmark
+# candidate index tables at all.
 OLD_DDL = """
 CREATE TABLE sounds (
     sound_id        VARCHAR NOT NULL,
@@ -50,6 +51,20 @@ CREATE TABLE match_audio (
     n_landmarks   INTEGER NOT NULL,
     added_day     DATE NOT NULL
 );
+CREATE TABLE post_sounds (
+    post_id           VARCHAR NOT NULL,
+    sound_id          VARCHAR NOT NULL,
+    role              VARCHAR NOT NULL,
+    post_start_s      DOUBLE,
+    post_end_s        DOUBLE,
+    sound_start_s     DOUBLE,
+    sound_end_s       DOUBLE,
+    speed             DOUBLE NOT NULL,
+    score             DOUBLE NOT NULL,
+    method            VARCHAR NOT NULL,
+    matched_sound_id  VARCHAR NOT NULL,
+    ingest_day        DATE NOT NULL
+);
 CREATE TABLE audio_peaks (
     audio_sha256  VARCHAR NOT NULL,
     frames        INTEGER[] NOT NULL,
@@ -61,6 +76,8 @@ INSERT INTO sounds VALUES
     ('snd-1', '1', TIMESTAMP '2024-03-01 10:00', 'original sound - a', 12.5, 3, NULL),
     ('snd-2', '2', TIMESTAMP '2024-03-02 11:00', 'original sound - b', 9.0, 0, 'snd-1');
 INSERT INTO sound_daily VALUES ('snd-1', DATE '2024-03-01', 1, 1, 1, 1, NULL, NULL, 'moment');
+INSERT INTO post_sounds VALUES ('2', 'snd-1', 'primary', 0, 9, 0, 11.25, 1.25, 0.4, 'landmarks_speed_pitch', 'snd-1',
+                                DATE '2024-03-02');
 INSERT INTO match_audio VALUES (0, 'sha-1', 'snd-1', 90, 400, DATE '2024-03-01'),
                                (1, 'sha-2', 'snd-2', 70, 300, DATE '2024-03-02');
 """
@@ -119,8 +136,12 @@ def test_old_warehouse_is_upgraded_and_keeps_its_data(old_warehouse, fresh_shape
         ]
         assert con.sql("SELECT sound_id, day, stage, creators_7d, branches FROM sound_daily").fetchall() == [
             ("snd-1", date(2024, 3, 1), "moment", None, None)]
-        assert con.sql("SELECT audio_id, sound_id, via_copy_s, via_sound_s, via_speed FROM match_audio "
-                       "ORDER BY 1").fetchall() == [(0, "snd-1", None, None, None), (1, "snd-2", None, None, None)]
+        assert con.sql("SELECT audio_id, sound_id, via_copy_s, via_sound_s, via_speed, via_pitch FROM match_audio "
+                       "ORDER BY 1").fetchall() == [(0, "snd-1", None, None, None, None),
+                                                    (1, "snd-2", None, None, None, None)]
+        # 0008: which edit was heard is unknown for rows written before it (NULL until their day is rerun)
+        assert con.sql("SELECT post_id, speed, method, pitch_semitones, edit FROM post_sounds").fetchall() == [
+            ("2", 1.25, "landmarks_speed_pitch", None, None)]
         # 0004 (Python): the candidate index exists and covers the old audio; no stored peaks -> an empty row
         landmarks = dict(con.sql("SELECT audio_id, len(hashes) FROM match_audio_landmarks").fetchall())
         assert set(landmarks) == {0, 1} and landmarks[0] > 0 and landmarks[1] == 0

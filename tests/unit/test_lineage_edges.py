@@ -35,7 +35,7 @@ class World:
         )
         for sound_id, role, post_start, sound_start in sounds:
             self.con.execute(
-                "INSERT INTO post_sounds VALUES (?, ?, ?, ?, ?, ?, ?, 1.0, 0.9, 'chromaprint', ?, ?)",
+                "INSERT INTO post_sounds VALUES (?, ?, ?, ?, ?, ?, ?, 1.0, 0.9, 'chromaprint', ?, ?, 0.0, 'as_posted')",
                 [post_id, sound_id, role, post_start, post_start + 10, sound_start, sound_start + 10, sound_id, DAY],
             )
 

@@ -162,7 +162,7 @@ def _q(qid: int, seconds: float) -> Query:
 
 
 def _m(qid: int, ref: int, ps: float, pe: float, rs: float, method: str = "chromaprint", score: float = 0.9) -> Match:
-    return Match(qid, ref, ps, pe, rs, rs + pe - ps, 1.0, score, method)
+    return Match(qid, ref, ps, pe, rs, rs + pe - ps, 1.0, 1.0, score, method)
 
 
 def test_primary_needs_most_of_the_post():
@@ -200,13 +200,13 @@ def test_a_same_chunk_post_that_matched_a_known_sound_leads_to_that_sound():
     t = datetime(2024, 1, 1)
     r = Resolver({0: "snd-a"}, {"snd-a": None}, {"snd-a": (t, "a")}, {"snd-a": 60.0})
     first = r.resolve(_q(10, 8.0), "p10", datetime(2024, 1, 2),
-                      [Match(10, 0, 0.0, 8.0, 20.0, 30.0, 1.25, 0.5, "landmarks_speed_pitch")])
+                      [Match(10, 0, 0.0, 8.0, 20.0, 30.0, 1.25, 1.25, 0.5, "landmarks_speed_pitch")])
     assert first.outcome == "matched" and first.rows[0].sound_id == "snd-a"
     # post 11 plays post 10's seconds 2..8 from its own second 1, at post 10's speed
     res = r.resolve(_q(11, 7.0), "p11", datetime(2024, 1, 3), [_m(11, -1 - 10, 1.0, 7.0, 2.0, "landmarks", 0.4)])
     assert res.outcome == "matched", res.detail
     row = res.rows[0]
-    assert (row.sound_id, row.role, row.speed) == ("snd-a", "primary", 1.25)
+    assert (row.sound_id, row.role, row.speed, row.pitch) == ("snd-a", "primary", 1.25, 1.25)  # nightcore too
     assert (row.post_start_s, row.sound_start_s, row.sound_end_s) == (1.0, 22.5, 30.0)
     # a post of the chunk that created a sound still leads to that sound, at its own times
     new = r.resolve(_q(12, 9.0), "p12", datetime(2024, 1, 4), [])
@@ -225,8 +225,8 @@ def test_only_copies_of_a_sound_at_another_speed_are_indexed():
     # a voice-over (10 % of its landmarks aligned): its voice is not the sound, so it is no copy to match against
     voice_over = [_m(20, 0, 0.0, 10.0, 5.0, "landmarks", 0.1)]
     assert r.resolve(_q(20, 10.0), "p20", t, voice_over).index_as_copy is None
-    sped = [Match(22, 0, 0.0, 8.0, 5.0, 15.0, 1.25, 0.2, "landmarks_speed_pitch")]
-    assert r.resolve(_q(22, 8.0), "p22", t, sped).index_as_copy == ("snd-a", (0.0, 5.0, 1.25))
+    sped = [Match(22, 0, 0.0, 8.0, 5.0, 15.0, 1.25, 1.25, 0.2, "landmarks_speed_pitch")]
+    assert r.resolve(_q(22, 8.0), "p22", t, sped).index_as_copy == ("snd-a", (0.0, 5.0, 1.25, 1.25))
 
 
 def test_speed_keys_are_computed_once_per_file_and_shared_by_the_merge_pass_copy(audio):

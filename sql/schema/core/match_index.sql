@@ -15,7 +15,8 @@ CREATE TABLE IF NOT EXISTS match_audio (
     added_day     DATE NOT NULL,
     via_copy_s    DOUBLE,
     via_sound_s   DOUBLE,
-    via_speed     DOUBLE
+    via_speed     DOUBLE,
+    via_pitch     DOUBLE
 );
 COMMENT ON TABLE match_audio IS 'Audio indexed for sound matching: one row per sound (the audio of the post that created it), plus copies heard as the sound only at another speed (sped up, slowed, key-shifted), so that copies of those copies are heard as posted. Not every copy.';
 COMMENT ON COLUMN match_audio.audio_id IS 'Compact integer id used by the postings (dense, assigned in creation order).';
@@ -26,7 +27,8 @@ COMMENT ON COLUMN match_audio.n_landmarks IS 'Spectral-peak landmark hashes inde
 COMMENT ON COLUMN match_audio.added_day IS 'ingest_day of the match_sounds run that added it (a rerun of that day removes it).';
 COMMENT ON COLUMN match_audio.via_copy_s IS 'NULL for the audio that created the sound. For a copy: the second of the copy that plays via_sound_s of the sound.';
 COMMENT ON COLUMN match_audio.via_sound_s IS 'For a copy: the second of the sound''s own audio that the copy plays at via_copy_s.';
-COMMENT ON COLUMN match_audio.via_speed IS 'For a copy: sound seconds played per copy second. A match to a copy is carried onto the sound through these three (pipelines.matching.resolve.through).';
+COMMENT ON COLUMN match_audio.via_speed IS 'For a copy: sound seconds played per copy second. A match to a copy is carried onto the sound through these (pipelines.matching.resolve.through).';
+COMMENT ON COLUMN match_audio.via_pitch IS 'For a copy: copy frequency / sound frequency (1.25 for a copy resampled up 1.25x, 1 for a time-stretched one); matches through the copy compose it into post_sounds.pitch_semitones. NULL for a copy indexed before it was kept (migration 0008): matches through it have no pitch_semitones until its day is rerun.';
 
 CREATE TABLE IF NOT EXISTS match_postings (
     key       UINTEGER NOT NULL,
