@@ -134,6 +134,7 @@ def _candidate_frames(ids: list[int], marks: list[tuple[np.ndarray, np.ndarray]]
 
 # Memory
 
+SPEED_BATCH_QUERIES = 8  # queries whose speed variants vote in one statement (landmark_candidates)
 MEMORY_LIMIT = "2GB"  # DuckDB's buffer pool while a day is matched (TRENDTRACE_MATCH_MEMORY overrides it)
 
 
@@ -235,11 +236,28 @@ def landmark_candidates(con: duckdb.DuckDBPyConnection, q_marks: pl.DataFrame, l
         votes, top_k, ratio = vote.MIN_LM_VOTES_SPEED, vote.LM_TOP_K, vote.LM_MIN_RATIO_SPEED
     else:
         votes, top_k, ratio = vote.MIN_LM_VOTES, vote.LM_TOP_K, vote.LM_MIN_RATIO
-    return warehouse.query_frame(
-        con, "match_sounds/candidates_landmarks",
-        {"min_votes": votes, "top_k": top_k, "refs_per_sound": vote.REFS_PER_SOUND, "min_ratio": ratio,
-         "min_variant": 1 if speed else 0, "chunk_refs": chunk_refs},
-        frames={"q_marks": q_marks, "lm_index": lm_index})
+    params = {"min_votes": votes, "top_k": top_k, "refs_per_sound": vote.REFS_PER_SOUND, "min_ratio": ratio,
+              "min_variant": 1 if speed else 0, "chunk_refs": chunk_refs}
+    if not speed:
+        return warehouse.query_frame(con, "match_sounds/candidates_landmarks", params,
+                                     frames={"q_marks": q_marks, "lm_index": lm_index})
+    # The speed variants' votes, SPEED_BATCH_QUERIES queries at a time against the whole lm_index (and every chunk
+    # query as a reference): the same rows, as every step of the SQL is per query, in the same order (by qid first),
+    # but a join of one batch's variants with the chunk's union of named pairs instead of all of them at once, which
+    # grows with the chunk squared (64 merge-pass picks x 35 presets at 10 000 indexed sounds: over 2 GB, an out of
+    # memory error under store.bounded_memory).
+    as_posted = q_marks.filter(pl.col("variant") == 0)
+    variants = q_marks.filter(pl.col("variant") >= 1)
+    qids = variants["qid"].unique().sort().to_list()
+    parts = []
+    for start in range(0, len(qids), SPEED_BATCH_QUERIES):
+        batch = variants.filter(pl.col("qid").is_in(qids[start:start + SPEED_BATCH_QUERIES]))
+        parts.append(warehouse.query_frame(con, "match_sounds/candidates_landmarks", params,
+                                           frames={"q_marks": pl.concat([as_posted, batch]), "lm_index": lm_index}))
+    if not parts:
+        return warehouse.query_frame(con, "match_sounds/candidates_landmarks", params,
+                                     frames={"q_marks": as_posted, "lm_index": lm_index})
+    return pl.concat(parts)
 
 
 def speed_estimate_candidates(con: duckdb.DuckDBPyConnection, q_pairs: pl.DataFrame,

@@ -66,7 +66,7 @@ best AS (
     SELECT qid, variant, ref, off, votes3 FROM ranked WHERE rk <= $top_k
 )
 SELECT b.qid, b.variant, b.ref, b.off, b.votes3 AS votes,
-       list(h.qt ORDER BY h.qt) AS qts, list(h.hash ORDER BY h.qt) AS hashes
+       list(h.qt ORDER BY h.qt, h.hash) AS qts, list(h.hash ORDER BY h.qt, h.hash) AS hashes  -- total: reproducible lists
 FROM best b
 JOIN hits h ON h.qid = b.qid AND h.variant = b.variant AND h.ref = b.ref AND h.off BETWEEN b.off - 1 AND b.off + 1
 GROUP BY ALL

@@ -14,7 +14,7 @@ hits AS (
     JOIN refs r ON r.hash = q.hash AND abs(r.t - q.t) <= $max_off
     WHERE q.variant = 0 AND q.t < $head_frames AND (r.ref >= 0 OR -1 - r.ref < q.qid)
 )
-SELECT qid, ref, 0 AS off, count(*) AS votes, list(qt ORDER BY qt) AS qts, list(hash ORDER BY qt) AS hashes
+SELECT qid, ref, 0 AS off, count(*) AS votes, list(qt ORDER BY qt, hash) AS qts, list(hash ORDER BY qt, hash) AS hashes
 FROM hits
 GROUP BY qid, ref
 HAVING count(*) >= $min_votes

@@ -20,7 +20,7 @@ import pytest
 from pipelines import warehouse
 from pipelines.audio.decode import SAMPLE_RATE, decode_pcm
 from pipelines.audio.peaks import FRAME_S, peaks
-from pipelines.matching import engine, store, vote
+from pipelines.matching import analyse, engine, store, vote
 from pipelines.matching.analyse import SPEED_VARIANTS, SPEED_WINDOW_FRAMES
 from pipelines.matching.landmarks import QUERY_TRIPLET_FAN, pair_hashes, triplet_keys
 from pipelines.matching.types import Query
@@ -114,6 +114,21 @@ def _speed_voting(con, queries: list[Query], lm_index) -> pl.DataFrame:
         "hash": np.concatenate([h for _, _, h, _ in parts]), "t": np.concatenate([t for _, _, _, t in parts])})
     return store.landmark_candidates(con, q_marks, lm_index, speed=True, chunk_refs=False).select(
         "qid", "variant", "ref", "off", "votes")
+
+
+@pytest.mark.parametrize("chunk_refs", [False, True])
+def test_speed_votes_in_batches_of_queries_are_the_rows_of_one_statement(world, monkeypatch, chunk_refs):
+    """store.landmark_candidates votes the speed variants SPEED_BATCH_QUERIES queries at a time (memory): every
+    row, list and order must be what one statement over the whole chunk gives."""
+    con, queries = world
+    q_marks = analyse.q_marks(queries, queries, SPEED_VARIANTS)
+    lm_index = engine.landmark_candidates(con, queries, SPEED_VARIANTS)
+    monkeypatch.setattr(store, "SPEED_BATCH_QUERIES", len(queries))
+    whole = store.landmark_candidates(con, q_marks, lm_index, speed=True, chunk_refs=chunk_refs)
+    assert whole.height and whole["qid"].n_unique() >= 3  # the changed copies, and chance alignments of others
+    for batch in (1, 4):
+        monkeypatch.setattr(store, "SPEED_BATCH_QUERIES", batch)
+        assert store.landmark_candidates(con, q_marks, lm_index, speed=True, chunk_refs=chunk_refs).equals(whole)
 
 
 def test_triplet_lookup_through_the_art_equals_the_scan(world):
