@@ -23,11 +23,9 @@ from pipelines.audio.decode import SAMPLE_RATE, decode_pcm
 from pipelines.audio.peaks import peaks
 from pipelines.matching import engine
 from pipelines.matching.types import PostSound, Query
-from pipelines.sample_world.config import default_cache_dir
-from pipelines.sample_world.sources import ensure_pack
-from tests.integration.test_match_edits import PACK, _cut, _pitch
 from tests.support import media
 from tests.support.index import index_songs
+from tests.support.real_music import cut, pack_tracks, pitch_filter
 
 DAY = date(2024, 6, 1)
 REVERB = "aecho=0.8:0.7:60|130|210|320|450:0.5|0.4|0.3|0.22|0.15"
@@ -35,8 +33,8 @@ REVERB = "aecho=0.8:0.7:60|130|210|320|450:0.5|0.4|0.3|0.22|0.15"
 EDITS = {
     "nightcore_125": (1, "aresample=44100,asetrate=55125,aresample=44100", ("sped_up", 1.25, 12 * math.log2(1.25))),
     "slowed_085": (2, "aresample=44100,asetrate=37485,aresample=44100", ("slowed", 0.85, 12 * math.log2(0.85))),
-    "up_2st": (2, _pitch(2), ("pitch_up", 1.0, 2.0)),
-    "down_2st": (3, _pitch(-2), ("pitch_down", 1.0, -2.0)),
+    "up_2st": (2, pitch_filter(2), ("pitch_up", 1.0, 2.0)),
+    "down_2st": (3, pitch_filter(-2), ("pitch_down", 1.0, -2.0)),
     "tempo_12": (0, "atempo=1.2", ("tempo_up", 1.2, 0.0)),
     "reverb_only": (0, REVERB, ("as_posted", 1.0, 0.0)),
 }
@@ -50,13 +48,10 @@ def _query(qid: int, name: str, pcm) -> Query:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     d = tmp_path_factory.mktemp("edit_labels")
-    cache = default_cache_dir()
-    tracks = sorted((t for t in ensure_pack(PACK, cache) if t.duration_s >= 55), key=lambda t: t.title)[:4]
-    assert len(tracks) == 4, "the pack has fewer than 4 tracks of 55 s or more"
-    src = [cache / t.path for t in tracks]
+    src = pack_tracks(4)
     con = warehouse.connect(d / "labels.duckdb")
-    index_songs(con, {f"t{i}": decode_pcm(_cut(s, d / f"t{i}.m4a")) for i, s in enumerate(src)}, 0, DAY)
-    files = {name: _cut(src[track], d / f"{name}.m4a", filters) for name, (track, filters, _) in EDITS.items()}
+    index_songs(con, {f"t{i}": decode_pcm(cut(s, d / f"t{i}.m4a")) for i, s in enumerate(src)}, 0, DAY)
+    files = {name: cut(src[track], d / f"{name}.m4a", filters) for name, (track, filters, _) in EDITS.items()}
     queries = {name: _query(qid, name, decode_pcm(path)) for qid, (name, path) in enumerate(files.items())}
     yield con, queries, files, d
     con.close()
@@ -71,7 +66,7 @@ def _heard(con, q: Query, post_id: str) -> tuple[PostSound, object]:
 
 
 @pytest.mark.parametrize("name", sorted(EDITS))
-def test_each_edit_is_named_with_its_speed_and_pitch(world, name):
+def test_each_edit_is_named_with_its_speed_andpitch_filter(world, name):
     con, queries, _, _ = world
     track, _, (edit, speed, semitones) = EDITS[name]
     row, _ = _heard(con, queries[name], f"p-{name}")

@@ -11,9 +11,7 @@ copy to the resampling-factor scan (speed_estimate.resampled_matches), which is 
 
 from __future__ import annotations
 
-import subprocess
 from datetime import date
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -27,53 +25,37 @@ from pipelines.matching.analyse import SPEED_FACTORS, SPEED_MODES, SPEED_VARIANT
 from pipelines.matching.engine import landmark_matches
 from pipelines.matching.resolve import is_primary
 from pipelines.matching.types import Query
-from pipelines.sample_world.config import default_cache_dir
-from pipelines.sample_world.sources import ensure_pack
 from tests.support.index import index_songs
+from tests.support.real_music import cut, pack_tracks, pitch_filter
 
 DAY = date(2024, 6, 1)
-PACK = "singularity-music"
 OLD_VARIANTS = [(f, m) for m in SPEED_MODES for f in SPEED_FACTORS]  # the grid before issue 18
 
 
-def _pitch(semitones: int) -> str:
-    r = 2 ** (semitones / 12)
-    return f"aresample=44100,asetrate={44100 * r:.0f},aresample=44100,atempo={1 / r:.6f}"
-
-
 EDITS = {  # query -> (indexed track it plays, or None, ffmpeg filters)
-    "down_1st": (0, _pitch(-1)),
-    "down_3st": (1, _pitch(-3)),
+    "down_1st": (0, pitch_filter(-1)),
+    "down_3st": (1, pitch_filter(-3)),
     "slowed_085": (2, "aresample=44100,asetrate=37485,aresample=44100"),
     # slowed + reverb between the resampled presets (0.8, 0.85): a copy at 0.826 with a 1.5 s echo tail
     "slowed_reverb_0826": (3, ("aresample=44100,asetrate=36427,aresample=44100,"
                                "aecho=0.8:0.7:60|130|210|320|450:0.5|0.4|0.3|0.22|0.15")),
-    "unseen_up_1st": (None, _pitch(1)),
+    "unseen_up_1st": (None, pitch_filter(1)),
 }
 
 
 SLOWED = {"slowed_085": 0.85, "slowed_reverb_0826": 0.826}
 
 
-def _cut(src: Path, dst: Path, filters: str | None = None) -> Path:
-    af = ["-af", filters] if filters else []
-    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-ss", "20", "-t", "30", "-i", str(src), *af,
-                    "-c:a", "aac", "-b:a", "64k", str(dst)], check=True)
-    return dst
-
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     d = tmp_path_factory.mktemp("edits")
-    cache = default_cache_dir()
-    tracks = sorted((t for t in ensure_pack(PACK, cache) if t.duration_s >= 55), key=lambda t: t.title)[:5]
-    assert len(tracks) == 5, "the pack has fewer than 5 tracks of 55 s or more"
-    src = [cache / t.path for t in tracks]
+    src = pack_tracks(5)
     con = warehouse.connect(d / "edits.duckdb")
-    index_songs(con, {f"t{i}": decode_pcm(_cut(s, d / f"t{i}.m4a")) for i, s in enumerate(src[:4])}, 0, DAY)
+    index_songs(con, {f"t{i}": decode_pcm(cut(s, d / f"t{i}.m4a")) for i, s in enumerate(src[:4])}, 0, DAY)
     queries = {}
     for qid, (name, (track, filters)) in enumerate(EDITS.items()):
-        pcm = decode_pcm(_cut(src[4] if track is None else src[track], d / f"{name}.m4a", filters))
+        pcm = decode_pcm(cut(src[4] if track is None else src[track], d / f"{name}.m4a", filters))
         frames, bins = peaks(pcm)
         queries[name] = Query(qid, name, pcm.size / SAMPLE_RATE, raw_fingerprint(pcm), frames, bins)
     yield con, queries
