@@ -18,10 +18,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends -o DPkg::Lock::Timeout=300 "${missing[@]}"
 fi
 
+export PATH="$HOME/.local/bin:$PATH"  # where `pip install --user` puts uv: found there on the next run too
 if ! command -v uv >/dev/null 2>&1; then
   echo "setup: installing uv"
   python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
-  export PATH="$HOME/.local/bin:$PATH"
 fi
 
 # Where PYTHONDONTWRITEBYTECODE is set (this workplace's machines set it), Python never caches .pyc files, so every
