@@ -24,15 +24,7 @@ if ! command -v uv >/dev/null 2>&1; then
   python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
 fi
 
-# Where PYTHONDONTWRITEBYTECODE is set (this workplace's machines set it), Python never caches .pyc files, so every
-# process (each Airflow task, each CLI call, each test worker) compiled every module it imports from source: 8 CPU-s
-# for great_expectations alone, 3.5 for airflow.sdk (3.7 and 1.7 compiled). Then the bytecode is compiled once here.
-if [ -n "${PYTHONDONTWRITEBYTECODE:-}" ]; then
-  uv sync --quiet --compile-bytecode
-  uv run --quiet python -m compileall -q -j 0 pipelines dags scripts tests >/dev/null
-else
-  uv sync --quiet
-fi
+uv sync --quiet
 
 # Airflow lives inside the project: SQLite metadata, the repo's airflow.cfg, our dags/ folder.
 source scripts/airflow_env.sh
