@@ -12,9 +12,8 @@ shared by this module's two scenarios, in order:
 
 One standalone instead of one per scenario: its bring-up (55–180 s on the shared machine) is paid once. One test
 function runs both scenarios, in that order (the fresh one needs the scheduled days done: one writer, a known
-baseline): xdist groups are inert with pytest 9.2 (tests/conftest.py), so two tests sharing a module fixture
-could land on two workers and each start its own standalone. scripts/bench_fresh.py drives the fresh path
-(tests/support/fresh.py) and prints its latencies; no time is asserted here.
+baseline), so the order does not rest on how the suite is spread over xdist workers. scripts/bench_fresh.py
+drives the fresh path (tests/support/fresh.py) and prints its latencies; no time is asserted here.
 """
 
 from __future__ import annotations
