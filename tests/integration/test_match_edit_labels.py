@@ -66,7 +66,7 @@ def _heard(con, q: Query, post_id: str) -> tuple[PostSound, object]:
 
 
 @pytest.mark.parametrize("name", sorted(EDITS))
-def test_each_edit_is_named_with_its_speed_andpitch_filter(world, name):
+def test_each_edit_is_named_with_its_speed_and_pitch(world, name):
     con, queries, _, _ = world
     track, _, (edit, speed, semitones) = EDITS[name]
     row, _ = _heard(con, queries[name], f"p-{name}")
