@@ -14,8 +14,10 @@ endif
 DEMO_SCALE ?= quick
 DEMO_DAYS ?= 7
 DEMO_SEED ?= 7
-# pytest-xdist worker processes for test/test-fast (`make test PYTEST_WORKERS=0` runs serially)
-PYTEST_WORKERS ?= 2
+# pytest-xdist worker processes for test/test-fast (`make test PYTEST_WORKERS=0` runs serially). One more than the
+# 2 cores: the longest tests mostly wait on processes of their own (the cluster's Celery workers and servers, the
+# standalone's scheduler), and a third worker runs other tests meanwhile.
+PYTEST_WORKERS ?= 3
 
 .PHONY: setup demo lint test test-fast bench bench-scale serve clean help cluster cluster-down cluster-test
 
