@@ -45,7 +45,7 @@ def configure_environment(landing: Path | None = None, warehouse: Path | None = 
     home = Path(os.environ.setdefault("AIRFLOW_HOME", str(settings.PROJECT_ROOT / ".airflow")))
     os.environ.setdefault("AIRFLOW_CONFIG", str(settings.PROJECT_ROOT / "airflow.cfg"))
     os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(DAGS_FOLDER)
-    os.environ.setdefault("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", f"sqlite:///{home / 'airflow.db'}")
+    os.environ.setdefault("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", settings.airflow_sqlite_url(home))
     os.environ.setdefault("AIRFLOW__LOGGING__BASE_LOG_FOLDER", str(home / "logs"))
     os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
     if quiet:

@@ -25,6 +25,18 @@ ADOPTION_FILE = PROJECT_ROOT / "config" / "adoption.yaml"
 # A sound's adoption stages, weakest first (the values of sound_daily.stage).
 ADOPTION_STAGES = ("moment", "spark", "trend", "movement")
 
+# How long a process waits for SQLite's write lock on Airflow's metadata DB before giving up (pysqlite's default is
+# 5 s). Under load (the suite's 3 workers on 2 cores) a 5 s wait ran out: the standalone's scheduler and triggerer
+# died of "database is locked" while its api-server went on answering, and the catch-up never finished.
+SQLITE_BUSY_TIMEOUT_S = 60
+
+
+def airflow_sqlite_url(home: Path) -> str:
+    """Airflow's metadata DB for the embedded default: one SQLite file in `home`, with a busy timeout that outlasts
+    a loaded machine (scripts/airflow_env.sh writes the same URL for the shell)."""
+    return f"sqlite:///{home / 'airflow.db'}?timeout={SQLITE_BUSY_TIMEOUT_S}"
+
+
 ENV_LANDING = "TRENDTRACE_LANDING"
 ENV_WAREHOUSE = "TRENDTRACE_WAREHOUSE"
 ENV_WORKERS = "TRENDTRACE_WORKERS"

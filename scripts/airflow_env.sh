@@ -3,7 +3,8 @@ _tt_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export AIRFLOW_HOME="${AIRFLOW_HOME:-$_tt_root/.airflow}"
 export AIRFLOW_CONFIG="$_tt_root/airflow.cfg"
 export AIRFLOW__CORE__DAGS_FOLDER="$_tt_root/dags"
-export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN="sqlite:///$AIRFLOW_HOME/airflow.db"
+# SQLite with a 60 s busy timeout: settings.airflow_sqlite_url says why
+export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN="sqlite:///$AIRFLOW_HOME/airflow.db?timeout=60"
 export AIRFLOW__LOGGING__BASE_LOG_FOLDER="$AIRFLOW_HOME/logs"
 export PATH="$HOME/.local/bin:$PATH"
 # Python caches compiled modules (.pyc, in .venv and the project's gitignored __pycache__ folders). Where the shell

@@ -19,13 +19,15 @@ from pathlib import Path
 
 import pytest
 
+from pipelines.settings import airflow_sqlite_url
+
 _AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="trendtrace-airflow-"))
 ROOT = Path(__file__).resolve().parent.parent
 # Must be set before anything imports airflow.
 os.environ["AIRFLOW_HOME"] = str(_AIRFLOW_HOME)
 os.environ["AIRFLOW_CONFIG"] = str(ROOT / "airflow.cfg")
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(ROOT / "dags")
-os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{_AIRFLOW_HOME / 'airflow.db'}"
+os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = airflow_sqlite_url(_AIRFLOW_HOME)
 os.environ["AIRFLOW__LOGGING__BASE_LOG_FOLDER"] = str(_AIRFLOW_HOME / "logs")
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "False"

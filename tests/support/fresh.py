@@ -21,10 +21,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from pipelines.settings import airflow_sqlite_url
+
 ROOT = Path(__file__).resolve().parents[2]
 DAILY = "moment_to_movement"
 FRESH = "moment_to_movement_fresh"
 MARKER = "_SUCCESS"
+# the processes `airflow standalone` starts, by their subcommand
+COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 
 
 def free_port() -> int:
@@ -67,7 +71,7 @@ class Standalone:
             "AIRFLOW_HOME": str(home),
             "AIRFLOW_CONFIG": str(ROOT / "airflow.cfg"),
             "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": airflow_sqlite_url(home),
             "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
             "AIRFLOW__API__PORT": str(self.port),
             # the log servers' fixed default ports may be held by another Airflow on this machine
@@ -88,6 +92,7 @@ class Standalone:
         self.env = env
         self.log_path = home / "standalone.log"
         self.proc: subprocess.Popen | None = None
+        self._seen: set[str] = set()  # the components seen running so far
 
     def __enter__(self) -> Standalone:
         self.home.mkdir(parents=True, exist_ok=True)
@@ -107,7 +112,25 @@ class Standalone:
         self._log.close()
 
     def tail(self, chars: int = 6000) -> str:
-        return self.log_path.read_text(errors="replace")[-chars:]
+        """What a failure shows: each run's state and its unfinished tasks, then the log's last lines without the
+        api-server's access lines (the test's own polling fills the log with them)."""
+        lines = [ln for ln in self.log_path.read_text(errors="replace").splitlines() if "[http.access]" not in ln]
+        return self.states() + "\n" + "\n".join(lines)[-chars:]
+
+    def states(self) -> str:
+        """One line per DAG run (state) and per task instance of it not yet succeeded or skipped."""
+        out = []
+        try:
+            out.append("health: " + json.dumps(self.api("monitor/health")))  # each component's last heartbeat
+            for dag_id in (DAILY, FRESH):
+                for run in self.runs(dag_id):
+                    out.append(f"run {dag_id} {run['dag_run_id']}: {run['state']}")
+                    out.extend(f"  {ti['task_id']}[{ti.get('map_index', -1)}] {ti['state']} try {ti.get('try_number')}"
+                               for ti in self.task_instances(dag_id, run["dag_run_id"])
+                               if ti["state"] not in ("success", "skipped"))
+        except (urllib.error.URLError, TimeoutError, ConnectionError, json.JSONDecodeError, KeyError) as exc:
+            out.append(f"(states unavailable: {exc!r})")
+        return "\n".join(out)
 
     def api(self, path: str) -> Any:
         """GET one JSON document from the REST API (the repo's airflow.cfg makes loopback users admins)."""
@@ -122,6 +145,10 @@ class Standalone:
             if self.proc is not None and self.proc.poll() is not None:
                 raise RuntimeError(f"airflow standalone exited ({self.proc.returncode}) waiting for {what}\n"
                                    + self.tail())
+            gone = self._components_gone()
+            if gone:
+                raise RuntimeError(f"airflow standalone's {', '.join(gone)} exited waiting for {what} (standalone "
+                                   "goes on without it)\n" + self.tail())
             try:
                 found = check()
             except (urllib.error.URLError, TimeoutError, ConnectionError, json.JSONDecodeError):
@@ -130,6 +157,30 @@ class Standalone:
                 return found
             time.sleep(every)
         raise TimeoutError(f"no {what} after {timeout:.0f} s\n" + self.tail())
+
+    def _components_gone(self) -> list[str]:
+        """The components that were running and no longer are. `airflow standalone` does not notice a component
+        that dies (a scheduler killed by a database error, say): its api-server goes on answering, so a wait would
+        only time out."""
+        running = self._components()
+        self._seen |= running
+        return sorted(self._seen - running)
+
+    def _components(self) -> set[str]:
+        """Which of Airflow's components run as children of the standalone process (read from /proc)."""
+        found: set[str] = set()
+        if self.proc is None:
+            return found
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+                if parent == self.proc.pid:
+                    # "python …/airflow scheduler", or as the api-server renames itself: "airflow api_server -- …"
+                    args = (stat.parent / "cmdline").read_bytes().decode(errors="replace").replace("\0", " ").split()
+                    found.update(a.replace("_", "-") for a in args[:3] if a.replace("_", "-") in COMPONENTS)
+            except (OSError, IndexError, ValueError):
+                continue  # the process ended while it was read
+        return found
 
     def runs(self, dag_id: str) -> list[dict]:
         return self.api(f"dags/{dag_id}/dagRuns?limit=100&order_by=run_after")["dag_runs"]
