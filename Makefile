@@ -26,7 +26,7 @@ help:
 	@echo "            make demo DEMO=full: the full-size world (DEMO_SCALE=demo DEMO_DAYS=14)"
 	@echo "make lint   ruff check (the rules are in pyproject.toml); make test runs it first"
 	@echo "make test   lint, then the whole test suite (slow tests included) on $(PYTEST_WORKERS) xdist workers"
-	@echo "make bench  matching accuracy and lookup scaling, a match_sounds day's cost per step, its shards on 1 vs 2 workers, lineage at 1M posts vs networkx, publish cost, sample-world build speed (ratios, same run), fresh alerts: landing → alert delivered (real Airflow)"
+	@echo "make bench  matching accuracy and lookup scaling, a match_sounds day's cost per step, its shards on 1 vs 2 workers, the audio lineage evidence with vs without (demo world, and its index padded to 10k sounds), lineage at 1M posts vs networkx, publish cost, sample-world build speed (ratios, same run), fresh alerts: landing → alert delivered (real Airflow)"
 	@echo "make bench-scale  capacity on a share of the large world with media (posts/s per stage, RSS, index bytes; ~1 h here)"
 	@echo "make serve  start Airflow (scheduler + api-server + dag-processor) for real daily runs"
 	@echo "make cluster       start a Celery Airflow on 127.0.0.1 (PostgreSQL, Redis, 2 workers; state in .cluster/)"
@@ -62,6 +62,7 @@ bench: setup
 	uv run python scripts/bench_world.py
 	uv run python scripts/bench_match_day.py --posts 1000 --sounds 1000
 	uv run python scripts/bench_match_shards.py --posts 300 --sounds 10000
+	uv run python scripts/bench_lineage_audio.py --sounds 10000
 	uv run python scripts/bench_publish.py
 	uv run python scripts/bench_fresh.py
 

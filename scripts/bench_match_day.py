@@ -125,13 +125,53 @@ def variant_job(src: Path, kind: str, k: int, media: Path, rng: random.Random) -
             "[a][b]amix=inputs=2:duration=first:normalize=0"), *AAC], dst
 
 
+def pad_index(con, pad: int, seed: int, peaks_per_s: float, items_per_s: float, day: date) -> None:
+    """Add `pad` synthetic sounds to the index, indexed on `day`: random spectral peaks and Chromaprint items at
+    the given densities, so that lookups and scans see an index of that size. They match nothing real."""
+    from pipelines import warehouse
+    from pipelines.matching import store
+    from pipelines.matching.types import NewIndexAudio
+
+    g = np.random.default_rng(seed)
+    next_id = store.next_audio_id(con)
+    with warehouse.transaction(con):
+        for start in range(0, pad, 500):
+            audios, sounds = [], []
+            for j in range(start, min(pad, start + 500)):
+                dur = float(g.uniform(20, 60))
+                n_peaks = int(peaks_per_s * dur)
+                frames = np.sort(g.integers(0, int(dur / 0.0232), n_peaks)).astype(np.int32)
+                bins = g.integers(8, 256, n_peaks).astype(np.int32)
+                sha = hashlib.sha256(f"synthetic-{seed}-{j}".encode()).hexdigest()
+                n_items = int(items_per_s * dur)
+                audios.append(NewIndexAudio(next_id, sha, f"snd-synthetic{j:06d}", n_items, frames, bins))
+                sounds.append({"sound_id": f"snd-synthetic{j:06d}", "origin_post_id": f"synthetic{j:06d}",
+                               "first_seen_at": datetime.combine(day, datetime.min.time()), "duration_s": dur,
+                               "n_posts": 0, "created_post_id": f"synthetic{j:06d}", "audio_sha256": sha,
+                               "created_day": day})
+                next_id += 1
+            store.add_to_index(con, audios, day)
+            con.register("bench_sounds", pl.DataFrame(sounds))
+            con.execute("INSERT INTO sounds BY NAME SELECT * FROM bench_sounds")
+            con.unregister("bench_sounds")
+        # synthetic sounds need fingerprints for Chromaprint verification, should a random key ever vote for one
+        fp_rows = con.execute("SELECT audio_id, n_items, audio_sha256 FROM match_audio WHERE added_day = ?",
+                              [day]).fetchall()
+        con.register("bench_fps", pl.DataFrame(
+            {"audio_sha256": [s for _, _, s in fp_rows],
+             "fingerprint": [g.integers(0, 2**32, n, dtype=np.uint64).astype(np.uint32) for _, n, _ in fp_rows]},
+            schema={"audio_sha256": pl.String, "fingerprint": pl.List(pl.UInt32)}))
+        con.execute("INSERT INTO audio_fingerprints BY NAME SELECT audio_sha256, fingerprint, "
+                    "len(fingerprint) / 8.07 AS duration_s, 'synthetic' AS algorithm, "
+                    "now() AS created_at FROM bench_fps")
+        con.unregister("bench_fps")
+
+
 def prepare(work: Path, n_posts: int, n_sounds: int, seed: int) -> Path:
     """The prepared warehouse (day 1 matched and padded, day 2's posts and fingerprints loaded), cached."""
     sys.path.insert(0, str(ROOT))
     from pipelines import warehouse
     from pipelines.audio.analysis import analyse_files
-    from pipelines.matching import store
-    from pipelines.matching.types import NewIndexAudio
     from pipelines.stages.fingerprint_frames import analyses_frames, peaks_frame
 
     prep = work / f"prep-v2-{n_posts}-{n_sounds}-{seed}.duckdb"
@@ -216,37 +256,7 @@ def prepare(work: Path, n_posts: int, n_sounds: int, seed: int) -> Path:
     density = (sum(a.peak_frames.size for _, a in index_ok) / max(1.0, sum(a.duration_s for _, a in index_ok)),
                sum(a.fingerprint.size for _, a in index_ok) / max(1.0, sum(a.duration_s for _, a in index_ok)))
     pad = max(0, n_sounds - n_real)
-    g = np.random.default_rng(seed)
-    next_id = store.next_audio_id(con)
-    with warehouse.transaction(con):
-        for start in range(0, pad, 500):
-            audios, sounds = [], []
-            for j in range(start, min(pad, start + 500)):
-                dur = float(g.uniform(20, 60))
-                n_peaks = int(density[0] * dur)
-                frames = np.sort(g.integers(0, int(dur / 0.0232), n_peaks)).astype(np.int32)
-                bins = g.integers(8, 256, n_peaks).astype(np.int32)
-                sha = hashlib.sha256(f"synthetic-{seed}-{j}".encode()).hexdigest()
-                audios.append(NewIndexAudio(next_id, sha, f"snd-synthetic{j:06d}", int(density[1] * dur), frames, bins))
-                sounds.append({"sound_id": f"snd-synthetic{j:06d}", "origin_post_id": f"synthetic{j:06d}",
-                               "first_seen_at": datetime(2024, 5, 1), "duration_s": dur, "n_posts": 0,
-                               "created_post_id": f"synthetic{j:06d}", "audio_sha256": sha,
-                               "created_day": date(2024, 5, 1)})
-                next_id += 1
-            store.add_to_index(con, audios, date(2024, 5, 1))
-            con.register("bench_sounds", pl.DataFrame(sounds))
-            con.execute("INSERT INTO sounds BY NAME SELECT * FROM bench_sounds")
-            con.unregister("bench_sounds")
-        # synthetic sounds need fingerprints for Chromaprint verification, should a random key ever vote for one
-        fp_rows = con.execute("SELECT audio_id, n_items, audio_sha256 FROM match_audio WHERE added_day = ?",
-                              [date(2024, 5, 1)]).fetchall()
-        con.register("bench_fps", pl.DataFrame(
-            {"audio_sha256": [s for _, _, s in fp_rows],
-             "fingerprint": [g.integers(0, 2**32, n, dtype=np.uint64).astype(np.uint32) for _, n, _ in fp_rows]},
-            schema={"audio_sha256": pl.String, "fingerprint": pl.List(pl.UInt32)}))
-        con.execute("INSERT INTO audio_fingerprints BY NAME SELECT audio_sha256, fingerprint, "
-                    "len(fingerprint) / 8.07 AS duration_s, 'synthetic' AS algorithm, "
-                    "now() AS created_at FROM bench_fps")
+    pad_index(con, pad, seed, density[0], density[1], date(2024, 5, 1))
     con.execute("CHECKPOINT")
     n_total = int(con.execute("SELECT count(*) FROM match_audio").fetchone()[0])
     con.close()
