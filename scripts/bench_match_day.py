@@ -134,37 +134,37 @@ def pad_index(con, pad: int, seed: int, peaks_per_s: float, items_per_s: float, 
 
     g = np.random.default_rng(seed)
     next_id = store.next_audio_id(con)
-    with warehouse.transaction(con):
-        for start in range(0, pad, 500):
-            audios, sounds = [], []
-            for j in range(start, min(pad, start + 500)):
-                dur = float(g.uniform(20, 60))
-                n_peaks = int(peaks_per_s * dur)
-                frames = np.sort(g.integers(0, int(dur / 0.0232), n_peaks)).astype(np.int32)
-                bins = g.integers(8, 256, n_peaks).astype(np.int32)
-                sha = hashlib.sha256(f"synthetic-{seed}-{j}".encode()).hexdigest()
-                n_items = int(items_per_s * dur)
-                audios.append(NewIndexAudio(next_id, sha, f"snd-synthetic{j:06d}", n_items, frames, bins))
-                sounds.append({"sound_id": f"snd-synthetic{j:06d}", "origin_post_id": f"synthetic{j:06d}",
-                               "first_seen_at": datetime.combine(day, datetime.min.time()), "duration_s": dur,
-                               "n_posts": 0, "created_post_id": f"synthetic{j:06d}", "audio_sha256": sha,
-                               "created_day": day})
-                next_id += 1
+    for start in range(0, pad, 500):  # one transaction per batch: 90k sounds in one ran out of 24 GB
+        audios, sounds, fps = [], [], []
+        for j in range(start, min(pad, start + 500)):
+            dur = float(g.uniform(20, 60))
+            n_peaks = int(peaks_per_s * dur)
+            frames = np.sort(g.integers(0, int(dur / 0.0232), n_peaks)).astype(np.int32)
+            bins = g.integers(8, 256, n_peaks).astype(np.int32)
+            sha = hashlib.sha256(f"synthetic-{seed}-{j}".encode()).hexdigest()
+            n_items = int(items_per_s * dur)
+            audios.append(NewIndexAudio(next_id, sha, f"snd-synthetic{j:06d}", n_items, frames, bins))
+            sounds.append({"sound_id": f"snd-synthetic{j:06d}", "origin_post_id": f"synthetic{j:06d}",
+                           "first_seen_at": datetime.combine(day, datetime.min.time()), "duration_s": dur,
+                           "n_posts": 0, "created_post_id": f"synthetic{j:06d}", "audio_sha256": sha,
+                           "created_day": day})
+            # synthetic sounds need fingerprints for Chromaprint verification, should a random key vote for one
+            fps.append((sha, g.integers(0, 2**32, n_items, dtype=np.uint64).astype(np.uint32)))
+            next_id += 1
+        with warehouse.transaction(con):
             store.add_to_index(con, audios, day)
             con.register("bench_sounds", pl.DataFrame(sounds))
             con.execute("INSERT INTO sounds BY NAME SELECT * FROM bench_sounds")
             con.unregister("bench_sounds")
-        # synthetic sounds need fingerprints for Chromaprint verification, should a random key ever vote for one
-        fp_rows = con.execute("SELECT audio_id, n_items, audio_sha256 FROM match_audio WHERE added_day = ?",
-                              [day]).fetchall()
-        con.register("bench_fps", pl.DataFrame(
-            {"audio_sha256": [s for _, _, s in fp_rows],
-             "fingerprint": [g.integers(0, 2**32, n, dtype=np.uint64).astype(np.uint32) for _, n, _ in fp_rows]},
-            schema={"audio_sha256": pl.String, "fingerprint": pl.List(pl.UInt32)}))
-        con.execute("INSERT INTO audio_fingerprints BY NAME SELECT audio_sha256, fingerprint, "
-                    "len(fingerprint) / 8.07 AS duration_s, 'synthetic' AS algorithm, "
-                    "now() AS created_at FROM bench_fps")
-        con.unregister("bench_fps")
+            con.register("bench_fps", pl.DataFrame(
+                {"audio_sha256": [sha for sha, _ in fps], "fingerprint": [fp for _, fp in fps]},
+                schema={"audio_sha256": pl.String, "fingerprint": pl.List(pl.UInt32)}))
+            con.execute("INSERT INTO audio_fingerprints BY NAME SELECT audio_sha256, fingerprint, "
+                        "len(fingerprint) / 8.07 AS duration_s, 'synthetic' AS algorithm, "
+                        "now() AS created_at FROM bench_fps")
+            con.unregister("bench_fps")
+        if (start + 500) % 10000 == 0:
+            print(f"  padding: {min(start + 500, pad)} of {pad} synthetic sounds", flush=True)
 
 
 def prepare(work: Path, n_posts: int, n_sounds: int, seed: int) -> Path:
