@@ -56,6 +56,21 @@ def demo_world(cache: Path) -> tuple[Path, Path]:
     return world, wh
 
 
+def add_world_arguments(ap: argparse.ArgumentParser) -> None:
+    """--world, --warehouse and --cache: which backfilled world a bench runs on (world_of)."""
+    ap.add_argument("--world", type=Path, default=None, help="sample world (holds landing/); default: the demo's")
+    ap.add_argument("--warehouse", type=Path, default=None, help="its backfilled warehouse (default <world>/w.duckdb)")
+    ap.add_argument("--cache", type=Path, default=ROOT / "data" / "cache" / "bench-lineage-audio",
+                    help="where the demo's world is built once when --world is not given")
+
+
+def world_of(args: argparse.Namespace) -> tuple[Path, Path]:
+    """The world folder and its warehouse: the ones named, or the demo's, built once."""
+    if args.world is None:
+        return demo_world(args.cache)
+    return args.world, args.warehouse or args.world / "w.duckdb"
+
+
 def densities(con: duckdb.DuckDBPyConnection) -> tuple[float, float]:
     """Spectral peaks and Chromaprint items per second of the world's indexed audio."""
     peaks, items, seconds = con.execute("""
@@ -118,10 +133,7 @@ def report(r: dict) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--world", type=Path, default=None, help="sample world (holds landing/); default: the demo's")
-    ap.add_argument("--warehouse", type=Path, default=None, help="its backfilled warehouse (default <world>/w.duckdb)")
-    ap.add_argument("--cache", type=Path, default=ROOT / "data" / "cache" / "bench-lineage-audio",
-                    help="where the demo's world is built once when --world is not given")
+    add_world_arguments(ap)
     ap.add_argument("--sounds", type=int, default=10000, help="also measure with the index padded to this many audios")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--audio-only", action="store_true",
@@ -129,10 +141,7 @@ def main() -> None:
     args = ap.parse_args()
     os.environ["TRENDTRACE_LINEAGE_AUDIO_ONLY"] = "1" if args.audio_only else "0"
     os.environ.setdefault("TRENDTRACE_PROGRESS", "0")
-    if args.world is None:
-        world, src = demo_world(args.cache)
-    else:
-        world, src = args.world, args.warehouse or args.world / "w.duckdb"
+    world, src = world_of(args)
     os.environ["TRENDTRACE_LANDING"] = str((world / "landing").resolve())
     work = Path(tempfile.mkdtemp(prefix="bench-lineage-audio-"))
     try:

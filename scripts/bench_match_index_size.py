@@ -1,4 +1,5 @@
-"""A real day's match stage against an index of 10k and of 100k sounds, one run (issue 17: <= 1.5x per post).
+"""A real day's match stage against indexes of several sizes, one run (issue 17: <= 1.5x per post from 10k to 100k
+sounds; the default 1k and 10k: 100k outgrew this machine, docs/matching.md).
 
 Takes a backfilled sample world (without --world, the demo's, built once: scripts/bench_lineage_audio.py), makes
 one copy of its warehouse per index size, pads each copy's index with synthetic sounds up to that size
@@ -9,7 +10,7 @@ Prints per size: seconds and ms per post (best and each round), the steps that t
 pipelines/matching/profile.py) and the ratio of the largest size to the smallest. The day's post_sounds must be
 identical at every size (printed): the padding adds candidates, never answers.
 
-    uv run python scripts/bench_match_index_size.py [--world W --warehouse F] [--sounds 10000 100000] [--rounds 2]
+    uv run python scripts/bench_match_index_size.py [--world W --warehouse F] [--sounds 1000 10000] [--rounds 2]
 """
 
 from __future__ import annotations
@@ -77,19 +78,14 @@ def match_once(path: Path, day) -> tuple[float, dict[str, float], list[tuple]]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--world", type=Path, default=None, help="sample world (holds landing/); default: the demo's")
-    ap.add_argument("--warehouse", type=Path, default=None, help="its backfilled warehouse (default <world>/w.duckdb)")
-    ap.add_argument("--cache", type=Path, default=ROOT / "data" / "cache" / "bench-lineage-audio",
-                    help="where the demo's world is built once when --world is not given")
-    ap.add_argument("--sounds", type=int, nargs="+", default=[10000, 100000])
+    bla.add_world_arguments(ap)
+    ap.add_argument("--sounds", type=int, nargs="+", default=[1000, 10000],
+                    help="index sizes (100000 outgrew this 24 GB machine: docs/matching.md)")
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--work", type=Path, default=None, help="folder for the padded copies (default: a temporary one)")
     args = ap.parse_args()
     os.environ.setdefault("TRENDTRACE_PROGRESS", "0")
-    if args.world is None:
-        world, src = bla.demo_world(args.cache)
-    else:
-        world, src = args.world, args.warehouse or args.world / "w.duckdb"
+    world, src = bla.world_of(args)
     os.environ["TRENDTRACE_LANDING"] = str((world / "landing").resolve())
     import duckdb
 
