@@ -80,28 +80,46 @@ def densities(con: duckdb.DuckDBPyConnection) -> tuple[float, float]:
     return float(peaks) / float(seconds), float(items) / float(seconds)
 
 
-def measure(src: Path, work: Path, sounds: int, repeat: int) -> dict:
-    """One index size: a padded copy, match_sounds once, link_lineage with and without the audio, alternating."""
+def busiest_day(path: Path) -> tuple:
+    """The partition day with the most posts, and that count."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(
+            "SELECT ingest_day, count(*) FROM posts GROUP BY ALL ORDER BY 2 DESC, 1 LIMIT 1").fetchall()[0]
+    finally:
+        con.close()
+
+
+def padded_copy(src: Path, work: Path, sounds: int) -> tuple[Path, int]:
+    """A copy of the warehouse whose index holds at least `sounds` audios (the world's own, then synthetic ones,
+    indexed a month before the world starts), and how many it holds."""
+    from pipelines import warehouse
+
     path = work / f"w-{sounds}.duckdb"
     shutil.copyfile(src, path)
+    con = warehouse.connect(path)
+    try:
+        first = con.execute("SELECT min(ingest_day) FROM posts").fetchone()[0]
+        n_real = int(con.execute("SELECT count(*) FROM match_audio").fetchone()[0])
+        pad = max(0, sounds - n_real)
+        if pad:
+            t = time.perf_counter()
+            bmd.pad_index(con, pad, 7, *densities(con), first - timedelta(days=30))
+            con.execute("CHECKPOINT")
+            print(f"index of {sounds}: {pad} synthetic sounds added in {time.perf_counter() - t:.0f} s, "
+                  f"file {path.stat().st_size / 1e9:.2f} GB", flush=True)
+    finally:
+        con.close()
+    return path, n_real + pad
+
+
+def measure(src: Path, work: Path, sounds: int, repeat: int) -> dict:
+    """One index size: a padded copy, match_sounds once, link_lineage with and without the audio, alternating."""
+    path, n_index = padded_copy(src, work, sounds)
     os.environ["TRENDTRACE_WAREHOUSE"] = str(path)
-    from pipelines import warehouse
     from pipelines.stages import link_lineage, match_sounds
 
-    con = warehouse.connect(path)
-    day, n_posts = con.execute(
-        "SELECT ingest_day, count(*) FROM posts GROUP BY ALL ORDER BY 2 DESC, 1 LIMIT 1").fetchall()[0]
-    first = con.execute("SELECT min(ingest_day) FROM posts").fetchone()[0]
-    n_real = int(con.execute("SELECT count(*) FROM match_audio").fetchone()[0])
-    pad = max(0, sounds - n_real)
-    if pad:
-        t = time.perf_counter()
-        peaks_per_s, items_per_s = densities(con)
-        bmd.pad_index(con, pad, 7, peaks_per_s, items_per_s, first - timedelta(days=30))
-        con.execute("CHECKPOINT")
-        print(f"  index padded with {pad} synthetic sounds in {time.perf_counter() - t:.0f} s", flush=True)
-    n_index = int(con.execute("SELECT count(*) FROM match_audio").fetchone()[0])
-    con.close()
+    day, n_posts = busiest_day(path)
 
     def timed(stage, audio: str | None = None) -> float:
         if audio is not None:

@@ -21,35 +21,13 @@ import shutil
 import sys
 import tempfile
 import time
-from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT))
 
-import bench_lineage_audio as bla  # noqa: E402  (the demo world, the densities)
-import bench_match_day as bmd  # noqa: E402  (the padding)
-
-
-def padded_copy(src: Path, work: Path, sounds: int) -> Path:
-    """A copy of the warehouse whose index holds `sounds` audios (the world's own, then synthetic ones)."""
-    from pipelines import warehouse
-
-    path = work / f"w-{sounds}.duckdb"
-    shutil.copyfile(src, path)
-    con = warehouse.connect(path)
-    try:
-        first = con.execute("SELECT min(ingest_day) FROM posts").fetchone()[0]
-        pad = max(0, sounds - int(con.execute("SELECT count(*) FROM match_audio").fetchone()[0]))
-        t = time.perf_counter()
-        bmd.pad_index(con, pad, 7, *bla.densities(con), first - timedelta(days=30))
-        con.execute("CHECKPOINT")
-    finally:
-        con.close()
-    print(f"index of {sounds}: {pad} synthetic sounds added in {time.perf_counter() - t:.0f} s, "
-          f"file {path.stat().st_size / 1e9:.2f} GB", flush=True)
-    return path
+import bench_lineage_audio as bla  # noqa: E402  (the demo world, the padded copies)
 
 
 def match_once(path: Path, day) -> tuple[float, dict[str, float], list[tuple]]:
@@ -87,15 +65,10 @@ def main() -> None:
     os.environ.setdefault("TRENDTRACE_PROGRESS", "0")
     world, src = bla.world_of(args)
     os.environ["TRENDTRACE_LANDING"] = str((world / "landing").resolve())
-    import duckdb
-
-    con = duckdb.connect(str(src), read_only=True)
-    day, n_posts = con.execute(
-        "SELECT ingest_day, count(*) FROM posts GROUP BY ALL ORDER BY 2 DESC, 1 LIMIT 1").fetchall()[0]
-    con.close()
+    day, n_posts = bla.busiest_day(src)
     work = Path(tempfile.mkdtemp(prefix="bench-match-index-", dir=args.work))
     try:
-        copies = {n: padded_copy(src, work, n) for n in args.sounds}
+        copies = {n: bla.padded_copy(src, work, n)[0] for n in args.sounds}
         runs: dict[int, list[tuple[float, dict[str, float], list[tuple]]]] = {n: [] for n in args.sounds}
         for r in range(args.rounds):
             for n, path in copies.items():
