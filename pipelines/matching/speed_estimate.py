@@ -68,15 +68,20 @@ def q_pairs(queries: list[Query]) -> pl.DataFrame:
 def offset_votes(qh: np.ndarray, qt: np.ndarray, rh: np.ndarray, rt: np.ndarray) -> tuple[int, int, int]:
     """(best offset, its votes over +-1 frame, the best votes more than 3 frames away from it) of the hash
     matches between a query and a reference."""
-    order = np.argsort(rh, kind="stable")
-    rh_s, rt_s = rh[order], rt[order]
+    return sorted_offset_votes(qh, qt, _sorted_ref(rh, rt))
+
+
+def sorted_offset_votes(qh: np.ndarray, qt: np.ndarray, ref: tuple[np.ndarray, np.ndarray]) -> tuple[int, int, int]:
+    """offset_votes against a reference sorted by hash once (_sorted_ref): a query is scored against the same
+    reference at many factors, and sorting it each time cost more than the votes."""
+    rh_s, rt_s = ref
     lo = np.searchsorted(rh_s, qh, "left")
     n = np.searchsorted(rh_s, qh, "right") - lo
     total = int(n.sum())
     if total == 0:
         return 0, 0, 0
     first = np.repeat(lo - (np.cumsum(n) - n), n) + np.arange(total)
-    offs = rt_s[first].astype(np.int64) - np.repeat(qt.astype(np.int64), n)
+    offs = rt_s[first] - np.repeat(qt.astype(np.int64), n)
     base = int(offs.min()) - 1
     counts = np.bincount(offs - base, minlength=int(offs.max() - base) + 2)
     votes3 = np.convolve(counts, np.ones(3, np.int64), mode="same")
@@ -97,22 +102,31 @@ def verified(queries: list[Query], cands: pl.DataFrame,
     by_qid = {q.qid: q for q in queries}
     out: list[Match] = []
     tied_done: set[tuple[int, int, int]] = set()
+    sorted_refs: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    head_keys: dict[tuple[float, float], tuple[np.ndarray, np.ndarray]] = {}  # the current query's, by factors
+    keys_of = None
     for qid, variant, ref, abin in cands.select("qid", "variant", "ref", "abin").iter_rows():
         if ref not in ref_marks:
             continue
+        if keys_of != qid:  # candidates come by query: its cells share factors (several references, one cell)
+            head_keys.clear()
+            keys_of = qid
         query, pitch = by_qid[qid], PITCH_FACTORS[variant]
         rh, rt = ref_marks[ref]
+        if ref not in sorted_refs:
+            sorted_refs[ref] = _sorted_ref(rh, rt)
+        ref_s = sorted_refs[ref]
         head = query.peak_frames < SPEED_WINDOW_FRAMES
-        hypotheses = [(_refined(query, head, rh, rt, TIME_STEP ** abin, pitch), pitch)]
+        hypotheses = [(_refined(query, head, ref_s, TIME_STEP ** abin, pitch, head_keys), pitch)]
         if (qid, ref, abin) not in tied_done:
             tied_done.add((qid, ref, abin))
-            hypotheses.append((_refined(query, head, rh, rt, TIME_STEP ** abin, None), None))
+            hypotheses.append((_refined(query, head, ref_s, TIME_STEP ** abin, None, head_keys), None))
         for (votes, time_factor), fixed in hypotheses:
             if votes < MIN_LM_VOTES_SPEED // 2:
                 continue
             p = time_factor if fixed is None else fixed
             qh, qt = scaled_pair_hashes(query.peak_frames, query.peak_bins, time_factor, p)
-            off, votes, other = offset_votes(qh, qt, rh, rt)
+            off, votes, other = sorted_offset_votes(qh, qt, ref_s)
             if votes < MIN_LM_VOTES_SPEED or votes < LM_MIN_RATIO * other:  # the factor is exact now: no smearing
                 continue
             hit = aligned(qh, qt, rh, rt, off)
@@ -121,18 +135,21 @@ def verified(queries: list[Query], cands: pl.DataFrame,
     return out
 
 
-def _refined(query: Query, head: np.ndarray, rh: np.ndarray, rt: np.ndarray, start: float,
-             pitch: float | None) -> tuple[int, float]:
+def _refined(query: Query, head: np.ndarray, ref: tuple[np.ndarray, np.ndarray], start: float,
+             pitch: float | None, keys: dict[tuple[float, float], tuple[np.ndarray, np.ndarray]]) -> tuple[int, float]:
     """(votes, time factor) of the best time factor around `start` (COARSE_STEPS, then FINE_STEPS around the best)
-    on the query's head, at pitch factor `pitch` (None: the pitch follows the time factor, a resampled copy)."""
+    on the query's head against `ref` (_sorted_ref), at pitch factor `pitch` (None: the pitch follows the time
+    factor, a resampled copy). `keys` caches the head's pair hashes by (time, pitch) factor for this query."""
     best = (0, start)
     for steps in (COARSE_STEPS, FINE_STEPS):
         around = best[1]
         for step in steps:
             tf = around * step
-            qh, qt = scaled_pair_hashes(query.peak_frames[head], query.peak_bins[head], tf,
-                                        tf if pitch is None else pitch)
-            best = max(best, (offset_votes(qh, qt, rh, rt)[1], tf))
+            factors = (tf, tf if pitch is None else pitch)
+            if factors not in keys:
+                keys[factors] = scaled_pair_hashes(query.peak_frames[head], query.peak_bins[head], *factors)
+            qh, qt = keys[factors]
+            best = max(best, (sorted_offset_votes(qh, qt, ref)[1], tf))
     return best
 
 
@@ -160,26 +177,33 @@ def resampled_matches(queries: list[Query], named: pl.DataFrame,
     sorted_refs = {r: _sorted_ref(*m) for r, m in ref_marks.items()}
     out: list[Match] = []
     for q in queries:
-        refs = [r for r in named.filter(pl.col("qid") == q.qid)["ref"].to_list() if r in sorted_refs]
+        refs = list(dict.fromkeys(r for r in named.filter(pl.col("qid") == q.qid)["ref"].to_list()
+                                  if r in sorted_refs))
         if not refs:
             continue
         scan = q.peak_frames < RESAMPLED_SCAN_FRAMES
         head = q.peak_frames < SPEED_WINDOW_FRAMES
-        best: dict[int, tuple[int, float]] = {}
-        for f in factors:
+        # the scan: every named audio at once per factor; the first factor with the most votes per audio, in the
+        # order the audios first got a vote (then as named)
+        merged = _merged_refs([sorted_refs[r] for r in refs])
+        best_votes = np.zeros(len(refs), np.int64)
+        best_f = np.zeros(len(refs))
+        first_voted = np.full(len(refs), factors.size)
+        for i, f in enumerate(factors):
             qh, qt = scaled_pair_hashes(q.peak_frames[scan], q.peak_bins[scan], f, f)
-            for r in refs:
-                votes = _votes(qh, qt, sorted_refs[r], RESAMPLED_TOL)
-                if votes > best.get(r, (0, 0.0))[0]:
-                    best[r] = (votes, float(f))
-        for r, (votes, f) in best.items():
+            votes = _votes_per_ref(qh, qt, merged, len(refs), RESAMPLED_TOL)
+            better = votes > best_votes
+            best_votes[better], best_f[better] = votes[better], float(f)
+            first_voted[(votes > 0) & (first_voted == factors.size)] = i
+        for j in sorted(np.flatnonzero(best_votes > 0).tolist(), key=lambda j: (int(first_voted[j]), j)):
+            r, votes, f = refs[j], int(best_votes[j]), float(best_f[j])
             if votes < MIN_LM_VOTES_SPEED // 2:
                 continue
             rh, rt = ref_marks[r]
             f = max((_votes(*scaled_pair_hashes(q.peak_frames[head], q.peak_bins[head], f * s, f * s),
                             sorted_refs[r], 1), f * s) for s in RESAMPLED_FINE)[1]
             qh, qt = scaled_pair_hashes(q.peak_frames, q.peak_bins, f, f)
-            off, votes, other = offset_votes(qh, qt, rh, rt)
+            off, votes, other = sorted_offset_votes(qh, qt, sorted_refs[r])
             if votes < MIN_LM_VOTES_SPEED or votes < LM_MIN_RATIO * other:
                 continue
             hit = aligned(qh, qt, rh, rt, off)
@@ -191,6 +215,39 @@ def resampled_matches(queries: list[Query], named: pl.DataFrame,
 def _sorted_ref(rh: np.ndarray, rt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     order = np.argsort(rh, kind="stable")
     return rh[order], rt[order].astype(np.int64)
+
+
+HASH_SPACE = 1 << 21  # pair hashes: bin (8 bits) | df+64 (7) | dt (6)
+
+
+def _merged_refs(refs: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(start of each hash's run, frame, index into `refs`) of every pair of the references (each _sorted_ref),
+    sorted by hash: a query pair's matches in all of them are one slice, found without a search."""
+    h = np.concatenate([rh for rh, _ in refs])
+    order = np.argsort(h, kind="stable")
+    t = np.concatenate([rt for _, rt in refs])
+    which = np.repeat(np.arange(len(refs), dtype=np.int64), [rh.size for rh, _ in refs])
+    starts = np.zeros(HASH_SPACE + 1, np.int64)
+    np.cumsum(np.bincount(h, minlength=HASH_SPACE), out=starts[1:])
+    return starts, t[order], which[order]
+
+
+def _votes_per_ref(qh: np.ndarray, qt: np.ndarray, merged: tuple[np.ndarray, np.ndarray, np.ndarray], n_refs: int,
+                   tol: int) -> np.ndarray:
+    """_votes of the query pairs against each of `n_refs` references at once (`merged`: _merged_refs)."""
+    starts, rt_s, which = merged
+    lo = starts[qh]
+    k = starts[qh.astype(np.int64) + 1] - lo
+    total = int(k.sum())
+    if total == 0:
+        return np.zeros(n_refs, np.int64)
+    first = np.repeat(lo - (np.cumsum(k) - k), k) + np.arange(total)
+    offs = rt_s[first] - np.repeat(qt.astype(np.int64), k)
+    low = int(offs.min())
+    width = int(offs.max()) - low + 2 * tol + 1  # tol empty cells either side: a window sum never leaves its row
+    counts = np.bincount(which[first] * width + (offs - low + tol), minlength=n_refs * width).reshape(n_refs, width)
+    sums = np.concatenate([np.zeros((n_refs, 1), np.int64), np.cumsum(counts, axis=1)], axis=1)
+    return (sums[:, 2 * tol + 1:] - sums[:, :-(2 * tol + 1)]).max(axis=1)
 
 
 def _votes(qh: np.ndarray, qt: np.ndarray, ref: tuple[np.ndarray, np.ndarray], tol: int) -> int:
