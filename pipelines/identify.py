@@ -89,7 +89,7 @@ def identify_file(con: duckdb.DuckDBPyConnection, path: Path) -> Identification:
         digest = hashlib.file_digest(fh, "sha256").hexdigest()
     query = Query(0, digest, pcm.size / SAMPLE_RATE, raw_fingerprint(pcm), frames.astype(np.int32),
                   bins.astype(np.int32), media=Path(path))
-    found = engine.match_chunk(con, [query])[0]
+    found = engine.match_chunk(con, [query], recent_of=engine.recent_sounds(con, None))[0]
     resolver = engine.resolver_as_of(con, date.max)  # every sound indexed so far
     res = resolver.resolve(query, f"file:{Path(path).name}", datetime.max, found)
     if res.outcome != "matched":

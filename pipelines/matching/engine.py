@@ -14,6 +14,7 @@ only through pipelines/matching/store.py; what the engine returns (`DayMatches`)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
@@ -24,7 +25,7 @@ import polars as pl
 
 from pipelines import settings
 from pipelines.audio.decode import DecodeError, decode_pcm
-from pipelines.matching import analyse, presence, speed_estimate, store, vote
+from pipelines.matching import analyse, presence, recent, speed_estimate, store, vote
 from pipelines.matching.analyse import SPEED_VARIANTS
 from pipelines.matching.profile import NO_PROFILE, Profile
 from pipelines.matching.resolve import Resolver, is_primary
@@ -58,18 +59,19 @@ def match_day(con: duckdb.DuckDBPyConnection, day: date, partition: Path,
 
 
 def match_against_index(con: duckdb.DuckDBPyConnection, audio: pl.DataFrame, start: int, partition: Path | None,
-                        profile: Profile = NO_PROFILE) -> dict[str, list[Match]]:
+                        profile: Profile = NO_PROFILE, day: date | None = None) -> dict[str, list[Match]]:
     """The first pass over day audio rows `audio` (store.day_audio rows from position `start`, a multiple of
-    CHUNK, so the chunks are the day's own): each file's verified matches against the indexed audio only, by
-    audio_sha256. Reads the index, writes nothing: shards of whole chunks give the same matches wherever and in
-    whatever order they run."""
+    CHUNK, so the chunks are the day's own) of ingest day `day`: each file's verified matches against the indexed
+    audio only, by audio_sha256. Reads the index, writes nothing: shards of whole chunks give the same matches
+    wherever and in whatever order they run."""
     if start % CHUNK:
         raise ValueError(f"a first-pass shard must start on a chunk boundary (CHUNK={CHUNK}), not at {start}")
     out: dict[str, list[Match]] = {}
+    sounds = recent_sounds(con, day)
     for offset in range(0, audio.height, CHUNK):
         with profile.step("day_audio"):
             queries = queries_of(audio.slice(offset, CHUNK), start + offset, partition)
-        found = match_chunk(con, queries, profile, chunk_refs=False)
+        found = match_chunk(con, queries, profile, chunk_refs=False, recent_of=sounds)
         out.update((q.audio_sha256, found[q.qid]) for q in queries)
     return out
 
@@ -81,7 +83,7 @@ def _match_day(con: duckdb.DuckDBPyConnection, day: date, partition: Path, profi
     if audio.is_empty():
         return DayMatches(day, files=0)
     if prior is None:
-        prior = match_against_index(con, audio, 0, partition, profile)
+        prior = match_against_index(con, audio, 0, partition, profile, day)
     resolver = resolver_as_of(con, day)
     first_new_id = next_id = store.next_audio_id(con)
     out = DayMatches(day, files=audio.height)
@@ -131,6 +133,19 @@ def _match_day(con: duckdb.DuckDBPyConnection, day: date, partition: Path, profi
     return out
 
 
+def recent_sounds(con: duckdb.DuckDBPyConnection, day: date | None) -> Callable[[], recent.RecentSounds]:
+    """The weak step's recent sounds as of ingest day `day` (None: after the last day matched), read from the
+    index the first time a chunk asks for them, then kept for the day's other chunks."""
+    loaded: list[recent.RecentSounds] = []
+
+    def get() -> recent.RecentSounds:
+        if not loaded:
+            ids = store.recent_audio(con, day, recent.RECENT_DAYS, recent.RECENT_SOUNDS)
+            loaded.append(recent.RecentSounds(store.ref_landmarks(con, ids)))
+        return loaded[0]
+    return get
+
+
 def resolver_as_of(con: duckdb.DuckDBPyConnection, day: date) -> Resolver:
     """The resolution rules' view of the index: the sounds and copies indexed up to `day`, merges, origins."""
     audio_sound, audio_via = {}, {}
@@ -175,10 +190,13 @@ def queries_of(frame: pl.DataFrame, offset: int, partition: Path | None = None) 
 
 def match_chunk(con: duckdb.DuckDBPyConnection, queries: list[Query], profile: Profile = NO_PROFILE, *,
                 known: dict[int, list[Match]] | None = None, since_audio_id: int = 0,
-                chunk_refs: bool = True) -> dict[int, list[Match]]:
+                chunk_refs: bool = True,
+                recent_of: Callable[[], recent.RecentSounds] | None = None) -> dict[int, list[Match]]:
     """Every verified match of a chunk's queries against the indexed audio from id `since_audio_id` on and (if
     `chunk_refs`) the chunk's earlier queries; speed corrections only for queries nothing explains, counting the
-    matches `known` already found for them elsewhere (the first pass's). Returns this call's matches only."""
+    matches `known` already found for them elsewhere (the first pass's). `recent_of` gives the sounds the weak
+    step also asks about (recent_sounds; None: only those the triplet keys name). Returns this call's matches
+    only."""
     known = known or {}
     found: dict[int, list[Match]] = {q.qid: [] for q in queries}
 
@@ -221,7 +239,8 @@ def match_chunk(con: duckdb.DuckDBPyConnection, queries: list[Query], profile: P
             found[m.qid].append(m)
         unexplained = [q for q in unexplained if not explained(q)]
     if unexplained:  # a voice louder than the music: alignments too weak for landmarks, confirmed by peak presence
-        for m in weak_presence_matches(con, unexplained, queries, chunk_refs, since_audio_id, maps, profile):
+        for m in weak_presence_matches(con, unexplained, queries, chunk_refs, since_audio_id, maps, profile,
+                                       recent_of):
             found[m.qid].append(m)
     return found
 
@@ -229,11 +248,13 @@ def match_chunk(con: duckdb.DuckDBPyConnection, queries: list[Query], profile: P
 def weak_presence_matches(con: duckdb.DuckDBPyConnection, queries: list[Query], chunk: list[Query],
                           chunk_refs: bool = True, since_audio_id: int = 0,
                           maps: dict[int, np.ndarray | None] | None = None,
-                          profile: Profile = NO_PROFILE) -> list[Match]:
+                          profile: Profile = NO_PROFILE,
+                          recent_of: Callable[[], recent.RecentSounds] | None = None) -> list[Match]:
     """For queries nothing explains: as-posted alignments with too few aligned landmarks to verify
     (vote.MIN_LM_VOTES_WEAK, a stricter runner-up ratio) that the peak-presence test confirms over most of their
     span (presence.confirmed_match), kept only where such a match alone explains the post (a voice up to 6 dB
-    louder than the music over the whole post). The indexed audios asked are those the triplet keys name."""
+    louder than the music over the whole post). The indexed audios asked are those the triplet keys name and
+    (with `recent_of`) the recent sounds whose pair hashes align with the query's (pipelines/matching/recent.py)."""
     maps = {} if maps is None else maps
     with profile.step("weak_lookup"):
         q_marks = analyse.q_marks(queries, chunk)
@@ -241,6 +262,14 @@ def weak_presence_matches(con: duckdb.DuckDBPyConnection, queries: list[Query], 
         if q_marks is None or q_triplets is None:
             return []
         _, lm_index = store.named_candidates(con, q_triplets, vote.TRIPLET_TOL, since_audio_id)
+    if recent_of is not None:
+        with profile.step("weak_recent"):
+            sounds = recent_of()
+            named = {a for ids in sounds.named(queries).values() for a in ids if a >= since_audio_id}
+            extra = sorted(named - set(lm_index["audio_id"].unique().to_list()))
+            if extra:
+                lm_index = pl.concat([lm_index, sounds.rows(extra)])
+    with profile.step("weak_lookup"):
         cands = vote.for_queries(store.landmark_candidates(con, q_marks, lm_index, chunk_refs=chunk_refs, weak=True),
                                  queries)
     if cands.is_empty():

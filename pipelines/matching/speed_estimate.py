@@ -20,6 +20,7 @@ import polars as pl
 from pipelines.audio.peaks import FRAME_S
 from pipelines.matching.analyse import SPEED_FACTORS, SPEED_WINDOW_FRAMES
 from pipelines.matching.landmarks import raw_pairs, scaled_pair_hashes
+from pipelines.matching.pair_table import PairTable
 from pipelines.matching.types import Match, Query
 from pipelines.matching.vote import LM_MIN_RATIO, MIN_LM_VOTES_SPEED, aligned, landmark_spans
 
@@ -185,13 +186,13 @@ def resampled_matches(queries: list[Query], named: pl.DataFrame,
         head = q.peak_frames < SPEED_WINDOW_FRAMES
         # the scan: every named audio at once per factor; the first factor with the most votes per audio, in the
         # order the audios first got a vote (then as named)
-        merged = _merged_refs([sorted_refs[r] for r in refs])
+        table = PairTable.of([sorted_refs[r] for r in refs])
         best_votes = np.zeros(len(refs), np.int64)
         best_f = np.zeros(len(refs))
         first_voted = np.full(len(refs), factors.size)
         for i, f in enumerate(factors):
             qh, qt = scaled_pair_hashes(q.peak_frames[scan], q.peak_bins[scan], f, f)
-            votes = _votes_per_ref(qh, qt, merged, len(refs), RESAMPLED_TOL)
+            votes = table.best_votes(qh, qt, RESAMPLED_TOL)
             better = votes > best_votes
             best_votes[better], best_f[better] = votes[better], float(f)
             first_voted[(votes > 0) & (first_voted == factors.size)] = i
@@ -215,39 +216,6 @@ def resampled_matches(queries: list[Query], named: pl.DataFrame,
 def _sorted_ref(rh: np.ndarray, rt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     order = np.argsort(rh, kind="stable")
     return rh[order], rt[order].astype(np.int64)
-
-
-HASH_SPACE = 1 << 21  # pair hashes: bin (8 bits) | df+64 (7) | dt (6)
-
-
-def _merged_refs(refs: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(start of each hash's run, frame, index into `refs`) of every pair of the references (each _sorted_ref),
-    sorted by hash: a query pair's matches in all of them are one slice, found without a search."""
-    h = np.concatenate([rh for rh, _ in refs])
-    order = np.argsort(h, kind="stable")
-    t = np.concatenate([rt for _, rt in refs])
-    which = np.repeat(np.arange(len(refs), dtype=np.int64), [rh.size for rh, _ in refs])
-    starts = np.zeros(HASH_SPACE + 1, np.int64)
-    np.cumsum(np.bincount(h, minlength=HASH_SPACE), out=starts[1:])
-    return starts, t[order], which[order]
-
-
-def _votes_per_ref(qh: np.ndarray, qt: np.ndarray, merged: tuple[np.ndarray, np.ndarray, np.ndarray], n_refs: int,
-                   tol: int) -> np.ndarray:
-    """_votes of the query pairs against each of `n_refs` references at once (`merged`: _merged_refs)."""
-    starts, rt_s, which = merged
-    lo = starts[qh]
-    k = starts[qh.astype(np.int64) + 1] - lo
-    total = int(k.sum())
-    if total == 0:
-        return np.zeros(n_refs, np.int64)
-    first = np.repeat(lo - (np.cumsum(k) - k), k) + np.arange(total)
-    offs = rt_s[first] - np.repeat(qt.astype(np.int64), k)
-    low = int(offs.min())
-    width = int(offs.max()) - low + 2 * tol + 1  # tol empty cells either side: a window sum never leaves its row
-    counts = np.bincount(which[first] * width + (offs - low + tol), minlength=n_refs * width).reshape(n_refs, width)
-    sums = np.concatenate([np.zeros((n_refs, 1), np.int64), np.cumsum(counts, axis=1)], axis=1)
-    return (sums[:, 2 * tol + 1:] - sums[:, :-(2 * tol + 1)]).max(axis=1)
 
 
 def _votes(qh: np.ndarray, qt: np.ndarray, ref: tuple[np.ndarray, np.ndarray], tol: int) -> int:

@@ -46,6 +46,13 @@ def known_sounds(con: duckdb.DuckDBPyConnection) -> list[tuple]:
     return warehouse.fetch_rows(con, "match_sounds/known_sounds")
 
 
+def recent_audio(con: duckdb.DuckDBPyConnection, day: date | None, days: int, limit: int) -> list[int]:
+    """Audio ids of the `limit` sounds heard in the most posts over the `days` ingest days before `day` (None: the
+    day after the last one matched), indexed before it (pipelines/matching/recent.py)."""
+    return [int(a) for (a,) in warehouse.fetch_rows(con, "match_sounds/recent_audio",
+                                                    {"day": day, "days": days, "limit": limit})]
+
+
 # Adding to the index
 
 

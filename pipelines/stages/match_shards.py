@@ -169,7 +169,7 @@ def run_shard(shard: dict) -> dict:
             raise ValueError(f"match shard {shard['index']}: the warehouse changed since match_plan "
                              f"(manifest {manifest_file}); run the day again from match_plan")
         with store.bounded_memory(con):
-            matches = engine.match_against_index(con, audio, manifest["start"], settings.partition_dir(day))
+            matches = engine.match_against_index(con, audio, manifest["start"], settings.partition_dir(day), day=day)
     finally:
         con.close()
     out.mkdir(parents=True, exist_ok=True)

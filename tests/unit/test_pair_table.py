@@ -1,7 +1,7 @@
-"""The resampling-factor scan votes against every named audio at once (speed_estimate._votes_per_ref): each audio's
-votes must be what voting against it alone gives (speed_estimate._votes), or the scan would pick other factors.
-Checked on the landmark pairs of a real encoded and decoded file (tests/integration/test_match_edits.py has the
-copies the scan finds)."""
+"""Votes against many references at once (pipelines/matching/pair_table.py: the resampling-factor scan, the weak
+step's recent sounds) must be each reference's own votes (speed_estimate._votes, one reference at a time), or the
+scan would pick other factors and the weak step other sounds. Checked on the landmark pairs of a real encoded and
+decoded file (tests/integration/test_match_edits.py has the copies the scan finds)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pipelines.audio.decode import decode_pcm
 from pipelines.audio.peaks import peaks
 from pipelines.matching import speed_estimate
 from pipelines.matching.landmarks import pair_hashes, scaled_pair_hashes
+from pipelines.matching.pair_table import PairTable
 from tests.support import media
 
 
@@ -37,9 +38,11 @@ def test_votes_against_all_named_audios_at_once_are_each_audios_own(peaks_of_a_s
     frames, bins = peaks_of_a_song
     refs = _refs(frames, bins)
     qh, qt = scaled_pair_hashes(frames[frames < 300], bins[frames < 300], factor, factor)
-    together = speed_estimate._votes_per_ref(qh, qt, speed_estimate._merged_refs(refs), len(refs), tol)
+    table = PairTable.of(refs)
     alone = [speed_estimate._votes(qh, qt, ref, tol) for ref in refs]
-    assert together.tolist() == alone
+    assert table.best_votes(qh, qt, tol).tolist() == alone
+    voted, votes = table.sparse_best_votes(qh, qt, tol)  # the references with hits only
+    assert dict(zip(voted.tolist(), votes.tolist(), strict=True)) == {i: v for i, v in enumerate(alone) if v}
     assert max(alone) > 0  # the song's own pairs vote (at 1.0 all of them): the comparison is not of zeros
 
 
@@ -47,5 +50,6 @@ def test_no_pair_in_common_gives_no_votes(peaks_of_a_song):
     frames, bins = peaks_of_a_song
     refs = _refs(frames, bins)
     qh = np.zeros(0, np.uint32)
-    votes = speed_estimate._votes_per_ref(qh, np.zeros(0, np.int32), speed_estimate._merged_refs(refs), len(refs), 4)
-    assert votes.tolist() == [0] * len(refs)
+    table = PairTable.of(refs)
+    assert table.best_votes(qh, np.zeros(0, np.int32), 4).tolist() == [0] * len(refs)
+    assert [a.size for a in table.sparse_best_votes(qh, np.zeros(0, np.int32), 4)] == [0, 0]
