@@ -141,7 +141,7 @@ def recent_sounds(con: duckdb.DuckDBPyConnection, day: date | None) -> Callable[
     def get() -> recent.RecentSounds:
         if not loaded:
             ids = store.recent_audio(con, day, recent.RECENT_DAYS, recent.RECENT_SOUNDS)
-            loaded.append(recent.RecentSounds(store.ref_landmarks(con, ids)))
+            loaded.append(recent.RecentSounds(store.ref_landmarks(con, ids), store.ref_peaks(con, ids)))
         return loaded[0]
     return get
 
@@ -254,7 +254,9 @@ def weak_presence_matches(con: duckdb.DuckDBPyConnection, queries: list[Query], 
     (vote.MIN_LM_VOTES_WEAK, a stricter runner-up ratio) that the peak-presence test confirms over most of their
     span (presence.confirmed_match), kept only where such a match alone explains the post (a voice up to 6 dB
     louder than the music over the whole post). The indexed audios asked are those the triplet keys name and
-    (with `recent_of`) the recent sounds whose pair hashes align with the query's (pipelines/matching/recent.py)."""
+    (with `recent_of`) the recent sounds whose pair hashes align with the query's (pipelines/matching/recent.py);
+    the recent sounds with the most pair votes are also aligned by single peaks (RecentSounds.peak_seeds), for a
+    voice that leaves even fewer pairs."""
     maps = {} if maps is None else maps
     with profile.step("weak_lookup"):
         q_marks = analyse.q_marks(queries, chunk)
@@ -262,6 +264,7 @@ def weak_presence_matches(con: duckdb.DuckDBPyConnection, queries: list[Query], 
         if q_marks is None or q_triplets is None:
             return []
         _, lm_index = store.named_candidates(con, q_triplets, vote.TRIPLET_TOL, since_audio_id)
+    peak_seeds: dict[int, list[Match]] = {}
     if recent_of is not None:
         with profile.step("weak_recent"):
             sounds = recent_of()
@@ -269,14 +272,18 @@ def weak_presence_matches(con: duckdb.DuckDBPyConnection, queries: list[Query], 
             extra = sorted(named - set(lm_index["audio_id"].unique().to_list()))
             if extra:
                 lm_index = pl.concat([lm_index, sounds.rows(extra)])
+            peak_seeds = sounds.peak_seeds(queries, since_audio_id)
     with profile.step("weak_lookup"):
         cands = vote.for_queries(store.landmark_candidates(con, q_marks, lm_index, chunk_refs=chunk_refs, weak=True),
                                  queries)
-    if cands.is_empty():
-        return []
     seeds: dict[int, list[Match]] = {}
-    for m in vote.landmark_matches(chunk, cands, vote.MIN_LM_VOTES_WEAK):
+    for m in vote.landmark_matches(chunk, cands, vote.MIN_LM_VOTES_WEAK) if not cands.is_empty() else []:
         seeds.setdefault(m.qid, []).append(m)
+    by_peaks = {id(m) for found in peak_seeds.values() for m in found}
+    for qid, found in peak_seeds.items():  # fewer pairs still: recent audios aligned by single peaks, tried
+        seeds.setdefault(qid, []).extend(found)  # after the pair seeds (a pair seed's span may be too short)
+    if not seeds:
+        return []
     with profile.step("presence_test"):
         stored = store.ref_peaks(con, sorted({m.ref for ms in seeds.values() for m in ms if m.ref >= 0}))
     by_qid = {q.qid: q for q in chunk}
@@ -289,14 +296,18 @@ def weak_presence_matches(con: duckdb.DuckDBPyConnection, queries: list[Query], 
         for q in queries:
             if maps.get(q.qid) is None:
                 continue
+            heard: set[int] = set()
             for m in seeds.get(q.qid, []):
                 ref_q = by_qid.get(-1 - m.ref) if m.ref < 0 else None
                 ref_peaks = stored.get(m.ref) if m.ref >= 0 else (ref_q.peak_frames, ref_q.peak_bins) if ref_q else None
-                if ref_peaks is None:
+                from_peaks = id(m) in by_peaks
+                if ref_peaks is None or (from_peaks and m.ref in heard):  # a peak seed only where no seed was heard
                     continue
-                confirmed = presence.confirmed_match(q, m, maps[q.qid], *ref_peaks)
+                confirmed = (presence.present_part if from_peaks else presence.confirmed_match)(
+                    q, m, maps[q.qid], *ref_peaks)
                 if confirmed is not None and is_primary([confirmed], q.duration_s):
                     out.append(confirmed)
+                    heard.add(m.ref)
     return out
 
 

@@ -38,6 +38,7 @@ TIME_TOLERANCE = 1  # frames a reference peak may be off in the post
 SPEED_STEP, SPEED_STEPS = 0.005, 7  # speeds tried around a matched speed preset: +-3.5 % in 0.5 % steps
 MIN_PRESENT_SHARE = 0.6  # a weak seed (vote.MIN_LM_VOTES_WEAK) is confirmed when this share of its span's windows
 # has the sound present (a chance alignment: ~1 window in 200)
+PEAK_RUNNER_UP_GAP = 3  # frames: peak_alignment's runner-up lies further than this from its best offset
 PRESENCE_TRIES = 32  # landmark alignments per unexplained query given the peak-presence test: all of them in
 # practice (related sounds often share an intro, so the true parent's stretch may be the shortest)
 
@@ -131,6 +132,30 @@ def extended_span(present: np.ndarray, start_frame: int, end_frame: int, n_frame
     return min(start, start_frame), max(end, end_frame)
 
 
+def peak_alignment(q_frames: np.ndarray, q_bins: np.ndarray, ref_frames: np.ndarray,
+                   ref_bins: np.ndarray) -> tuple[int, int, int]:
+    """(votes, runner-up votes, offset = reference frame - post frame) of the best alignment of two peak sets,
+    voted by single peaks on the same bin (+-1 frame). A pair hash needs both of its peaks to survive a loud
+    voice, a single peak only itself: where 8-14 of the music's pairs still align, 28-50 of its peaks do, against
+    a runner-up (the same two audios' best other offset) of half that; chance alignments come within 1.4x of
+    their runner-up (real-music bench, docs/matching.md). Not indexable (8 bits), so only for a few candidates."""
+    if q_frames.size == 0 or ref_frames.size == 0:
+        return 0, 0, 0
+    order = np.argsort(ref_bins, kind="stable")
+    r_bins, r_frames = ref_bins[order], ref_frames[order].astype(np.int64)
+    lo = np.searchsorted(r_bins, q_bins, "left")
+    k = np.searchsorted(r_bins, q_bins, "right") - lo
+    total = int(k.sum())
+    if total == 0:
+        return 0, 0, 0
+    offs = r_frames[np.repeat(lo - (np.cumsum(k) - k), k) + np.arange(total)] - np.repeat(q_frames.astype(np.int64), k)
+    low = int(offs.min())
+    votes = np.convolve(np.bincount(offs - low + 1, minlength=int(offs.max()) - low + 3), [1, 1, 1], "same")
+    best = int(np.argmax(votes))
+    far = np.abs(np.arange(votes.size) - best) > PEAK_RUNNER_UP_GAP
+    return int(votes[best]), int(votes[far].max()) if far.any() else 0, best - 1 + low
+
+
 def alignments_to_grow(queries: list[Query], found: dict[int, list[Match]],
                        methods: tuple[str, ...]) -> list[tuple[Query, list[Match]]]:
     """The queries the test can run on (their media file known) with their alignments found by `methods`,
@@ -178,5 +203,24 @@ def confirmed_match(q: Query, m: Match, post_map: np.ndarray, ref_frames: np.nda
     if windows.size == 0 or windows.mean() < MIN_PRESENT_SHARE:
         return None
     ps, pe = lo * FRAME_S, min(q.duration_s, hi * FRAME_S)
+    rs = m.ref_start_s + (ps - m.post_start_s)
+    return Match(q.qid, m.ref, ps, pe, rs, rs + (pe - ps), 1.0, 1.0, m.score, "landmarks_presence")
+
+
+def present_part(q: Query, m: Match, post_map: np.ndarray, ref_frames: np.ndarray,
+                 ref_bins: np.ndarray) -> Match | None:
+    """A seed spanning the whole overlap of the post and a reference (recent.RecentSounds.peak_seeds: an alignment
+    by single peaks, no verified stretch to grow from) cut to its first and last windows with the sound present,
+    kept as `landmarks_presence` only if at least MIN_PRESENT_SHARE of the windows between them are present. A
+    stitch that opens with the sound keeps only its opening; a voice over the whole sound keeps all of it."""
+    anchor_post, anchor_ref = m.post_start_s / FRAME_S, m.ref_start_s / FRAME_S
+    present = present_windows(post_map, *ref_in_post(ref_frames, ref_bins, anchor_post, anchor_ref))
+    first = int(anchor_post) // WINDOW_FRAMES
+    inside = present[first: int(np.ceil(m.post_end_s / FRAME_S)) // WINDOW_FRAMES + 1]
+    hits = np.flatnonzero(inside)
+    if hits.size == 0 or inside[hits[0]: hits[-1] + 1].mean() < MIN_PRESENT_SHARE:
+        return None
+    ps = max(m.post_start_s, (first + hits[0]) * WINDOW_FRAMES * FRAME_S)
+    pe = min(m.post_end_s, q.duration_s, (first + hits[-1] + 1) * WINDOW_FRAMES * FRAME_S)
     rs = m.ref_start_s + (ps - m.post_start_s)
     return Match(q.qid, m.ref, ps, pe, rs, rs + (pe - ps), 1.0, 1.0, m.score, "landmarks_presence")
