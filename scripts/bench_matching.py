@@ -325,7 +325,8 @@ def _timed(run) -> float:
 def chromaprint_runs(con, q_items: pl.DataFrame) -> dict[str, object]:
     """The Chromaprint candidate SQL for one chunk, as match_sounds runs it (store.lookup: ART lookups when
     they are cheaper) and as a plain scan of every posting; fails if the two disagree on a single candidate."""
-    params = {"min_votes": 2, "offsets_per_ref": 2, "top_k": 20, "refs_per_sound": 2, "chunk_refs": True}
+    params = {"min_votes": 2, "offsets_per_ref": 2, "top_k": 20, "refs_per_sound": 2, "chunk_refs": True,
+              "since_audio_id": 0, "as_of": date.max}
     sql = warehouse.sql_text("match_sounds/candidates_chromaprint")
 
     def scan() -> pl.DataFrame:

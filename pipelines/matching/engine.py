@@ -54,7 +54,7 @@ def match_day(con: duckdb.DuckDBPyConnection, day: date, partition: Path,
     `prior` holds the first pass's matches by audio_sha256 (`match_against_index`, run by mapped shards); without
     it the first pass runs here. `profile` (pipelines/matching/profile.py) times each step; off by default.
     DuckDB's memory is capped meanwhile (store.bounded_memory)."""
-    with store.bounded_memory(con):
+    with store.bounded_memory(con), store.index_as_of(day):
         return _match_day(con, day, partition, profile, prior)
 
 
@@ -68,11 +68,12 @@ def match_against_index(con: duckdb.DuckDBPyConnection, audio: pl.DataFrame, sta
         raise ValueError(f"a first-pass shard must start on a chunk boundary (CHUNK={CHUNK}), not at {start}")
     out: dict[str, list[Match]] = {}
     sounds = recent_sounds(con, day)
-    for offset in range(0, audio.height, CHUNK):
-        with profile.step("day_audio"):
-            queries = queries_of(audio.slice(offset, CHUNK), start + offset, partition)
-        found = match_chunk(con, queries, profile, chunk_refs=False, recent_of=sounds)
-        out.update((q.audio_sha256, found[q.qid]) for q in queries)
+    with store.index_as_of(day):
+        for offset in range(0, audio.height, CHUNK):
+            with profile.step("day_audio"):
+                queries = queries_of(audio.slice(offset, CHUNK), start + offset, partition)
+            found = match_chunk(con, queries, profile, chunk_refs=False, recent_of=sounds)
+            out.update((q.audio_sha256, found[q.qid]) for q in queries)
     return out
 
 

@@ -159,6 +159,26 @@ def bounded_memory(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyCo
 
 # Candidate lookups
 
+_AS_OF: list[date] = []  # the ingest days being matched (index_as_of), innermost last
+
+
+@contextmanager
+def index_as_of(day: date | None) -> Iterator[None]:
+    """Candidate lookups inside hear the index as it was when ingest day `day` was matched: audio added on later
+    days (present when an earlier day is rerun over a warehouse that holds later days) is not heard, so the rerun
+    gives that day's rows of a first run instead of matching files to sounds created after them. None: the whole
+    index (`trendtrace identify`)."""
+    _AS_OF.append(day or date.max)
+    try:
+        yield
+    finally:
+        _AS_OF.pop()
+
+
+def _as_of() -> date:
+    return _AS_OF[-1] if _AS_OF else date.max
+
+
 
 @contextmanager
 def lookup(con: duckdb.DuckDBPyConnection,
@@ -182,7 +202,8 @@ def chromaprint_candidates(con: duckdb.DuckDBPyConnection, q_items: pl.DataFrame
         return warehouse.query_frame(
             con, "match_sounds/candidates_chromaprint",
             {"min_votes": vote.MIN_CP_VOTES, "offsets_per_ref": vote.CP_OFFSETS_PER_REF, "top_k": vote.CP_TOP_K,
-             "refs_per_sound": vote.REFS_PER_SOUND, "chunk_refs": chunk_refs, "since_audio_id": since_audio_id},
+             "refs_per_sound": vote.REFS_PER_SOUND, "chunk_refs": chunk_refs, "since_audio_id": since_audio_id,
+             "as_of": _as_of()},
             frames={"q_items": q_items})
 
 
@@ -205,7 +226,7 @@ def named_candidates(con: duckdb.DuckDBPyConnection, q_triplets: pl.DataFrame,
             con, "match_sounds/candidates_triplets", frames={"q_triplets": q_triplets},
             params={"min_votes": vote.TRIPLET_MIN_VOTES, "top_refs": vote.TRIPLET_TOP_REFS, "tol": tol,
                     "top_head_refs": vote.TRIPLET_TOP_HEAD_REFS, "head_frames": int(vote.STITCH_HEAD_S / FRAME_S),
-                    "max_off": vote.STITCH_MAX_OFF, "since_audio_id": since_audio_id})
+                    "max_off": vote.STITCH_MAX_OFF, "since_audio_id": since_audio_id, "as_of": _as_of()})
         refs = sorted({int(r) for r in named["ref"].to_list()}) if named.height else []
         lists = warehouse.query_frame(con, "match_sounds/ref_landmarks", frames=_want_refs(refs))
     named = named.select(pl.col("qid").cast(pl.Int32), pl.col("ref").cast(pl.Int32)) if named.height else \

@@ -2,9 +2,12 @@
 -- chunk; references are the index plus the chunk's earlier queries (ref = -1 - qid), so a post can match
 -- audio posted minutes before it ($chunk_refs false: the index only, for the end-of-day merge pass). Keys repeated within one query vote once per position.
 -- Indexed audio is read from audio id $since_audio_id on: 0 for the whole index, the day's first new id for the
--- second pass over what the day itself added (pipelines/matching/engine.py).
+-- second pass over what the day itself added (pipelines/matching/engine.py); audio added after day $as_of (a rerun
+-- of an earlier day) is not heard (store.index_as_of).
 WITH refs AS (
-    SELECT key, audio_id AS ref, pos FROM match_postings WHERE audio_id >= $since_audio_id
+    SELECT key, audio_id AS ref, pos FROM match_postings
+    WHERE audio_id >= $since_audio_id
+      AND audio_id NOT IN (SELECT audio_id FROM match_audio WHERE added_day > $as_of)
     UNION ALL
     SELECT key, -1 - qid AS ref, pos FROM q_items WHERE $chunk_refs
 ),

@@ -11,6 +11,7 @@ WITH hits AS MATERIALIZED (
     FROM (SELECT DISTINCT qid, variant, key, t FROM q_triplets) q  -- a key kept by two roundings counts once
     JOIN match_triplet_postings p ON p.key = q.key
     WHERE p.audio_id >= $since_audio_id  -- 0: the whole index; the day's first new id: what the day added
+      AND p.audio_id NOT IN (SELECT audio_id FROM match_audio WHERE added_day > $as_of)  -- a rerun: not later days'
 ),
 votes AS (
     SELECT qid, variant, ref, off, count(*) AS votes FROM hits GROUP BY ALL

@@ -1,5 +1,6 @@
 -- match_sounds: forget what a previous run of this day produced (reruns replace, never append). Later days
--- built on it must be rerun too (the DAG runs days in order).
+-- built on it must be rerun too (the DAG runs days in order); the day's lookups do not hear audio those later days
+-- added (store.index_as_of).
 DELETE FROM post_sounds WHERE ingest_day = $day;
 DELETE FROM post_match_outcomes WHERE ingest_day = $day;
 DELETE FROM sound_merges WHERE day = $day;

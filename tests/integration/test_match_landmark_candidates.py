@@ -139,7 +139,7 @@ def test_triplet_lookup_through_the_art_equals_the_scan(world):
     sql = warehouse.sql_text("match_sounds/candidates_triplets")
     params = {"min_votes": vote.TRIPLET_MIN_VOTES, "top_refs": vote.TRIPLET_TOP_REFS, "tol": vote.TRIPLET_TOL,
               "top_head_refs": vote.TRIPLET_TOP_HEAD_REFS, "head_frames": int(vote.STITCH_HEAD_S / FRAME_S),
-              "max_off": vote.STITCH_MAX_OFF, "since_audio_id": 0}
+              "max_off": vote.STITCH_MAX_OFF, "since_audio_id": 0, "as_of": date.max}
     con.register("q_triplets", q_triplets)
     try:
         scanned = con.sql(sql, params=params).fetchall()

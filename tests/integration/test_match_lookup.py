@@ -24,7 +24,7 @@ from tests.support.index import index_songs
 
 DAY1, DAY2 = date(2024, 5, 1), date(2024, 5, 2)
 CANDIDATE_PARAMS = {"min_votes": 2, "offsets_per_ref": 2, "top_k": 20, "refs_per_sound": 2, "chunk_refs": True,
-                    "since_audio_id": 0}
+                    "since_audio_id": 0, "as_of": date.max}
 RAW_JOIN = "SELECT q.qid, p.audio_id, p.pos - q.pos AS off FROM q_items q JOIN match_postings p ON p.key = q.key"
 
 
