@@ -269,11 +269,11 @@ def weak_presence_matches(con: duckdb.DuckDBPyConnection, queries: list[Query], 
     if recent_of is not None:
         with profile.step("weak_recent"):
             sounds = recent_of()
-            named = {a for ids in sounds.named(queries).values() for a in ids if a >= since_audio_id}
+            named_by_pairs, peak_seeds = sounds.candidates(queries, since_audio_id)
+            named = {a for ids in named_by_pairs.values() for a in ids if a >= since_audio_id}
             extra = sorted(named - set(lm_index["audio_id"].unique().to_list()))
             if extra:
                 lm_index = pl.concat([lm_index, sounds.rows(extra)])
-            peak_seeds = sounds.peak_seeds(queries, since_audio_id)
     with profile.step("weak_lookup"):
         cands = vote.for_queries(store.landmark_candidates(con, q_marks, lm_index, chunk_refs=chunk_refs, weak=True),
                                  queries)

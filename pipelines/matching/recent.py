@@ -57,41 +57,49 @@ class RecentSounds:
     def named(self, queries: list[Query]) -> dict[int, list[int]]:
         """Per query: the recent audios whose pairs align with its pairs as posted at one offset (+-TRIPLET_TOL
         frames) MIN_LM_VOTES_WEAK times or more, at most TOP_REFS, most votes first (then audio id)."""
-        out: dict[int, list[int]] = {}
-        if not self.audio_ids:
-            return out
-        for q in queries:
-            ids, votes = self._votes(q)
-            keep = ids[votes >= MIN_LM_VOTES_WEAK][:TOP_REFS]
-            if keep.size:
-                out[q.qid] = [int(a) for a in keep]
-        return out
+        return self.candidates(queries)[0]
 
     def peak_seeds(self, queries: list[Query], since_audio_id: int = 0) -> dict[int, list[Match]]:
         """Per query: as-posted alignments with the PEAK_TOP_REFS recent audios (from id `since_audio_id` on) of
         most pair votes, by single peaks (presence.peak_alignment), where PEAK_MIN_VOTES peaks align and
         PEAK_MIN_RATIO times the runner-up; each spans the whole overlap of the two audios (the peak-presence test
         then cuts it to where the sound plays: presence.present_part)."""
-        out: dict[int, list[Match]] = {}
+        return self.candidates(queries, since_audio_id)[1]
+
+    def candidates(self, queries: list[Query],
+                   since_audio_id: int = 0) -> tuple[dict[int, list[int]], dict[int, list[Match]]]:
+        """(`named`, `peak_seeds`) of the queries, from one pair vote per query."""
+        named: dict[int, list[int]] = {}
+        seeds: dict[int, list[Match]] = {}
+        if not self.audio_ids:
+            return named, seeds
         for q in queries:
-            if not self.audio_ids or q.peak_frames.size == 0:
+            ids, votes = self._votes(q)
+            keep = ids[votes >= MIN_LM_VOTES_WEAK][:TOP_REFS]
+            if keep.size:
+                named[q.qid] = [int(a) for a in keep]
+            if q.peak_frames.size == 0:
                 continue
-            ids, _ = self._votes(q)
             for audio_id in [int(a) for a in ids if a >= since_audio_id and int(a) in self.peaks][:PEAK_TOP_REFS]:
-                r_frames, r_bins = self.peaks[audio_id]
-                votes, runner_up, off = peak_alignment(q.peak_frames, q.peak_bins, r_frames, r_bins)
-                if votes < PEAK_MIN_VOTES or votes < PEAK_MIN_RATIO * runner_up:
-                    continue
-                start = max(0, -off)  # post frames where both play
-                end = min(q.duration_s / FRAME_S, float(r_frames.max()) + 1 - off)
-                if end <= start:
-                    continue
-                inside = int(np.count_nonzero((q.peak_frames >= start) & (q.peak_frames < end))) or 1
-                ps, pe = start * FRAME_S, end * FRAME_S
-                out.setdefault(q.qid, []).append(Match(q.qid, audio_id, ps, pe, ps + off * FRAME_S,
-                                                       pe + off * FRAME_S, 1.0, 1.0, min(1.0, votes / inside),
-                                                       "landmarks"))
-        return out
+                seed = self._peak_seed(q, audio_id)
+                if seed is not None:
+                    seeds.setdefault(q.qid, []).append(seed)
+        return named, seeds
+
+    def _peak_seed(self, q: Query, audio_id: int) -> Match | None:
+        """The single-peak alignment of `q` with one recent audio as a seed over their whole overlap, or None."""
+        r_frames, r_bins = self.peaks[audio_id]
+        votes, runner_up, off = peak_alignment(q.peak_frames, q.peak_bins, r_frames, r_bins)
+        if votes < PEAK_MIN_VOTES or votes < PEAK_MIN_RATIO * runner_up:
+            return None
+        start = max(0, -off)  # post frames where both play
+        end = min(q.duration_s / FRAME_S, float(r_frames.max()) + 1 - off)
+        if end <= start:
+            return None
+        inside = int(np.count_nonzero((q.peak_frames >= start) & (q.peak_frames < end))) or 1
+        ps, pe = start * FRAME_S, end * FRAME_S
+        return Match(q.qid, audio_id, ps, pe, ps + off * FRAME_S, pe + off * FRAME_S, 1.0, 1.0,
+                     min(1.0, votes / inside), "landmarks")
 
     def rows(self, audio_ids: list[int]) -> pl.DataFrame:
         """`lm_index(hash, audio_id, t)` rows of these audios, as store.named_candidates returns them."""
