@@ -256,7 +256,7 @@ def weak_presence_matches(con: duckdb.DuckDBPyConnection, queries: list[Query], 
     span (presence.confirmed_match), kept only where such a match alone explains the post (a voice up to 6 dB
     louder than the music over the whole post). The indexed audios asked are those the triplet keys name and
     (with `recent_of`) the recent sounds whose pair hashes align with the query's (pipelines/matching/recent.py);
-    the recent sounds with the most pair votes are also aligned by single peaks (RecentSounds.peak_seeds), for a
+    the recent sounds with the most pair votes are also aligned by single peaks (RecentSounds.candidates), for a
     voice that leaves even fewer pairs."""
     maps = {} if maps is None else maps
     with profile.step("weak_lookup"):

@@ -27,14 +27,15 @@ class PairTable:
     n_refs: int
 
     @classmethod
-    def of(cls, refs: list[tuple[np.ndarray, np.ndarray]]) -> PairTable:
-        """The table of references given as (hashes, anchor frames) each."""
+    def of(cls, refs: list[tuple[np.ndarray, np.ndarray]], space: int = HASH_SPACE) -> PairTable:
+        """The table of references given as (hashes, anchor frames) each, hashes below `space` (any small key
+        works: presence.peak_alignment keys single peaks by their bin)."""
         h = np.concatenate([rh for rh, _ in refs]) if refs else np.zeros(0, np.uint32)
         order = np.argsort(h, kind="stable")
         t = np.concatenate([np.asarray(rt, np.int64) for _, rt in refs]) if refs else np.zeros(0, np.int64)
         which = np.repeat(np.arange(len(refs), dtype=np.int64), [rh.size for rh, _ in refs])
-        starts = np.zeros(HASH_SPACE + 1, np.int64)
-        np.cumsum(np.bincount(h.astype(np.int64), minlength=HASH_SPACE), out=starts[1:])
+        starts = np.zeros(space + 1, np.int64)
+        np.cumsum(np.bincount(h.astype(np.int64), minlength=space), out=starts[1:])
         return cls(starts, t[order], which[order], len(refs))
 
     def hits(self, qh: np.ndarray, qt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

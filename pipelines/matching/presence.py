@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from pipelines.audio.peaks import FRAME_S, MAX_BIN, MIN_BIN, running_max, spectrogram_db
+from pipelines.matching.pair_table import PairTable
 from pipelines.matching.types import Match, Query
 
 WINDOW_FRAMES = 86  # ~2 s per judged window
@@ -138,17 +139,13 @@ def peak_alignment(q_frames: np.ndarray, q_bins: np.ndarray, ref_frames: np.ndar
     voted by single peaks on the same bin (+-1 frame). A pair hash needs both of its peaks to survive a loud
     voice, a single peak only itself: where 8-14 of the music's pairs still align, 28-50 of its peaks do, against
     a runner-up (the same two audios' best other offset) of half that; chance alignments come within 1.4x of
-    their runner-up (real-music bench, docs/matching.md). Not indexable (8 bits), so only for a few candidates."""
+    their runner-up (real-music bench, docs/matching.md). Not indexable (8 bits), so only for a few candidates;
+    looked up by bin in a PairTable of the reference's peaks."""
     if q_frames.size == 0 or ref_frames.size == 0:
         return 0, 0, 0
-    order = np.argsort(ref_bins, kind="stable")
-    r_bins, r_frames = ref_bins[order], ref_frames[order].astype(np.int64)
-    lo = np.searchsorted(r_bins, q_bins, "left")
-    k = np.searchsorted(r_bins, q_bins, "right") - lo
-    total = int(k.sum())
-    if total == 0:
+    _, offs = PairTable.of([(ref_bins, ref_frames)], space=MAX_BIN + 1).hits(q_bins.astype(np.int64), q_frames)
+    if offs.size == 0:
         return 0, 0, 0
-    offs = r_frames[np.repeat(lo - (np.cumsum(k) - k), k) + np.arange(total)] - np.repeat(q_frames.astype(np.int64), k)
     low = int(offs.min())
     votes = np.convolve(np.bincount(offs - low + 1, minlength=int(offs.max()) - low + 3), [1, 1, 1], "same")
     best = int(np.argmax(votes))
@@ -209,7 +206,7 @@ def confirmed_match(q: Query, m: Match, post_map: np.ndarray, ref_frames: np.nda
 
 def present_part(q: Query, m: Match, post_map: np.ndarray, ref_frames: np.ndarray,
                  ref_bins: np.ndarray) -> Match | None:
-    """A seed spanning the whole overlap of the post and a reference (recent.RecentSounds.peak_seeds: an alignment
+    """A seed spanning the whole overlap of the post and a reference (recent.RecentSounds.candidates: an alignment
     by single peaks, no verified stretch to grow from) cut to its first and last windows with the sound present,
     kept as `landmarks_presence` only if at least MIN_PRESENT_SHARE of the windows between them are present. A
     stitch that opens with the sound keeps only its opening; a voice over the whole sound keeps all of it."""

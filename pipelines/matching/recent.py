@@ -12,7 +12,7 @@ weak step's own voting and the peak-presence test (engine.weak_presence_matches)
 Where even fewer pairs survive (8-14 on the bench), the recent audios with the most pair votes are aligned by
 single peaks instead (presence.peak_alignment: a peak survives alone, a pair needs two), and an alignment that
 stands out from its own runner-up becomes a seed spanning the whole overlap, which the peak-presence test cuts to
-where it hears the sound (`peak_seeds`, presence.present_part).
+where it hears the sound (`RecentSounds.candidates`, presence.present_part).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ class RecentSounds:
 
     def __init__(self, pairs: dict[int, tuple[np.ndarray, np.ndarray]],
                  peaks: dict[int, tuple[np.ndarray, np.ndarray]] | None = None) -> None:
-        """`pairs`: audio id -> (pair hashes, anchor frames); `peaks`: audio id -> (frames, bins), for peak_seeds."""
+        """`pairs`: audio id -> (pair hashes, anchor frames); `peaks`: audio id -> (frames, bins): seeds."""
         self.audio_ids = sorted(pairs)
         self.pairs = pairs
         self.peaks = peaks or {}
@@ -59,16 +59,13 @@ class RecentSounds:
         frames) MIN_LM_VOTES_WEAK times or more, at most TOP_REFS, most votes first (then audio id)."""
         return self.candidates(queries)[0]
 
-    def peak_seeds(self, queries: list[Query], since_audio_id: int = 0) -> dict[int, list[Match]]:
-        """Per query: as-posted alignments with the PEAK_TOP_REFS recent audios (from id `since_audio_id` on) of
-        most pair votes, by single peaks (presence.peak_alignment), where PEAK_MIN_VOTES peaks align and
-        PEAK_MIN_RATIO times the runner-up; each spans the whole overlap of the two audios (the peak-presence test
-        then cuts it to where the sound plays: presence.present_part)."""
-        return self.candidates(queries, since_audio_id)[1]
-
     def candidates(self, queries: list[Query],
                    since_audio_id: int = 0) -> tuple[dict[int, list[int]], dict[int, list[Match]]]:
-        """(`named`, `peak_seeds`) of the queries, from one pair vote per query."""
+        """(`named` of the queries, their peak seeds), from one pair vote per query. The seeds: as-posted
+        alignments with the PEAK_TOP_REFS recent audios (from id `since_audio_id` on) of most pair votes, by single
+        peaks (presence.peak_alignment), where PEAK_MIN_VOTES peaks align and PEAK_MIN_RATIO times the runner-up;
+        each spans the whole overlap of the two audios (the peak-presence test then cuts it to where the sound
+        plays: presence.present_part)."""
         named: dict[int, list[int]] = {}
         seeds: dict[int, list[Match]] = {}
         if not self.audio_ids:

@@ -112,7 +112,7 @@ def test_tracks_under_a_voice_6_db_louder_are_heard_as_their_sounds(world):
             heard[i] = _sounds(con, primary)
     assert all(s == {f"snd-t{i}"} for i, s in heard.items()), heard  # never another track
     # every one, track 2 included: it keeps fewer than 10 of its pairs aligned under the voice, so no pair vote
-    # names it, but its single peaks still align (RecentSounds.peak_seeds)
+    # names it, but its single peaks still align (RecentSounds.candidates)
     assert len(heard) == N_INDEXED, heard
 
 
