@@ -25,12 +25,13 @@ import polars as pl
 
 from pipelines import settings
 from pipelines.audio.decode import DecodeError, decode_pcm
-from pipelines.matching import analyse, presence, recent, speed_estimate, store, vote
+from pipelines.matching import analyse, earlier_files, presence, recent, speed_estimate, store, vote
 from pipelines.matching.analyse import SPEED_VARIANTS
 from pipelines.matching.profile import NO_PROFILE, Profile
 from pipelines.matching.resolve import Resolver, is_primary
 from pipelines.matching.types import (
     DayMatches,
+    FirstPass,
     Match,
     MatchOutcome,
     Merge,
@@ -47,44 +48,51 @@ REQUERY_PER_SOUND = 2  # best-matching posts per sound and day queried again in 
 
 
 def match_day(con: duckdb.DuckDBPyConnection, day: date, partition: Path,
-              profile: Profile = NO_PROFILE, prior: dict[str, list[Match]] | None = None) -> DayMatches:
+              profile: Profile = NO_PROFILE, prior: FirstPass | None = None) -> DayMatches:
     """Every post of ingest day `day` with fingerprinted audio matched against the index as of that day (its media
     files in landing `partition`, decoded again for the peak-presence test). Adds the day's new sounds and speed
     copies to the index as it goes (inside the caller's transaction); returns the rows to write.
-    `prior` holds the first pass's matches by audio_sha256 (`match_against_index`, run by mapped shards); without
+    `prior` holds the first pass's result (`match_against_index`, run by mapped shards); without
     it the first pass runs here. `profile` (pipelines/matching/profile.py) times each step; off by default.
     DuckDB's memory is capped meanwhile (store.bounded_memory)."""
     with store.bounded_memory(con), store.index_as_of(day):
         return _match_day(con, day, partition, profile, prior)
 
 
-def match_against_index(con: duckdb.DuckDBPyConnection, audio: pl.DataFrame, start: int, partition: Path | None,
-                        profile: Profile = NO_PROFILE, day: date | None = None) -> dict[str, list[Match]]:
-    """The first pass over day audio rows `audio` (store.day_audio rows from position `start`, a multiple of
-    CHUNK, so the chunks are the day's own) of ingest day `day`: each file's verified matches against the indexed
-    audio only, by audio_sha256. Reads the index, writes nothing: shards of whole chunks give the same matches
-    wherever and in whatever order they run."""
+def match_against_index(con: duckdb.DuckDBPyConnection, audio: pl.DataFrame, start: int, stop: int,
+                        partition: Path | None, profile: Profile = NO_PROFILE, day: date | None = None) -> FirstPass:
+    """The first pass over the files at positions [start, stop) of day audio rows `audio` (store.day_audio, the
+    whole day; `start` a multiple of CHUNK, so the chunks are the day's own) of ingest day `day`: each file's
+    verified matches against the indexed audio only, by audio_sha256. A file that an earlier file of the day plays
+    as posted skips the speed steps here (`FirstPass.deferred`, earlier_files.py). Reads the index, writes
+    nothing: shards of whole chunks give the same result wherever and in whatever order they run."""
     if start % CHUNK:
         raise ValueError(f"a first-pass shard must start on a chunk boundary (CHUNK={CHUNK}), not at {start}")
-    out: dict[str, list[Match]] = {}
+    out = FirstPass()
     sounds = recent_sounds(con, day)
+    with profile.step("earlier_files"):
+        earlier = earlier_files.EarlierFiles(audio.slice(0, stop))
     with store.index_as_of(day):
-        for offset in range(0, audio.height, CHUNK):
+        for offset in range(start, stop, CHUNK):
             with profile.step("day_audio"):
-                queries = queries_of(audio.slice(offset, CHUNK), start + offset, partition)
-            found = match_chunk(con, queries, profile, chunk_refs=False, recent_of=sounds)
-            out.update((q.audio_sha256, found[q.qid]) for q in queries)
+                queries = queries_of(audio.slice(offset, min(CHUNK, stop - offset)), offset, partition)
+            held: set[int] = set()
+            found = match_chunk(con, queries, profile, chunk_refs=False, recent_of=sounds, defer=earlier.heard,
+                                deferred_out=held)
+            out.matches.update((q.audio_sha256, found[q.qid]) for q in queries)
+            out.deferred.update(q.audio_sha256 for q in queries if q.qid in held)
     return out
 
 
 def _match_day(con: duckdb.DuckDBPyConnection, day: date, partition: Path, profile: Profile,
-               prior: dict[str, list[Match]] | None) -> DayMatches:
+               prior: FirstPass | None) -> DayMatches:
     with profile.step("day_audio"):
         audio = store.day_audio(con, day)
     if audio.is_empty():
         return DayMatches(day, files=0)
     if prior is None:
-        prior = match_against_index(con, audio, 0, partition, profile, day)
+        prior = match_against_index(con, audio, 0, audio.height, partition, profile, day)
+    sounds = recent_sounds(con, day)  # for the deferred files' weak step, as the first pass would have asked
     resolver = resolver_as_of(con, day)
     first_new_id = next_id = store.next_audio_id(con)
     out = DayMatches(day, files=audio.height)
@@ -93,8 +101,10 @@ def _match_day(con: duckdb.DuckDBPyConnection, day: date, partition: Path, profi
         part = audio.slice(start, CHUNK)
         with profile.step("day_audio"):
             queries = queries_of(part, start, partition)
-        known = {q.qid: prior.get(q.audio_sha256, []) for q in queries}  # qids as the first pass numbered them
-        today = match_chunk(con, queries, profile, known=known, since_audio_id=first_new_id)
+        known = {q.qid: prior.matches.get(q.audio_sha256, []) for q in queries}  # qids as the first pass numbered
+        deferred = {q.qid for q in queries if q.audio_sha256 in prior.deferred}
+        today = match_chunk(con, queries, profile, known=known, since_audio_id=first_new_id, deferred=deferred,
+                            recent_of=sounds)
         found = {qid: known[qid] + today[qid] for qid in today}
         new_audio: list[NewIndexAudio] = []
         for q, info in zip(queries, part.iter_rows(named=True), strict=False):
@@ -192,12 +202,19 @@ def queries_of(frame: pl.DataFrame, offset: int, partition: Path | None = None) 
 def match_chunk(con: duckdb.DuckDBPyConnection, queries: list[Query], profile: Profile = NO_PROFILE, *,
                 known: dict[int, list[Match]] | None = None, since_audio_id: int = 0,
                 chunk_refs: bool = True,
-                recent_of: Callable[[], recent.RecentSounds] | None = None) -> dict[int, list[Match]]:
+                recent_of: Callable[[], recent.RecentSounds] | None = None,
+                defer: Callable[[Query], bool] | None = None, deferred_out: set[int] | None = None,
+                deferred: set[int] | None = None) -> dict[int, list[Match]]:
     """Every verified match of a chunk's queries against the indexed audio from id `since_audio_id` on and (if
     `chunk_refs`) the chunk's earlier queries; speed corrections only for queries nothing explains, counting the
     matches `known` already found for them elsewhere (the first pass's). `recent_of` gives the sounds the weak
     step also asks about (recent_sounds; None: only those the triplet keys name). Returns this call's matches
-    only."""
+    only.
+
+    First pass: an unexplained query for which `defer` is true skips the speed steps (its qid goes into
+    `deferred_out`). Second pass: the `deferred` qids still unexplained take them against the whole index and
+    the day (audio id 0 on, with `recent_of`), as the first pass would have; the others against
+    `since_audio_id` on, without the recent sounds."""
     known = known or {}
     found: dict[int, list[Match]] = {q.qid: [] for q in queries}
 
@@ -214,6 +231,30 @@ def match_chunk(con: duckdb.DuckDBPyConnection, queries: list[Query], profile: P
         for m in presence_matches(con, unexplained, found, queries, maps=maps, profile=profile):
             found[m.qid].append(m)
         unexplained = [q for q in unexplained if not explained(q)]
+    if defer is not None and unexplained:
+        with profile.step("earlier_files"):
+            held = {q.qid for q in unexplained if defer(q)}
+        if deferred_out is not None:
+            deferred_out.update(held)
+        unexplained = [q for q in unexplained if q.qid not in held]
+    if deferred:
+        groups = [([q for q in unexplained if q.qid not in deferred], since_audio_id, None),
+                  ([q for q in unexplained if q.qid in deferred], 0, recent_of)]
+    else:
+        groups = [(unexplained, since_audio_id, recent_of)]
+    for group, since, recent_sounds_of in groups:
+        if group:
+            _speed_steps(con, group, queries, found, explained, chunk_refs, since, maps, profile, recent_sounds_of)
+    return found
+
+
+def _speed_steps(con: duckdb.DuckDBPyConnection, unexplained: list[Query], queries: list[Query],
+                 found: dict[int, list[Match]], explained: Callable[[Query], bool], chunk_refs: bool,
+                 since_audio_id: int, maps: dict[int, np.ndarray | None], profile: Profile,
+                 recent_of: Callable[[], recent.RecentSounds] | None) -> None:
+    """match_chunk's steps for the queries nothing explains as posted: the speed presets, measured and scanned
+    factors, presence along speed alignments, the weak step; each step only for those still unexplained. Adds to
+    `found`."""
     named = pl.DataFrame(schema={"qid": pl.Int32, "ref": pl.Int32})
     if unexplained:
         named_out: list[pl.DataFrame] = []
@@ -243,7 +284,6 @@ def match_chunk(con: duckdb.DuckDBPyConnection, queries: list[Query], profile: P
         for m in weak_presence_matches(con, unexplained, queries, chunk_refs, since_audio_id, maps, profile,
                                        recent_of):
             found[m.qid].append(m)
-    return found
 
 
 def weak_presence_matches(con: duckdb.DuckDBPyConnection, queries: list[Query], chunk: list[Query],

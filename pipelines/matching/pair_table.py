@@ -38,15 +38,18 @@ class PairTable:
         np.cumsum(np.bincount(h.astype(np.int64), minlength=space), out=starts[1:])
         return cls(starts, t[order], which[order], len(refs))
 
-    def hits(self, qh: np.ndarray, qt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(reference, offset = reference frame - query frame) of every hash match of the query pairs."""
+    def hits(self, qh: np.ndarray, qt: np.ndarray, with_frames: bool = False) -> tuple[np.ndarray, ...]:
+        """(reference, offset = reference frame - query frame) of every hash match of the query pairs, and (with
+        `with_frames`) the query frame of each."""
         lo = self.starts[qh]
         k = self.starts[qh.astype(np.int64) + 1] - lo
         total = int(k.sum())
         if total == 0:
-            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+            return tuple(np.zeros(0, np.int64) for _ in range(3 if with_frames else 2))
         first = np.repeat(lo - (np.cumsum(k) - k), k) + np.arange(total)
-        return self.which[first], self.frames[first] - np.repeat(qt.astype(np.int64), k)
+        at = np.repeat(qt.astype(np.int64), k)
+        return (self.which[first], self.frames[first] - at, at) if with_frames else \
+            (self.which[first], self.frames[first] - at)
 
     def best_votes(self, qh: np.ndarray, qt: np.ndarray, tol: int) -> np.ndarray:
         """Per reference: the votes of its best offset, counting offsets within +-`tol` frames together."""

@@ -220,6 +220,21 @@ class MatchOutcome:
 
 
 @dataclass(slots=True)
+class FirstPass:
+    """The first pass's result over some of a day's files (engine.match_against_index), by audio_sha256: each
+    file's matches against the index as it was before the day, and the files it `deferred` (an earlier file of the
+    day plays them as posted: their speed steps wait for the second pass, pipelines/matching/earlier_files.py)."""
+
+    matches: dict[str, list[Match]] = field(default_factory=dict)
+    deferred: set[str] = field(default_factory=set)
+
+    def update(self, other: FirstPass) -> None:
+        """Add another shard's result."""
+        self.matches.update(other.matches)
+        self.deferred |= other.deferred
+
+
+@dataclass(slots=True)
 class DayMatches:
     """Everything one day's matching produced, as the rows of the tables the stage writes."""
 

@@ -10,7 +10,8 @@ one transaction. The rows are the same as `match_sounds.run` computes in one pro
 
 Files travel under `<work dir>/match/dt=D/` as for the fingerprint shards: a JSON manifest per shard (its files
 and the index state it was planned against), one Parquet file and a `_SUCCESS.json` marker per shard output.
-A shard's matches are a function of its manifest (files, chunk positions, index state), so retries and reruns
+A shard's matches are a function of its manifest (files, chunk positions, index state) and of the day's files
+before it (which files an earlier one plays: pipelines/matching/earlier_files.py), so retries and reruns
 skip a shard whose marker matches and redo the others; a manifest planned against another index state is
 refused by the shard and ignored by the writer, which then runs the first pass itself.
 """
@@ -30,7 +31,7 @@ import polars as pl
 
 from pipelines import settings, warehouse
 from pipelines.matching import engine, store
-from pipelines.matching.types import Match
+from pipelines.matching.types import FirstPass, Match
 from pipelines.stages.shard_files import label, read_json, split_evenly, write_atomic  # noqa: F401 (label: the DAG's)
 
 log = logging.getLogger(__name__)
@@ -163,43 +164,46 @@ def run_shard(shard: dict) -> dict:
     con = _connect_read_only()
     try:
         state = index_state(con)
-        audio = store.day_audio(con, day).slice(manifest["start"], manifest["stop"] - manifest["start"])
+        day_audio = store.day_audio(con, day)
+        audio = day_audio.slice(manifest["start"], manifest["stop"] - manifest["start"])
         digest = _digest(day, manifest["start"], audio["audio_sha256"].to_list(), state)
         if digest != shard["digest"] or manifest["digest"] != digest:
             raise ValueError(f"match shard {shard['index']}: the warehouse changed since match_plan "
                              f"(manifest {manifest_file}); run the day again from match_plan")
         with store.bounded_memory(con):
-            matches = engine.match_against_index(con, audio, manifest["start"], settings.partition_dir(day), day=day)
+            first = engine.match_against_index(con, day_audio, manifest["start"], manifest["stop"],
+                                               settings.partition_dir(day), day=day)
     finally:
         con.close()
     out.mkdir(parents=True, exist_ok=True)
-    frame = _frame(matches)
+    frame = _frame(first.matches)
     tmp = out / f".matches.parquet.tmp-{shard['digest'][:12]}"
     frame.write_parquet(tmp)
     tmp.replace(out / "matches.parquet")
-    write_atomic(out / MARKER, json.dumps({"digest": shard["digest"], "files": audio.height,
-                                            "matches": frame.height}).encode("utf-8"))
+    write_atomic(out / MARKER, json.dumps({"digest": shard["digest"], "files": audio.height, "matches": frame.height,
+                                            "deferred": sorted(first.deferred)}).encode("utf-8"))
     return {**shard, "matches": frame.height}
 
 
-def load_prior(con: duckdb.DuckDBPyConnection, day: date, shards: list[dict]) -> dict[str, list[Match]] | None:
-    """The first pass's matches by audio_sha256 from the planned shards' outputs, or None (the writer then runs the
-    whole first pass itself) unless every shard is complete, was planned against the index as it is now, and the
-    shards hold exactly the day's audio at the positions the day has now."""
+def load_prior(con: duckdb.DuckDBPyConnection, day: date, shards: list[dict]) -> FirstPass | None:
+    """The first pass's result from the planned shards' outputs (their matches, and the files they deferred to
+    the second pass: the marker's `deferred`, absent in a marker written before deferral existed), or None (the
+    writer then runs the whole first pass itself) unless every shard is complete, was planned against the index as
+    it is now, and the shards hold exactly the day's audio at the positions the day has now."""
     state = index_state(con)
     files = store.day_audio(con, day)["audio_sha256"].to_list()
-    prior: dict[str, list[Match]] = {}
+    prior = FirstPass()
     covered = 0
     for shard in shards:
         path = completed(shard)
-        manifest_file, _ = _paths(shard)
+        manifest_file, out = _paths(shard)
         if path is None or not manifest_file.is_file():
             return None
         manifest = read_json(manifest_file)
         if manifest.get("index_state") != state or manifest["files"] != files[manifest["start"]:manifest["stop"]]:
             return None
         covered += len(manifest["files"])
-        prior |= read_matches(path)
+        prior.update(FirstPass(read_matches(path), set(read_json(out / MARKER).get("deferred", []))))
     return prior if covered == len(files) else None
 
 

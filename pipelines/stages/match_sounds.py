@@ -14,7 +14,7 @@ import duckdb
 from pipelines import settings, warehouse
 from pipelines.matching import engine, tables
 from pipelines.matching.profile import NO_PROFILE, Profile
-from pipelines.matching.types import Match
+from pipelines.matching.types import FirstPass
 from pipelines.runlog import StageResult, stage_run
 from pipelines.stages import match_shards
 
@@ -50,7 +50,7 @@ def _reset(con: duckdb.DuckDBPyConnection, day: date, profile: Profile) -> None:
 
 
 def _match_and_write(con: duckdb.DuckDBPyConnection, result: StageResult, day: date, profile: Profile,
-                     prior: dict[str, list[Match]] | None) -> StageResult:
+                     prior: FirstPass | None) -> StageResult:
     """Match the reset day (the first pass from `prior` if given) and write its rows, in the caller's
     transaction."""
     matched = engine.match_day(con, day, settings.partition_dir(day), profile, prior=prior)

@@ -47,7 +47,7 @@ def world(tmp_path_factory):
 def _heard(con, queries: list[Query], day: date) -> dict[str, set[str]]:
     """The sounds each clip is heard as (primary matches) against the index as of `day`."""
     audio = {q.audio_sha256: q for q in queries}
-    found = engine.match_against_index(con, _frame(queries), 0, None, day=day)
+    found = engine.match_against_index(con, _frame(queries), 0, len(queries), None, day=day).matches
     sounds = dict(con.execute("SELECT audio_id, sound_id FROM match_audio").fetchall())
     return {sha: {sounds[m.ref] for m in ms if m.ref >= 0 and is_primary([m], audio[sha].duration_s)}
             for sha, ms in found.items()}
